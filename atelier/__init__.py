@@ -1,0 +1,3 @@
+"""Atelier: a web studio and marketplace for AI-made art."""
+
+__version__ = "0.1.0"

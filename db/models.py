@@ -1,0 +1,256 @@
+"""The relational schema: SQLAlchemy 2.0 typed models.
+
+Money is integer cents (BigInteger), rates are basis points. Image bytes never live here:
+artworks hold the key of their blob in the content-addressed blob store.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+LICENCE_TIERS = ("personal", "commercial", "exclusive")
+LISTING_STATUSES = ("active", "sold_out", "sold", "delisted", "cancelled")
+DERIVATION_ROLES = ("style_source", "content_source", "breeding_parent", "training_data")
+AI_LABELS = ("ai_generated", "ai_modified", "human_upload")
+SYSTEM_ACCOUNTS = ("platform", "issuance")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    quoted = ", ".join(f"'{v}'" for v in values)
+    return f"{column} IN ({quoted})"
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class User(Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("balance_cents >= 0", name="balance_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(32))
+    # casefolded username: uniqueness is case-insensitive on every database
+    username_key: Mapped[str] = mapped_column(String(32), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    balance_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Artwork(Base):
+    __tablename__ = "artworks"
+    __table_args__ = (
+        CheckConstraint(_in("ai_label", AI_LABELS), name="ai_label_known"),
+        CheckConstraint(
+            "royalty_bps IS NULL OR (royalty_bps >= 0 AND royalty_bps <= 5000)",
+            name="royalty_in_range",
+        ),
+        CheckConstraint("width > 0 AND height > 0", name="size_positive"),
+        Index("ix_artworks_owner_created", "owner_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    content_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    pixel_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    perceptual_hash: Mapped[str] = mapped_column(String(64))
+    perceptual_quality: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    format: Mapped[str] = mapped_column(String(16))
+    blob_key: Mapped[str] = mapped_column(String(64))
+    title: Mapped[str] = mapped_column(String(200))
+    tags: Mapped[list[str]] = mapped_column(default=list)
+    # lower-cased title, tags and creator name, so one indexed-free LIKE serves text search
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    creator_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recipe: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    ai_label: Mapped[str] = mapped_column(String(16))
+    # set by the creator at the first listing, fixed after that
+    royalty_bps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+    creator: Mapped[User] = relationship(foreign_keys=[creator_id], lazy="joined", innerjoin=True)
+    owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined", innerjoin=True)
+
+
+class Derivation(Base):
+    """An edge of the derivation graph: `child` was made from `parent` in `role`."""
+
+    __tablename__ = "derivations"
+    __table_args__ = (
+        CheckConstraint("child_id <> parent_id", name="not_self"),
+        CheckConstraint(_in("role", DERIVATION_ROLES), name="role_known"),
+    )
+
+    child_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), primary_key=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), primary_key=True, index=True)
+    role: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class Listing(Base):
+    __tablename__ = "listings"
+    __table_args__ = (
+        CheckConstraint("price_cents > 0", name="price_positive"),
+        CheckConstraint("edition_size >= 1", name="edition_positive"),
+        CheckConstraint("sold_count >= 0 AND sold_count <= edition_size", name="sold_in_edition"),
+        CheckConstraint(_in("licence_tier", LICENCE_TIERS), name="tier_known"),
+        CheckConstraint(_in("status", LISTING_STATUSES), name="status_known"),
+        CheckConstraint("licence_tier <> 'exclusive' OR edition_size = 1", name="exclusive_single"),
+        Index("ix_listings_status_created", "status", "created_at", "id"),
+        Index("ix_listings_status_price", "status", "price_cents", "id"),
+        # one open listing per artwork and tier
+        Index(
+            "uq_listings_active_artwork_tier",
+            "artwork_id",
+            "licence_tier",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artwork_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), index=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    price_cents: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3), default="CRD")
+    licence_tier: Mapped[str] = mapped_column(String(16))
+    edition_size: Mapped[int] = mapped_column(Integer, default=1)
+    sold_count: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+
+    artwork: Mapped[Artwork] = relationship(lazy="joined", innerjoin=True)
+    seller: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class LedgerTransaction(Base):
+    """One balanced movement of money; its entries sum to zero."""
+
+    __tablename__ = "ledger_transactions"
+    __table_args__ = (CheckConstraint(_in("kind", ("grant", "sale")), name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    memo: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    entries: Mapped[list[LedgerEntry]] = relationship(
+        back_populates="transaction", order_by="LedgerEntry.id"
+    )
+
+
+class LedgerEntry(Base):
+    """One leg of a ledger transaction, against a user's wallet or a system account."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        CheckConstraint("(user_id IS NULL) <> (system_account IS NULL)", name="one_account"),
+        CheckConstraint(
+            "system_account IS NULL OR " + _in("system_account", SYSTEM_ACCOUNTS),
+            name="system_account_known",
+        ),
+        Index("ix_ledger_entries_user_id_id", "user_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    system_account: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    role: Mapped[str] = mapped_column(String(32))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    artwork_id: Mapped[int | None] = mapped_column(ForeignKey("artworks.id"), nullable=True)
+
+    transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
+
+
+class Sale(Base):
+    __tablename__ = "sales"
+    __table_args__ = (
+        UniqueConstraint("buyer_id", "idempotency_key", name="uq_sales_buyer_idempotency"),
+        CheckConstraint(_in("licence_tier", LICENCE_TIERS), name="tier_known"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), index=True)
+    artwork_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), index=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    price_cents: Mapped[int] = mapped_column(BigInteger)
+    licence_tier: Mapped[str] = mapped_column(String(16))
+    ledger_transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Licence(Base):
+    """A licence granted to `holder` over an artwork they do not own."""
+
+    __tablename__ = "licences"
+    __table_args__ = (
+        CheckConstraint(_in("tier", ("personal", "commercial")), name="tier_known"),
+        Index("ix_licences_artwork_holder", "artwork_id", "holder_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artwork_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"))
+    holder_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    tier: Mapped[str] = mapped_column(String(16))
+    sale_id: Mapped[int | None] = mapped_column(ForeignKey("sales.id"), nullable=True)
+    granted_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProvenanceEvent(Base):
+    """An append-only record of something that happened to an artwork.
+
+    Written in the same transaction as the change it records; database triggers refuse
+    UPDATE and DELETE (see the initial migration).
+    """
+
+    __tablename__ = "provenance_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    artwork_id: Mapped[int | None] = mapped_column(
+        ForeignKey("artworks.id"), nullable=True, index=True
+    )
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,176 @@
+"""Accounts: sign-up, sign-in and credits.
+
+Passwords are hashed with argon2id (argon2-cffi's defaults: RFC 9106's low-memory profile).
+Usernames are 3-32 characters of letters, digits, `_`, `.` and `-`, start with a letter or
+digit, and are unique case-insensitively (compared by their casefolded form).
+"""
+
+from __future__ import annotations
+
+import re
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from atelier.config import MarketRules
+from db.models import User
+from marketplace.errors import InvalidCredentials, InvalidInput, NotFound, UsernameTaken
+from marketplace.ledger import Leg, post_transaction
+
+USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,31}$")
+RESERVED_USERNAMES = frozenset({"admin", "administrator", "atelier", "platform", "system", "root"})
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+MAX_GRANT_CENTS = 100_000_000_00
+
+DEFAULT_HASHER = PasswordHasher()
+DEFAULT_RULES = MarketRules()
+
+
+def username_key(username: str) -> str:
+    return username.casefold()
+
+
+def validate_username(username: object) -> str:
+    """Return the username if it is acceptable, else raise InvalidInput naming the rule."""
+    if not isinstance(username, str):
+        raise InvalidInput(f"`username` must be text, got {type(username).__name__}")
+    if not USERNAME_PATTERN.match(username):
+        raise InvalidInput(
+            "`username` must be 3-32 characters of letters, digits, '_', '.' or '-', "
+            f"starting with a letter or digit; got {username!r}"
+        )
+    if username_key(username) in RESERVED_USERNAMES:
+        raise InvalidInput(f"`username` {username!r} is reserved")
+    return username
+
+
+def validate_password(password: object) -> str:
+    if not isinstance(password, str):
+        raise InvalidInput("`password` must be text")
+    if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"`password` must be {MIN_PASSWORD_LENGTH}-{MAX_PASSWORD_LENGTH} characters, "
+            f"got {len(password)}"
+        )
+    if not password.strip():
+        raise InvalidInput("`password` must not be only spaces")
+    return password
+
+
+def sign_up(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    rules: MarketRules = DEFAULT_RULES,
+    hasher: PasswordHasher = DEFAULT_HASHER,
+) -> User:
+    """Create an account with the starting balance of demo credits.
+
+    Raises:
+        InvalidInput: a malformed username or password.
+        UsernameTaken: the name exists, in any letter case.
+    """
+    validate_username(username)
+    validate_password(password)
+    key = username_key(username)
+    if session.scalar(select(User.id).where(User.username_key == key)) is not None:
+        raise UsernameTaken(f"the username {username!r} is taken")
+    user = User(username=username, username_key=key, password_hash=hasher.hash(password))
+    try:
+        with session.begin_nested():
+            session.add(user)
+    except IntegrityError:
+        raise UsernameTaken(f"the username {username!r} is taken") from None
+    if rules.starting_balance_cents:
+        post_transaction(
+            session,
+            "grant",
+            [
+                Leg("grant", rules.starting_balance_cents, user_id=user.id),
+                Leg("issuance", -rules.starting_balance_cents, system_account="issuance"),
+            ],
+            memo="starting balance",
+        )
+        session.refresh(user)
+    return user
+
+
+def authenticate(
+    session: Session, username: str, password: str, *, hasher: PasswordHasher = DEFAULT_HASHER
+) -> User:
+    """Return the user whose name and password these are.
+
+    An unknown name costs the same hashing work as a wrong password, so timing does not tell
+    which names exist.
+
+    Raises:
+        InvalidCredentials: wrong username or password (the message does not say which).
+    """
+    if not isinstance(username, str) or not isinstance(password, str):
+        raise InvalidCredentials("wrong username or password")
+    user = session.scalar(select(User).where(User.username_key == username_key(username)))
+    stored = user.password_hash if user is not None else _dummy_hash(hasher)
+    try:
+        hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        raise InvalidCredentials("wrong username or password") from None
+    if user is None:
+        raise InvalidCredentials("wrong username or password")
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return user
+
+
+_DUMMY_HASHES: dict[tuple, str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    params = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
+    if params not in _DUMMY_HASHES:
+        _DUMMY_HASHES[params] = hasher.hash("not a real password")
+    return _DUMMY_HASHES[params]
+
+
+def get_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"user #{user_id} does not exist")
+    return user
+
+
+def find_user(session: Session, username: str) -> User:
+    """The user with this name, compared case-insensitively."""
+    if not isinstance(username, str):
+        raise NotFound(f"no user named {username!r}")
+    user = session.scalar(select(User).where(User.username_key == username_key(username)))
+    if user is None:
+        raise NotFound(f"no user named {username!r}")
+    return user
+
+
+def grant_credits(session: Session, user_id: int, cents: int, *, memo: str = "grant") -> User:
+    """Give a user demo credits from the issuance account (an operator action).
+
+    Raises:
+        InvalidInput: a non-positive or absurd amount.
+        NotFound: no such user.
+    """
+    if isinstance(cents, bool) or not isinstance(cents, int) or not 0 < cents <= MAX_GRANT_CENTS:
+        raise InvalidInput(f"`cents` must be an integer in [1, {MAX_GRANT_CENTS}], got {cents!r}")
+    user = get_user(session, user_id)
+    post_transaction(
+        session,
+        "grant",
+        [
+            Leg("grant", cents, user_id=user.id),
+            Leg("issuance", -cents, system_account="issuance"),
+        ],
+        memo=memo,
+    )
+    session.refresh(user)
+    return user

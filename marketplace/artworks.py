@@ -1,0 +1,352 @@
+"""Registering artworks, the copyright guard, and the derivation graph."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from db.blobs import BlobStore
+from db.models import DERIVATION_ROLES, Artwork, Derivation, Licence, User
+from marketplace.errors import (
+    AlreadyRegistered,
+    CopyrightConflict,
+    InvalidInput,
+    NotFound,
+    NotOwner,
+)
+from marketplace.events import record_event
+from provenance.errors import InvalidImage
+from provenance.fingerprint import (
+    PDQ_MATCH_DISTANCE,
+    PDQ_MIN_QUALITY,
+    content_hash,
+    distances,
+    hashes_to_array,
+    perceptual_hash,
+    pixel_hash,
+)
+from provenance.images import decode_image
+
+MAX_TITLE_LENGTH = 200
+MAX_TAGS = 20
+MAX_TAG_LENGTH = 32
+MAX_RECIPE_BYTES = 64 * 1024
+# recipe kinds that mean a model made the pixels, or changed someone's pixels
+AI_GENERATED_KINDS = frozenset({"gan", "breed", "morph", "txt2img", "diffusion"})
+AI_MODIFIED_KINDS = frozenset({"style", "img2img"})
+# licence tiers whose holders may make derivative works
+DERIVATIVE_TIERS = frozenset({"commercial"})
+# a PostgreSQL advisory lock key: registrations queue so two near-copies cannot both pass
+REGISTRATION_LOCK = 0x41544C52
+
+
+def ai_label_for(recipe: dict[str, Any] | None) -> str:
+    """The AI-disclosure label that follows from how the artwork was made."""
+    kind = (recipe or {}).get("kind")
+    if kind in AI_GENERATED_KINDS:
+        return "ai_generated"
+    if kind in AI_MODIFIED_KINDS:
+        return "ai_modified"
+    return "human_upload"
+
+
+def _clean_text(value: object, name: str, max_length: int) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"`{name}` must be text, got {type(value).__name__}")
+    cleaned = unicodedata.normalize("NFC", value).strip()
+    if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
+        raise InvalidInput(f"`{name}` must not contain control characters")
+    if not cleaned:
+        raise InvalidInput(f"`{name}` must not be empty")
+    if len(cleaned) > max_length:
+        raise InvalidInput(f"`{name}` must be at most {max_length} characters, got {len(cleaned)}")
+    return cleaned
+
+
+def clean_title(title: object) -> str:
+    return _clean_text(title, "title", MAX_TITLE_LENGTH)
+
+
+def clean_tags(tags: object) -> list[str]:
+    """Tags are trimmed, lower-cased and deduplicated, in their given order."""
+    if tags is None:
+        return []
+    if isinstance(tags, str):
+        tags = [t for t in tags.replace(",", " ").split() if t]
+    if not isinstance(tags, list | tuple):
+        raise InvalidInput(f"`tags` must be a list of text, got {type(tags).__name__}")
+    cleaned: list[str] = []
+    for tag in tags:
+        value = _clean_text(tag, "tag", MAX_TAG_LENGTH).lower()
+        if value not in cleaned:
+            cleaned.append(value)
+    if len(cleaned) > MAX_TAGS:
+        raise InvalidInput(f"at most {MAX_TAGS} tags, got {len(cleaned)}")
+    return cleaned
+
+
+def _clean_recipe(recipe: object) -> dict[str, Any]:
+    if recipe is None:
+        return {}
+    if not isinstance(recipe, dict):
+        raise InvalidInput(f"`recipe` must be a JSON object, got {type(recipe).__name__}")
+    try:
+        encoded = json.dumps(recipe, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"`recipe` must be plain JSON ({exc})") from None
+    if len(encoded) > MAX_RECIPE_BYTES:
+        raise InvalidInput(f"`recipe` must be at most {MAX_RECIPE_BYTES} bytes as JSON")
+    return json.loads(encoded)
+
+
+def get_artwork(session: Session, artwork_id: int) -> Artwork:
+    if isinstance(artwork_id, bool) or not isinstance(artwork_id, int):
+        raise InvalidInput(f"`artwork_id` must be an integer, got {artwork_id!r}")
+    artwork = session.get(Artwork, artwork_id)
+    if artwork is None:
+        raise NotFound(f"artwork #{artwork_id} does not exist")
+    return artwork
+
+
+def holds_licence(session: Session, user_id: int, artwork_id: int, tiers: frozenset[str]) -> bool:
+    return (
+        session.scalar(
+            select(Licence.id).where(
+                Licence.artwork_id == artwork_id,
+                Licence.holder_id == user_id,
+                Licence.tier.in_(tiers),
+            )
+        )
+        is not None
+    )
+
+
+def may_derive_from(session: Session, user_id: int, artwork: Artwork) -> bool:
+    """A user may derive from an artwork they own, or one they hold a commercial licence for."""
+    return artwork.owner_id == user_id or holds_licence(
+        session, user_id, artwork.id, DERIVATIVE_TIERS
+    )
+
+
+@dataclass(frozen=True)
+class NearMatch:
+    artwork_id: int
+    owner_id: int
+    distance: int
+
+
+def find_near_copies(
+    session: Session, hexes: Sequence[str], *, exclude_owner: int | None = None
+) -> list[NearMatch]:
+    """Registered artworks whose PDQ hash is within the match distance of any of `hexes`.
+
+    Only artworks with a strong hash (quality >= 50) are candidates. Nearest first.
+    """
+    stmt = select(Artwork.id, Artwork.owner_id, Artwork.perceptual_hash).where(
+        Artwork.perceptual_quality >= PDQ_MIN_QUALITY
+    )
+    if exclude_owner is not None:
+        stmt = stmt.where(Artwork.owner_id != exclude_owner)
+    rows = session.execute(stmt).all()
+    if not rows:
+        return []
+    packed = hashes_to_array([r.perceptual_hash for r in rows])
+    best = np.min([distances(query, packed) for query in hexes], axis=0)
+    matches = [
+        NearMatch(artwork_id=r.id, owner_id=r.owner_id, distance=int(best[i]))
+        for i, r in enumerate(rows)
+        if best[i] <= PDQ_MATCH_DISTANCE
+    ]
+    return sorted(matches, key=lambda m: (m.distance, m.artwork_id))
+
+
+def register_artwork(
+    session: Session,
+    blobs: BlobStore,
+    image_bytes: bytes,
+    *,
+    owner_id: int,
+    title: str,
+    tags: Sequence[str] | str | None = None,
+    recipe: dict[str, Any] | None = None,
+    parents: Sequence[tuple[int, str]] = (),
+) -> Artwork:
+    """Register an image as a new artwork owned by its creator.
+
+    The copyright guard refuses an image whose bytes or pixels are already registered, and
+    an image that is a near copy (PDQ distance <= 31 to any rotation or mirror) of an
+    artwork owned by someone else, unless that artwork is a declared parent the owner may
+    derive from.
+
+    Args:
+        session: the unit of work.
+        blobs: where the image bytes go (stored as given, keyed by their SHA-256).
+        image_bytes: the file.
+        owner_id: the creator, who owns the new artwork.
+        title: 1-200 characters.
+        tags: up to 20 tags (a list, or one string split on spaces and commas).
+        recipe: how it was made, as JSON; its `kind` decides the AI-disclosure label.
+        parents: (artwork id, role) pairs of the works it was made from.
+
+    Returns:
+        the new artwork, flushed.
+
+    Raises:
+        InvalidInput: a bad title, tag, recipe, role, or image.
+        NotFound: an unknown owner or parent.
+        NotOwner: a parent the owner may not derive from.
+        AlreadyRegistered: the owner registered this image before.
+        CopyrightConflict: the image copies someone else's artwork.
+    """
+    creator = session.get(User, owner_id)
+    if creator is None:
+        raise NotFound(f"user #{owner_id} does not exist")
+    title = clean_title(title)
+    tag_list = clean_tags(tags)
+    recipe = _clean_recipe(recipe)
+    parent_rows = _check_parents(session, owner_id, parents)
+    try:
+        decoded = decode_image(image_bytes)
+    except InvalidImage as exc:
+        raise InvalidInput(f"not a usable image: {exc}") from None
+
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REGISTRATION_LOCK})
+
+    sha = content_hash(image_bytes)
+    pixels = pixel_hash(decoded.rgb)
+    same = session.scalars(
+        select(Artwork).where((Artwork.content_sha256 == sha) | (Artwork.pixel_sha256 == pixels))
+    ).first()
+    if same is not None:
+        _refuse_duplicate(same, owner_id, distance=0)
+    phash = perceptual_hash(decoded.rgb)
+    exempt = {p.id for p, _ in parent_rows}
+    if phash.quality >= PDQ_MIN_QUALITY:
+        for match in find_near_copies(session, phash.dihedral, exclude_owner=owner_id):
+            if match.artwork_id not in exempt:
+                _refuse_duplicate(session.get(Artwork, match.artwork_id), owner_id, match.distance)
+
+    key = blobs.put(bytes(image_bytes))
+    artwork = Artwork(
+        content_sha256=sha,
+        pixel_sha256=pixels,
+        perceptual_hash=phash.hex,
+        perceptual_quality=phash.quality,
+        width=decoded.width,
+        height=decoded.height,
+        format=decoded.format,
+        blob_key=key,
+        title=title,
+        tags=tag_list,
+        search_text=" ".join([title, *tag_list, creator.username]).lower(),
+        creator_id=owner_id,
+        owner_id=owner_id,
+        recipe=recipe,
+        ai_label=ai_label_for(recipe),
+    )
+    try:
+        with session.begin_nested():
+            session.add(artwork)
+    except IntegrityError:
+        raise AlreadyRegistered("this image was registered a moment ago", artwork_id=0) from None
+    for parent, role in parent_rows:
+        session.add(Derivation(child_id=artwork.id, parent_id=parent.id, role=role))
+    record_event(
+        session,
+        "registered",
+        artwork_id=artwork.id,
+        actor_id=owner_id,
+        payload={
+            "content_sha256": sha,
+            "pixel_sha256": pixels,
+            "perceptual_hash": phash.hex,
+            "title": title,
+            "ai_label": artwork.ai_label,
+        },
+    )
+    if parent_rows:
+        record_event(
+            session,
+            "derived",
+            artwork_id=artwork.id,
+            actor_id=owner_id,
+            payload={"parents": [{"artwork_id": p.id, "role": r} for p, r in parent_rows]},
+        )
+    session.flush()
+    return artwork
+
+
+def _check_parents(
+    session: Session, owner_id: int, parents: Sequence[tuple[int, str]]
+) -> list[tuple[Artwork, str]]:
+    rows: list[tuple[Artwork, str]] = []
+    seen: set[tuple[int, str]] = set()
+    for item in parents:
+        try:
+            parent_id, role = item
+        except (TypeError, ValueError):
+            raise InvalidInput(f"each parent must be (artwork_id, role), got {item!r}") from None
+        if role not in DERIVATION_ROLES:
+            raise InvalidInput(f"parent role must be one of {DERIVATION_ROLES}, got {role!r}")
+        parent = get_artwork(session, parent_id)
+        if not may_derive_from(session, owner_id, parent):
+            raise NotOwner(
+                f"you may not derive from artwork #{parent.id} ({parent.title!r}): its owner "
+                "has not granted you a licence that allows derivative works"
+            )
+        if (parent.id, role) not in seen:
+            seen.add((parent.id, role))
+            rows.append((parent, role))
+    return sorted(rows, key=lambda pr: (pr[0].id, pr[1]))
+
+
+def _refuse_duplicate(existing: Artwork, owner_id: int, distance: int) -> None:
+    if existing.owner_id == owner_id and distance == 0:
+        raise AlreadyRegistered(
+            f"you already registered this image as artwork #{existing.id} ({existing.title!r})",
+            artwork_id=existing.id,
+        )
+    what = "a copy" if distance == 0 else f"a near copy (PDQ distance {distance})"
+    raise CopyrightConflict(
+        f"this image is {what} of artwork #{existing.id} ({existing.title!r}) owned by "
+        f"{existing.owner.username}",
+        artwork_id=existing.id,
+        distance=distance,
+    )
+
+
+def parents_of(session: Session, artwork_id: int) -> list[tuple[Artwork, str]]:
+    rows = session.execute(
+        select(Artwork, Derivation.role)
+        .join(Derivation, Derivation.parent_id == Artwork.id)
+        .where(Derivation.child_id == artwork_id)
+        .order_by(Artwork.id, Derivation.role)
+    ).all()
+    return [(a, role) for a, role in rows]
+
+
+def children_of(session: Session, artwork_id: int) -> list[tuple[Artwork, str]]:
+    rows = session.execute(
+        select(Artwork, Derivation.role)
+        .join(Derivation, Derivation.child_id == Artwork.id)
+        .where(Derivation.parent_id == artwork_id)
+        .order_by(Artwork.id, Derivation.role)
+    ).all()
+    return [(a, role) for a, role in rows]
+
+
+def source_works(session: Session, artwork_id: int) -> list[Artwork]:
+    """The distinct parent artworks whose owners share in sales, ordered by id."""
+    seen: dict[int, Artwork] = {}
+    for parent, _role in parents_of(session, artwork_id):
+        seen.setdefault(parent.id, parent)
+    return [seen[k] for k in sorted(seen)]

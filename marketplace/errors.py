@@ -1,0 +1,66 @@
+"""Named refusals of the marketplace. Each message is meant to be shown to the user as is."""
+
+
+class MarketplaceError(Exception):
+    """Base class for every refusal; nothing was changed when one is raised."""
+
+
+class InvalidInput(MarketplaceError, ValueError):
+    """An argument is malformed or out of range."""
+
+
+class NotFound(MarketplaceError, LookupError):
+    """An id or name that does not exist."""
+
+
+class UsernameTaken(MarketplaceError):
+    """Another account already has this username (compared case-insensitively)."""
+
+
+class InvalidCredentials(MarketplaceError):
+    """Wrong username or password."""
+
+
+class NotOwner(MarketplaceError, PermissionError):
+    """The acting user does not own the artwork or listing."""
+
+
+class CopyrightConflict(MarketplaceError):
+    """The image is an exact or near copy of an artwork owned by someone else."""
+
+    def __init__(self, message: str, artwork_id: int, distance: int) -> None:
+        super().__init__(message)
+        self.artwork_id = artwork_id
+        self.distance = distance
+
+
+class AlreadyRegistered(MarketplaceError):
+    """The same image is already registered (by the same owner)."""
+
+    def __init__(self, message: str, artwork_id: int) -> None:
+        super().__init__(message)
+        self.artwork_id = artwork_id
+
+
+class ListingConflict(MarketplaceError):
+    """The artwork already has an open listing of this licence tier."""
+
+
+class ListingNotForSale(MarketplaceError):
+    """The listing is sold, sold out, delisted or cancelled."""
+
+
+class SelfPurchase(MarketplaceError):
+    """A seller tried to buy their own listing."""
+
+
+class InsufficientFunds(MarketplaceError):
+    """The buyer's balance does not cover the price."""
+
+
+class StaleVersion(MarketplaceError):
+    """The listing changed since the caller read it (price or status)."""
+
+
+class IdempotencyConflict(MarketplaceError):
+    """An idempotency key was reused for a different request."""

@@ -1,0 +1,180 @@
+"""The double-entry money ledger.
+
+Every movement of money is one `LedgerTransaction` whose entries sum to zero. User wallets
+carry a cached balance that must always equal the sum of their entries; the two system
+accounts (`platform` for fees, `issuance` for demo credits granted) are derived from their
+entries alone, so they are never a row every sale must lock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from db.models import SYSTEM_ACCOUNTS, LedgerEntry, LedgerTransaction, User
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One entry of a transaction: to a user (`user_id`) or a system account."""
+
+    role: str
+    amount_cents: int
+    user_id: int | None = None
+    system_account: str | None = None
+    artwork_id: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.user_id is None) == (self.system_account is None):
+            raise ValueError("a leg names exactly one of `user_id` and `system_account`")
+        if self.system_account is not None and self.system_account not in SYSTEM_ACCOUNTS:
+            raise ValueError(
+                f"`system_account` must be one of {SYSTEM_ACCOUNTS}, got {self.system_account!r}"
+            )
+
+
+def post_transaction(
+    session: Session, kind: str, legs: Iterable[Leg], *, memo: str = ""
+) -> LedgerTransaction:
+    """Write a balanced transaction and move the users' cached balances with it.
+
+    Zero-amount legs are dropped. Balances are changed with `balance = balance + delta`
+    statements in ascending user id, the same order everywhere, so concurrent transactions on
+    PostgreSQL queue rather than deadlock.
+
+    Raises:
+        ValueError: if the legs do not sum to zero or there are none.
+    """
+    legs = [leg for leg in legs if leg.amount_cents != 0]
+    if not legs:
+        raise ValueError("a ledger transaction needs at least one non-zero leg")
+    total = sum(leg.amount_cents for leg in legs)
+    if total != 0:
+        raise ValueError(f"ledger legs must sum to zero, got {total}")
+    txn = LedgerTransaction(kind=kind, memo=memo[:200])
+    session.add(txn)
+    session.flush()
+    session.add_all(
+        LedgerEntry(
+            transaction_id=txn.id,
+            user_id=leg.user_id,
+            system_account=leg.system_account,
+            role=leg.role,
+            amount_cents=leg.amount_cents,
+            artwork_id=leg.artwork_id,
+        )
+        for leg in legs
+    )
+    deltas: dict[int, int] = {}
+    for leg in legs:
+        if leg.user_id is not None:
+            deltas[leg.user_id] = deltas.get(leg.user_id, 0) + leg.amount_cents
+    for user_id in sorted(deltas):
+        if deltas[user_id]:
+            session.execute(
+                update(User)
+                .where(User.id == user_id)
+                .values(balance_cents=User.balance_cents + deltas[user_id])
+                .execution_options(synchronize_session="fetch")
+            )
+    session.flush()
+    return txn
+
+
+@dataclass
+class LedgerReport:
+    """The result of `check_ledger`: `ok` when every invariant holds."""
+
+    transactions: int = 0
+    entries: int = 0
+    total_cents: int = 0
+    issued_cents: int = 0
+    platform_cents: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_ledger(session: Session) -> LedgerReport:
+    """Check that the books balance: each transaction and the whole ledger sum to zero, and
+    every wallet's cached balance equals the sum of its entries and is not negative."""
+    report = LedgerReport()
+    report.transactions = session.scalar(select(func.count(LedgerTransaction.id))) or 0
+    report.entries = session.scalar(select(func.count(LedgerEntry.id))) or 0
+    report.total_cents = int(session.scalar(select(func.sum(LedgerEntry.amount_cents))) or 0)
+    if report.total_cents != 0:
+        report.problems.append(f"the ledger sums to {report.total_cents} cents, not 0")
+    unbalanced = session.execute(
+        select(LedgerEntry.transaction_id, func.sum(LedgerEntry.amount_cents))
+        .group_by(LedgerEntry.transaction_id)
+        .having(func.sum(LedgerEntry.amount_cents) != 0)
+        .limit(20)
+    ).all()
+    for txn_id, total in unbalanced:
+        report.problems.append(f"transaction #{txn_id} sums to {total} cents, not 0")
+    for account in SYSTEM_ACCOUNTS:
+        value = int(
+            session.scalar(
+                select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+                    LedgerEntry.system_account == account
+                )
+            )
+        )
+        if account == "issuance":
+            report.issued_cents = -value
+        else:
+            report.platform_cents = value
+    sums = (
+        select(LedgerEntry.user_id, func.sum(LedgerEntry.amount_cents).label("total"))
+        .where(LedgerEntry.user_id.is_not(None))
+        .group_by(LedgerEntry.user_id)
+        .subquery()
+    )
+    mismatched = session.execute(
+        select(User.username, User.balance_cents, func.coalesce(sums.c.total, 0))
+        .outerjoin(sums, sums.c.user_id == User.id)
+        .where(User.balance_cents != func.coalesce(sums.c.total, 0))
+        .limit(20)
+    ).all()
+    for username, cached, total in mismatched:
+        report.problems.append(
+            f"user {username}: balance {cached} cents but entries sum to {int(total)} cents"
+        )
+    negative = session.scalars(select(User.username).where(User.balance_cents < 0)).all()
+    for username in negative:
+        report.problems.append(f"user {username} has a negative balance")
+    return report
+
+
+def account_history(session: Session, user_id: int, *, limit: int = 200) -> list[dict]:
+    """A user's ledger entries, newest first, each with its running balance after it."""
+    rows = session.execute(
+        select(LedgerEntry, LedgerTransaction)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+        .where(LedgerEntry.user_id == user_id)
+        .order_by(LedgerEntry.id.desc())
+        .limit(limit)
+    ).all()
+    balance = session.scalar(select(User.balance_cents).where(User.id == user_id)) or 0
+    history = []
+    for entry, txn in rows:
+        history.append(
+            {
+                "entry_id": entry.id,
+                "transaction_id": txn.id,
+                "kind": txn.kind,
+                "role": entry.role,
+                "amount_cents": entry.amount_cents,
+                "balance_after_cents": balance,
+                "artwork_id": entry.artwork_id,
+                "memo": txn.memo,
+                "created_at": txn.created_at.isoformat(),
+            }
+        )
+        balance -= entry.amount_cents
+    return history

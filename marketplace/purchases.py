@@ -1,0 +1,270 @@
+"""Buying: one atomic unit of work moves money, ownership or a licence, the listing's
+counters and the provenance record together, or changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from atelier.config import MarketRules
+from db.models import Artwork, Licence, Listing, Sale, User
+from marketplace.artworks import source_works
+from marketplace.errors import (
+    IdempotencyConflict,
+    InsufficientFunds,
+    InvalidInput,
+    ListingNotForSale,
+    NotFound,
+    SelfPurchase,
+    StaleVersion,
+)
+from marketplace.events import record_event
+from marketplace.ledger import Leg, post_transaction
+from marketplace.listings import get_listing
+from marketplace.money import SaleSplit, format_cents, split_sale
+
+DEFAULT_RULES = MarketRules()
+MAX_IDEMPOTENCY_KEY = 128
+
+
+@dataclass(frozen=True)
+class PurchaseResult:
+    """The outcome of a purchase.
+
+    Attributes:
+        sale: the sale row.
+        split: where the money went.
+        replayed: true when this answers a retry of an earlier request with the same key.
+    """
+
+    sale: Sale
+    split: SaleSplit
+    replayed: bool = False
+
+
+def _check_key(key: object) -> str:
+    if not isinstance(key, str) or not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
+        raise InvalidInput(
+            f"`idempotency_key` must be 1-{MAX_IDEMPOTENCY_KEY} characters, got {key!r}"
+        )
+    if not key.isprintable():
+        raise InvalidInput("`idempotency_key` must be printable text")
+    return key
+
+
+def _split_for(session: Session, listing: Listing, rules: MarketRules) -> tuple[SaleSplit, list]:
+    artwork = listing.artwork
+    sources = source_works(session, artwork.id)
+    split = split_sale(
+        listing.price_cents,
+        artwork.royalty_bps if artwork.royalty_bps is not None else rules.default_royalty_bps,
+        len(sources),
+        platform_fee_bps=rules.platform_fee_bps,
+        source_share_bps=rules.source_share_bps,
+        primary=listing.seller_id == artwork.creator_id,
+    )
+    return split, sources
+
+
+def purchase(
+    session: Session,
+    listing_id: int,
+    buyer_id: int,
+    idempotency_key: str,
+    *,
+    expected_version: int | None = None,
+    rules: MarketRules = DEFAULT_RULES,
+) -> PurchaseResult:
+    """Buy a listing: an exclusive listing transfers the artwork, a licence tier grants one.
+
+    The listing row is locked first (PostgreSQL `FOR UPDATE`; SQLite transactions already
+    hold the write lock), then every wallet the sale touches, in ascending id order.
+
+    Args:
+        session: the unit of work; nothing is written if this raises.
+        listing_id: what to buy.
+        buyer_id: who buys.
+        idempotency_key: the same key from the same buyer returns the first result and
+            charges once.
+        expected_version: the listing version the buyer saw; a different current version
+            (price changed, delisted and relisted) is refused.
+        rules: fee and royalty rates.
+
+    Raises:
+        NotFound, ListingNotForSale, SelfPurchase, InsufficientFunds, StaleVersion,
+        IdempotencyConflict, InvalidInput.
+    """
+    key = _check_key(idempotency_key)
+    listing = get_listing(session, listing_id, lock=True)
+    earlier = session.scalar(
+        select(Sale).where(Sale.buyer_id == buyer_id, Sale.idempotency_key == key)
+    )
+    if earlier is not None:
+        if earlier.listing_id != listing.id:
+            raise IdempotencyConflict(
+                f"idempotency key {key!r} was already used for listing #{earlier.listing_id}"
+            )
+        split, _ = _split_for(session, listing, rules)
+        return PurchaseResult(sale=earlier, split=split, replayed=True)
+
+    if session.get(User, buyer_id) is None:
+        raise NotFound(f"user #{buyer_id} does not exist")
+    if listing.status != "active":
+        raise ListingNotForSale(f"listing #{listing.id} is {_status_words(listing.status)}")
+    if expected_version is not None and expected_version != listing.version:
+        raise StaleVersion(
+            f"listing #{listing.id} changed since you saw it (version {expected_version}, now "
+            f"{listing.version}); check the price ({format_cents(listing.price_cents)}) and "
+            "try again"
+        )
+    # lock the artwork too: its other listings' purchases may not interleave with a transfer
+    artwork = session.scalars(
+        select(Artwork)
+        .where(Artwork.id == listing.artwork_id)
+        .with_for_update(of=Artwork)
+        .execution_options(populate_existing=True)
+    ).one()
+    if listing.seller_id == buyer_id:
+        raise SelfPurchase(f"you cannot buy your own listing #{listing.id}")
+    if artwork.owner_id == buyer_id:
+        raise SelfPurchase(f"you already own artwork #{artwork.id}")
+    if artwork.owner_id != listing.seller_id:
+        raise ListingNotForSale(f"listing #{listing.id} is no longer valid: the seller sold it")
+    if listing.licence_tier != "exclusive" and session.scalar(
+        select(Licence.id).where(
+            Licence.artwork_id == artwork.id,
+            Licence.holder_id == buyer_id,
+            Licence.tier == listing.licence_tier,
+        )
+    ):
+        raise ListingNotForSale(
+            f"you already hold a {listing.licence_tier} licence for artwork #{artwork.id}"
+        )
+
+    split, sources = _split_for(session, listing, rules)
+    parties = {buyer_id, listing.seller_id, artwork.creator_id, *(s.owner_id for s in sources)}
+    wallets = {
+        u.id: u
+        for u in session.scalars(
+            select(User)
+            .where(User.id.in_(parties))
+            .order_by(User.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    }
+    buyer = wallets[buyer_id]
+    if buyer.balance_cents < listing.price_cents:
+        raise InsufficientFunds(
+            f"listing #{listing.id} costs {format_cents(listing.price_cents)} credits but your "
+            f"balance is {format_cents(buyer.balance_cents)}"
+        )
+
+    legs = [
+        Leg("buyer", -split.price_cents, user_id=buyer_id, artwork_id=artwork.id),
+        Leg("seller", split.seller_cents, user_id=listing.seller_id, artwork_id=artwork.id),
+        Leg(
+            "creator_royalty",
+            split.creator_royalty_cents,
+            user_id=artwork.creator_id,
+            artwork_id=artwork.id,
+        ),
+        Leg(
+            "platform_fee",
+            split.platform_fee_cents,
+            system_account="platform",
+            artwork_id=artwork.id,
+        ),
+    ]
+    legs += [
+        Leg("source_share", share, user_id=source.owner_id, artwork_id=source.id)
+        for source, share in zip(sources, split.source_shares_cents, strict=True)
+    ]
+    txn = post_transaction(
+        session, "sale", legs, memo=f"listing #{listing.id}: {artwork.title}"[:200]
+    )
+    sale = Sale(
+        listing_id=listing.id,
+        artwork_id=artwork.id,
+        buyer_id=buyer_id,
+        seller_id=listing.seller_id,
+        price_cents=listing.price_cents,
+        licence_tier=listing.licence_tier,
+        ledger_transaction_id=txn.id,
+        idempotency_key=key,
+    )
+    session.add(sale)
+    listing.sold_count += 1
+    if listing.licence_tier == "exclusive":
+        listing.status = "sold"
+    elif listing.sold_count >= listing.edition_size:
+        listing.status = "sold_out"
+    session.flush()
+
+    record_event(
+        session,
+        "sold",
+        artwork_id=artwork.id,
+        actor_id=buyer_id,
+        payload={
+            "sale_id": sale.id,
+            "listing_id": listing.id,
+            "seller_id": listing.seller_id,
+            "buyer_id": buyer_id,
+            "price_cents": split.price_cents,
+            "licence_tier": listing.licence_tier,
+            "ledger_transaction_id": txn.id,
+        },
+    )
+    if listing.licence_tier == "exclusive":
+        _transfer(session, artwork, listing, buyer_id, sale)
+    else:
+        licence = Licence(
+            artwork_id=artwork.id, holder_id=buyer_id, tier=listing.licence_tier, sale_id=sale.id
+        )
+        session.add(licence)
+        session.flush()
+        record_event(
+            session,
+            "licence_granted",
+            artwork_id=artwork.id,
+            actor_id=listing.seller_id,
+            payload={
+                "licence_id": licence.id,
+                "holder_id": buyer_id,
+                "tier": listing.licence_tier,
+                "sale_id": sale.id,
+            },
+        )
+    return PurchaseResult(sale=sale, split=split)
+
+
+def _transfer(session: Session, artwork, listing: Listing, buyer_id: int, sale: Sale) -> None:
+    previous = artwork.owner_id
+    artwork.owner_id = buyer_id
+    # the old owner's other open listings of this artwork can no longer be honoured
+    for other in session.scalars(
+        select(Listing).where(
+            Listing.artwork_id == artwork.id, Listing.status == "active", Listing.id != listing.id
+        )
+    ):
+        other.status = "cancelled"
+    session.flush()
+    record_event(
+        session,
+        "ownership_transferred",
+        artwork_id=artwork.id,
+        actor_id=buyer_id,
+        payload={"from_user_id": previous, "to_user_id": buyer_id, "sale_id": sale.id},
+    )
+
+
+def _status_words(status: str) -> str:
+    return {
+        "sold": "already sold",
+        "sold_out": "sold out",
+        "delisted": "delisted",
+        "cancelled": "cancelled (the artwork changed hands)",
+    }.get(status, status)

@@ -1,0 +1,111 @@
+"""Fingerprints of an image: exact hashes of its bytes and pixels, and Meta's PDQ hash.
+
+PDQ facts used here (ThreatExchange's rules): a Hamming distance <= 31 between two hashes
+is a match, and a hash whose quality is below 50 (flat or nearly flat images) is too weak to
+match on alone. Hashes are written as 64 hex digits in the order of Meta's reference
+implementation (bit 255 first).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+PDQ_MATCH_DISTANCE = 31
+PDQ_MIN_QUALITY = 50
+# PDQ works on a 64x64 summary of the image; hashing a 512 px copy gives the same hash to a
+# few bits at a fraction of the cost for large images.
+PDQ_WORKING_SIZE = 512
+
+
+def content_hash(data: bytes) -> str:
+    """SHA-256 of a file's bytes, in hex."""
+    return hashlib.sha256(bytes(data)).hexdigest()
+
+
+def pixel_hash(rgb: Image.Image) -> str:
+    """SHA-256 of decoded RGB pixels (with the size), so re-saves that keep pixels agree."""
+    if rgb.mode != "RGB":
+        raise ValueError(f"`rgb` must be an RGB image, got mode {rgb.mode}")
+    digest = hashlib.sha256(f"{rgb.width}x{rgb.height}:".encode())
+    digest.update(rgb.tobytes())
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class PerceptualHash:
+    """A PDQ hash with its quality score (0-100).
+
+    Attributes:
+        hex: 64 hex digits.
+        quality: PDQ's quality; below PDQ_MIN_QUALITY the hash is too weak to match alone.
+        dihedral: the hashes of the 8 rotations/mirrors of the image (the first is `hex`).
+    """
+
+    hex: str
+    quality: int
+    dihedral: tuple[str, ...] = ()
+
+    @property
+    def strong(self) -> bool:
+        return self.quality >= PDQ_MIN_QUALITY
+
+
+def _bits_to_hex(bits: np.ndarray) -> str:
+    return np.packbits(bits[::-1].astype(np.uint8)).tobytes().hex()
+
+
+def _pdq_input(rgb: Image.Image) -> np.ndarray:
+    if rgb.mode != "RGB":
+        raise ValueError(f"`rgb` must be an RGB image, got mode {rgb.mode}")
+    if max(rgb.size) > PDQ_WORKING_SIZE:
+        rgb = rgb.copy()
+        rgb.thumbnail((PDQ_WORKING_SIZE, PDQ_WORKING_SIZE), Image.Resampling.BILINEAR)
+    return np.asarray(rgb, dtype=np.uint8)
+
+
+def perceptual_hash(rgb: Image.Image, *, dihedral: bool = True) -> PerceptualHash:
+    """PDQ hash of an RGB image, with the 8 dihedral variants when `dihedral` is true.
+
+    Args:
+        rgb: an RGB image (see `provenance.images.normalise_to_rgb`).
+        dihedral: also compute the hashes of the rotated and mirrored image.
+
+    Raises:
+        ValueError: if `rgb` is not RGB.
+    """
+    import pdqhash
+
+    array = _pdq_input(rgb)
+    if dihedral:
+        variants, quality = pdqhash.compute_dihedral(array)
+        hexes = tuple(_bits_to_hex(v) for v in variants)
+        return PerceptualHash(hex=hexes[0], quality=int(quality), dihedral=hexes)
+    bits, quality = pdqhash.compute(array)
+    return PerceptualHash(hex=_bits_to_hex(bits), quality=int(quality))
+
+
+def hamming_distance(a: str, b: str) -> int:
+    """Number of differing bits between two 64-hex-digit hashes."""
+    if len(a) != 64 or len(b) != 64:
+        raise ValueError(f"PDQ hashes must be 64 hex digits, got {len(a)} and {len(b)}")
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def hashes_to_array(hexes: list[str]) -> np.ndarray:
+    """Pack hex hashes into an (N, 32) uint8 array for vectorised distance search."""
+    if not hexes:
+        return np.zeros((0, 32), dtype=np.uint8)
+    return np.frombuffer(bytes.fromhex("".join(hexes)), dtype=np.uint8).reshape(-1, 32)
+
+
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
+
+
+def distances(query: str, packed: np.ndarray) -> np.ndarray:
+    """Hamming distances from one hex hash to every row of a packed (N, 32) array."""
+    q = hashes_to_array([query])[0]
+    return _POPCOUNT[np.bitwise_xor(packed, q)].sum(axis=1)

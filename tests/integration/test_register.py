@@ -1,0 +1,195 @@
+import pytest
+from PIL import Image
+from sqlalchemy import func, select
+
+from db.models import Artwork, Derivation, ProvenanceEvent
+from marketplace.artworks import children_of, parents_of, register_artwork
+from marketplace.errors import AlreadyRegistered, CopyrightConflict, InvalidInput, NotOwner
+from tests.factories import art_image, encode, png_bytes
+from tests.integration.helpers import buy, new_artwork, new_listing, new_user
+
+
+def counts(sessions):
+    with sessions() as s:
+        return (
+            s.scalar(select(func.count(Artwork.id))),
+            s.scalar(select(func.count(ProvenanceEvent.id))),
+        )
+
+
+def test_a_registered_artwork_is_owned_by_its_creator_with_fingerprints_and_an_event(
+    sessions, blobs
+):
+    ada = new_user(sessions, "ada")
+    data = png_bytes(1)
+    with sessions() as s, s.begin():
+        art = register_artwork(
+            s, blobs, data, owner_id=ada, title="  Dawn ", tags="Sky, sea", recipe={"kind": "gan"}
+        )
+        aid = art.id
+    with sessions() as s:
+        art = s.get(Artwork, aid)
+        assert (art.creator_id, art.owner_id) == (ada, ada)
+        assert art.title == "Dawn"
+        assert art.tags == ["sky", "sea"]
+        assert art.ai_label == "ai_generated"
+        assert (art.width, art.height, art.format) == (96, 96, "PNG")
+        assert len(art.perceptual_hash) == 64 and art.perceptual_quality >= 50
+        assert blobs.get(art.blob_key) == data
+        events = s.scalars(select(ProvenanceEvent).where(ProvenanceEvent.artwork_id == aid)).all()
+        assert [e.kind for e in events] == ["registered"]
+
+
+def test_an_upload_without_a_recipe_is_labelled_as_a_human_upload(sessions, blobs):
+    ada = new_user(sessions, "ada")
+    aid = new_artwork(sessions, blobs, ada, 2)
+    with sessions() as s:
+        assert s.get(Artwork, aid).ai_label == "human_upload"
+
+
+def test_an_exact_copy_of_someone_elses_artwork_is_refused_naming_it(sessions, blobs):
+    ada, bob = new_user(sessions, "ada"), new_user(sessions, "bob")
+    aid = new_artwork(sessions, blobs, ada, 3, title="Original")
+    before = counts(sessions)
+    with pytest.raises(
+        CopyrightConflict, match=rf"a copy of artwork #{aid} \('Original'\) owned by ada"
+    ):
+        new_artwork(sessions, blobs, bob, 3)
+    assert counts(sessions) == before
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda im: encode(im.resize((64, 64)), "JPEG", quality=70),
+        lambda im: encode(im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)),
+        lambda im: encode(im.rotate(90, expand=True)),
+        lambda im: encode(im, "BMP"),
+    ],
+    ids=["resized-jpeg", "mirrored", "rotated", "re-saved-bmp"],
+)
+def test_a_near_copy_of_someone_elses_artwork_is_refused(sessions, blobs, transform):
+    ada, bob = new_user(sessions, "ada"), new_user(sessions, "bob")
+    aid = new_artwork(sessions, blobs, ada, 4)
+    before = counts(sessions)
+    with pytest.raises(CopyrightConflict, match=f"artwork #{aid}") as err:
+        with sessions() as s, s.begin():
+            register_artwork(s, blobs, transform(art_image(4)), owner_id=bob, title="Mine")
+    assert err.value.artwork_id == aid
+    assert counts(sessions) == before
+
+
+def test_registering_the_same_image_twice_tells_the_owner_it_exists(sessions, blobs):
+    ada = new_user(sessions, "ada")
+    aid = new_artwork(sessions, blobs, ada, 5)
+    with pytest.raises(AlreadyRegistered, match=f"already registered this image as artwork #{aid}"):
+        new_artwork(sessions, blobs, ada, 5)
+
+
+def test_different_images_by_different_users_both_register(sessions, blobs):
+    ada, bob = new_user(sessions, "ada"), new_user(sessions, "bob")
+    new_artwork(sessions, blobs, ada, 6)
+    new_artwork(sessions, blobs, bob, 7)
+    assert counts(sessions)[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"not an image at all", "not an image"),
+        (b"", "empty"),
+        (png_bytes(8)[:200], "damaged or truncated"),
+    ],
+    ids=["text", "empty", "truncated"],
+)
+def test_malformed_images_are_refused_and_nothing_is_stored(sessions, blobs, data, message):
+    ada = new_user(sessions, "ada")
+    with pytest.raises(InvalidInput, match=message), sessions() as s, s.begin():
+        register_artwork(s, blobs, data, owner_id=ada, title="Bad")
+    assert counts(sessions) == (0, 0)
+    assert not [p for p in blobs.root.rglob("*") if p.is_file()] if blobs.root.exists() else True
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"title": ""}, "title` must not be empty"),
+        ({"title": "x" * 201}, "at most 200"),
+        ({"title": "bell\x07"}, "control characters"),
+        ({"title": "ok", "tags": ["t"] * 1 + [f"t{i}" for i in range(20)]}, "at most 20 tags"),
+        ({"title": "ok", "recipe": {"x": float("nan")}}, "plain JSON"),
+        ({"title": "ok", "parents": [(1, "cousin")]}, "parent role"),
+    ],
+)
+def test_bad_titles_tags_recipes_and_roles_are_refused(sessions, blobs, kwargs, message):
+    ada = new_user(sessions, "ada")
+    with pytest.raises(InvalidInput, match=message), sessions() as s, s.begin():
+        register_artwork(s, blobs, png_bytes(9), owner_id=ada, **kwargs)
+    assert counts(sessions) == (0, 0)
+
+
+def test_a_derived_work_records_its_parents_and_a_derived_event(sessions, blobs):
+    ada = new_user(sessions, "ada")
+    p1 = new_artwork(sessions, blobs, ada, 10)
+    p2 = new_artwork(sessions, blobs, ada, 11)
+    child = new_artwork(
+        sessions,
+        blobs,
+        ada,
+        12,
+        recipe={"kind": "breed"},
+        parents=[(p2, "breeding_parent"), (p1, "breeding_parent")],
+    )
+    with sessions() as s:
+        assert [(a.id, r) for a, r in parents_of(s, child)] == [
+            (p1, "breeding_parent"),
+            (p2, "breeding_parent"),
+        ]
+        assert [(a.id, r) for a, r in children_of(s, p1)] == [(child, "breeding_parent")]
+        kinds = s.scalars(
+            select(ProvenanceEvent.kind).where(ProvenanceEvent.artwork_id == child)
+        ).all()
+        assert kinds == ["registered", "derived"]
+
+
+def test_deriving_from_someone_elses_work_needs_a_commercial_licence(sessions, blobs):
+    ada, bob = new_user(sessions, "ada"), new_user(sessions, "bob")
+    source = new_artwork(sessions, blobs, ada, 13, title="Source")
+    with pytest.raises(NotOwner, match="may not derive from artwork"):
+        new_artwork(sessions, blobs, bob, 14, parents=[(source, "style_source")])
+    with sessions() as s:
+        assert s.scalar(select(func.count(Derivation.child_id))) == 0
+    listing = new_listing(sessions, source, ada, 500, licence_tier="commercial", edition_size=10)
+    buy(sessions, listing, bob)
+    child = new_artwork(sessions, blobs, bob, 14, parents=[(source, "style_source")])
+    with sessions() as s:
+        assert [a.id for a, _ in parents_of(s, child)] == [source]
+
+
+def test_a_licensed_derivative_that_looks_like_its_parent_is_not_refused_as_a_copy(sessions, blobs):
+    ada, bob = new_user(sessions, "ada"), new_user(sessions, "bob")
+    source = new_artwork(sessions, blobs, ada, 15)
+    listing = new_listing(sessions, source, ada, 500, licence_tier="commercial", edition_size=3)
+    buy(sessions, listing, bob)
+    lightly_styled = encode(art_image(15).resize((90, 90)), "JPEG", quality=80)
+    with sessions() as s, s.begin():
+        child = register_artwork(
+            s,
+            blobs,
+            lightly_styled,
+            owner_id=bob,
+            title="Restyled",
+            recipe={"kind": "style"},
+            parents=[(source, "content_source")],
+        )
+        assert child.ai_label == "ai_modified"
+
+
+def test_the_provenance_table_refuses_updates_and_deletes(sessions, blobs):
+    ada = new_user(sessions, "ada")
+    new_artwork(sessions, blobs, ada, 16)
+    with pytest.raises(Exception, match="append-only"), sessions() as s, s.begin():
+        s.execute(ProvenanceEvent.__table__.update().values(kind="takedown"))
+    with pytest.raises(Exception, match="append-only"), sessions() as s, s.begin():
+        s.execute(ProvenanceEvent.__table__.delete())
+    assert counts(sessions) == (1, 1)
