@@ -33,7 +33,7 @@ def record_event(
     actor_id: int | None,
     payload: dict[str, Any] | None = None,
 ) -> ProvenanceEvent:
-    """Append one provenance event; it is flushed so its id is known.
+    """Append one provenance event; it is written at the session's next flush.
 
     Raises:
         ValueError: for an unknown `kind`.
@@ -44,5 +44,4 @@ def record_event(
         kind=kind, artwork_id=artwork_id, actor_id=actor_id, payload=dict(payload or {})
     )
     session.add(event)
-    session.flush()
     return event

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from db.models import SYSTEM_ACCOUNTS, LedgerEntry, LedgerTransaction, User
@@ -41,9 +41,9 @@ def post_transaction(
 ) -> LedgerTransaction:
     """Write a balanced transaction and move the users' cached balances with it.
 
-    Zero-amount legs are dropped. Balances are changed with `balance = balance + delta`
-    statements in ascending user id, the same order everywhere, so concurrent transactions on
-    PostgreSQL queue rather than deadlock.
+    Zero-amount legs are dropped. Every wallet moves in one `balance = balance + delta`
+    statement; callers that touch several wallets lock them first in ascending id order (see
+    `purchase`), so concurrent transactions on PostgreSQL queue rather than deadlock.
 
     Raises:
         ValueError: if the legs do not sum to zero or there are none.
@@ -55,11 +55,8 @@ def post_transaction(
     if total != 0:
         raise ValueError(f"ledger legs must sum to zero, got {total}")
     txn = LedgerTransaction(kind=kind, memo=memo[:200])
-    session.add(txn)
-    session.flush()
-    session.add_all(
+    txn.entries = [
         LedgerEntry(
-            transaction_id=txn.id,
             user_id=leg.user_id,
             system_account=leg.system_account,
             role=leg.role,
@@ -67,19 +64,20 @@ def post_transaction(
             artwork_id=leg.artwork_id,
         )
         for leg in legs
-    )
+    ]
+    session.add(txn)
     deltas: dict[int, int] = {}
     for leg in legs:
         if leg.user_id is not None:
             deltas[leg.user_id] = deltas.get(leg.user_id, 0) + leg.amount_cents
-    for user_id in sorted(deltas):
-        if deltas[user_id]:
-            session.execute(
-                update(User)
-                .where(User.id == user_id)
-                .values(balance_cents=User.balance_cents + deltas[user_id])
-                .execution_options(synchronize_session="fetch")
-            )
+    deltas = {uid: d for uid, d in sorted(deltas.items()) if d}
+    if deltas:
+        session.execute(
+            update(User)
+            .where(User.id.in_(deltas))
+            .values(balance_cents=User.balance_cents + case(deltas, value=User.id, else_=0))
+            .execution_options(synchronize_session="fetch")
+        )
     session.flush()
     return txn
 

@@ -8,7 +8,7 @@ A commercial licence also allows derivative works (style transfer, breeding).
 from __future__ import annotations
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from atelier.config import MarketRules
 from db.models import LICENCE_TIERS, Listing
@@ -35,7 +35,12 @@ def get_listing(session: Session, listing_id: int, *, lock: bool = False) -> Lis
         raise InvalidInput(f"`listing_id` must be an integer, got {listing_id!r}")
     stmt = select(Listing).where(Listing.id == listing_id)
     if lock:
-        stmt = stmt.with_for_update(of=Listing).execution_options(populate_existing=True)
+        # plain row lock, no eager joins (see purchases._lock_listing_and_artwork)
+        stmt = (
+            stmt.options(lazyload("*"))
+            .with_for_update(of=Listing)
+            .execution_options(populate_existing=True)
+        )
     listing = session.scalar(stmt)
     if listing is None:
         raise NotFound(f"listing #{listing_id} does not exist")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, lazyload
 
 from atelier.config import MarketRules
 from db.models import Artwork, Licence, Listing, Sale, User
@@ -22,7 +22,6 @@ from marketplace.errors import (
 )
 from marketplace.events import record_event
 from marketplace.ledger import Leg, post_transaction
-from marketplace.listings import get_listing
 from marketplace.money import SaleSplit, format_cents, split_sale
 
 DEFAULT_RULES = MarketRules()
@@ -97,7 +96,7 @@ def purchase(
         IdempotencyConflict, InvalidInput.
     """
     key = _check_key(idempotency_key)
-    listing = get_listing(session, listing_id, lock=True)
+    listing, artwork = _lock_listing_and_artwork(session, listing_id)
     earlier = session.scalar(
         select(Sale).where(Sale.buyer_id == buyer_id, Sale.idempotency_key == key)
     )
@@ -109,8 +108,6 @@ def purchase(
         split, _ = _split_for(session, listing, rules)
         return PurchaseResult(sale=earlier, split=split, replayed=True)
 
-    if session.get(User, buyer_id) is None:
-        raise NotFound(f"user #{buyer_id} does not exist")
     if listing.status != "active":
         raise ListingNotForSale(f"listing #{listing.id} is {_status_words(listing.status)}")
     if expected_version is not None and expected_version != listing.version:
@@ -119,13 +116,6 @@ def purchase(
             f"{listing.version}); check the price ({format_cents(listing.price_cents)}) and "
             "try again"
         )
-    # lock the artwork too: its other listings' purchases may not interleave with a transfer
-    artwork = session.scalars(
-        select(Artwork)
-        .where(Artwork.id == listing.artwork_id)
-        .with_for_update(of=Artwork)
-        .execution_options(populate_existing=True)
-    ).one()
     if listing.seller_id == buyer_id:
         raise SelfPurchase(f"you cannot buy your own listing #{listing.id}")
     if artwork.owner_id == buyer_id:
@@ -155,7 +145,9 @@ def purchase(
             .execution_options(populate_existing=True)
         )
     }
-    buyer = wallets[buyer_id]
+    buyer = wallets.get(buyer_id)
+    if buyer is None:
+        raise NotFound(f"user #{buyer_id} does not exist")
     if buyer.balance_cents < listing.price_cents:
         raise InsufficientFunds(
             f"listing #{listing.id} costs {format_cents(listing.price_cents)} credits but your "
@@ -241,17 +233,40 @@ def purchase(
     return PurchaseResult(sale=sale, split=split)
 
 
+def _lock_listing_and_artwork(session: Session, listing_id: int) -> tuple[Listing, Artwork]:
+    """Read and lock the listing and its artwork in one statement: purchases of the same
+    artwork's other listings may not interleave with a transfer of ownership."""
+    if isinstance(listing_id, bool) or not isinstance(listing_id, int):
+        raise InvalidInput(f"`listing_id` must be an integer, got {listing_id!r}")
+    # no eager joins here: on PostgreSQL a row re-checked after waiting for the lock is
+    # re-joined against the *old* versions of unlocked tables, so joining the owner's user
+    # row would make a just-sold listing vanish instead of reading as sold
+    row = session.execute(
+        select(Listing, Artwork)
+        .join(Artwork, Artwork.id == Listing.artwork_id)
+        .where(Listing.id == listing_id)
+        .options(lazyload("*"))
+        .with_for_update(of=[Listing, Artwork])
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise NotFound(f"listing #{listing_id} does not exist")
+    return row[0], row[1]
+
+
 def _transfer(session: Session, artwork, listing: Listing, buyer_id: int, sale: Sale) -> None:
     previous = artwork.owner_id
     artwork.owner_id = buyer_id
-    # the old owner's other open listings of this artwork can no longer be honoured
-    for other in session.scalars(
-        select(Listing).where(
+    # the old owner's other open listings of this artwork can no longer be honoured; their
+    # versions move on like any other change, so optimistic readers see it
+    session.execute(
+        update(Listing)
+        .where(
             Listing.artwork_id == artwork.id, Listing.status == "active", Listing.id != listing.id
         )
-    ):
-        other.status = "cancelled"
-    session.flush()
+        .values(status="cancelled", version=Listing.version + 1)
+        .execution_options(synchronize_session="fetch")
+    )
     record_event(
         session,
         "ownership_transferred",

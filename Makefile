@@ -1,0 +1,46 @@
+# Atelier: `make run` starts the app, `make test` runs the whole test suite.
+# Both create ./.venv on first use (Python 3.11, pip) and install what they need into it.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
+.PHONY: run test test-sqlite test-postgres lint bench install install-test clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Atelier needs Python 3.11 (found " + sys.version.split()[0] + ")")'
+	$(PYTHON) -m venv $(VENV) || { echo "python3 -m venv failed: install it with 'apt-get install python3-venv'"; exit 1; }
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install -q -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+run: install
+	$(BIN)/atelier serve --host $(HOST) --port $(PORT)
+
+lint: install-test
+	$(BIN)/ruff check .
+
+test-sqlite: install-test
+	$(BIN)/python -m pytest -q
+
+test-postgres: install-test
+	DATABASE_URL="$$(scripts/postgres.sh start)" $(BIN)/python -m pytest -q tests/integration tests/e2e
+
+test: lint test-sqlite test-postgres
+
+bench: install-test
+	$(BIN)/python bench/marketplace_bench.py --postgres "$$(ATELIER_PG_DB=atelier_bench scripts/postgres.sh start)"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,497 @@
+"""`atelier`: the command line, a thin layer over the library's service functions.
+
+It acts directly on the database named by DATABASE_URL (default: ./data/atelier.db), as an
+operator does; `--as NAME` says on whose behalf. Every command takes `--json`. On error it
+prints one line to stderr and exits with status 1 (2 for a malformed command line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+
+from atelier.config import Settings
+from marketplace.errors import MarketplaceError
+from marketplace.money import MAX_ROYALTY_BPS, format_cents, parse_percent_bps, parse_price
+from provenance.errors import ProvenanceError
+
+
+class CommandError(Exception):
+    """A refusal the CLI reports as one line."""
+
+
+class Context:
+    """The settings, engine and blob store one CLI run works with."""
+
+    def __init__(self, settings: Settings) -> None:
+        from db.blobs import LocalBlobStore
+        from db.migrate import upgrade
+        from db.session import make_engine, make_sessionmaker
+
+        self.settings = settings
+        self.engine = make_engine(settings.database_url)
+        upgrade(self.engine)
+        self.sessions = make_sessionmaker(self.engine)
+        self.readers = make_sessionmaker(self.engine, read_only=True)
+        self.blobs = LocalBlobStore(settings.blob_dir)
+
+    def user_id(self, session, name: str) -> int:
+        from marketplace.accounts import find_user
+
+        return find_user(session, name).id
+
+
+def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
+    if args.json:
+        print(json.dumps(data, indent=2, sort_keys=True, default=str))
+    else:
+        print(text)
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def cmd_db_upgrade(args, settings: Settings) -> None:
+    from db.migrate import upgrade
+    from db.session import make_engine
+
+    revision = upgrade(make_engine(settings.database_url))
+    _emit(args, {"revision": revision}, f"database at revision {revision}")
+
+
+def cmd_user_create(args, ctx: Context) -> None:
+    from marketplace.accounts import sign_up
+
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.name}: ")
+    else:
+        raise CommandError("give the password on standard input with --password-stdin")
+    with ctx.sessions() as s, s.begin():
+        user = sign_up(s, args.name, password, rules=ctx.settings.rules)
+        data = {"id": user.id, "username": user.username, "balance_cents": user.balance_cents}
+    _emit(
+        args,
+        data,
+        f"created user {data['username']} (#{data['id']}), "
+        f"balance {format_cents(data['balance_cents'])} credits",
+    )
+
+
+def cmd_user_credit(args, ctx: Context) -> None:
+    from marketplace.accounts import grant_credits
+
+    try:
+        cents = int(args.cents)
+    except ValueError:
+        raise CommandError(f"CENTS must be a whole number of cents, got {args.cents!r}") from None
+    with ctx.sessions() as s, s.begin():
+        user = grant_credits(s, ctx.user_id(s, args.name), cents, memo=args.memo)
+        data = {"username": user.username, "balance_cents": user.balance_cents}
+    _emit(args, data, f"{data['username']} now has {format_cents(data['balance_cents'])} credits")
+
+
+def cmd_register(args, ctx: Context) -> None:
+    from marketplace.artworks import register_artwork
+    from marketplace.views import artwork_summary
+
+    path = Path(args.image)
+    if not path.is_file():
+        raise CommandError(f"no such file: {path}")
+    recipe = None
+    if args.recipe:
+        try:
+            recipe = json.loads(Path(args.recipe).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise CommandError(f"cannot read the recipe {args.recipe}: {exc}") from None
+    parents = []
+    for spec in args.parent or []:
+        ident, _, role = spec.partition(":")
+        if not ident.isdigit() or not role:
+            raise CommandError(
+                f"--parent must look like ID:ROLE (e.g. 12:style_source), got {spec!r}"
+            )
+        parents.append((int(ident), role))
+    with ctx.sessions() as s, s.begin():
+        artwork = register_artwork(
+            s,
+            ctx.blobs,
+            path.read_bytes(),
+            owner_id=ctx.user_id(s, args.owner),
+            title=args.title,
+            tags=args.tags,
+            recipe=recipe,
+            parents=parents,
+        )
+        data = artwork_summary(artwork)
+    _emit(args, data, f"registered artwork #{data['id']} {data['title']!r} for {data['owner']}")
+
+
+def cmd_list(args, ctx: Context) -> None:
+    from marketplace.listings import create_listing
+    from marketplace.views import listing_summary
+
+    rules = ctx.settings.rules
+    price = parse_price(args.price, max_cents=rules.max_price_cents)
+    royalty = (
+        None
+        if args.royalty is None
+        else parse_percent_bps(args.royalty, name="royalty", upper_bps=MAX_ROYALTY_BPS)
+    )
+    with ctx.sessions() as s, s.begin():
+        listing = create_listing(
+            s,
+            args.artwork_id,
+            ctx.user_id(s, args.as_user),
+            price_cents=price,
+            licence_tier=args.licence,
+            edition_size=args.edition,
+            royalty_bps=royalty,
+            rules=rules,
+        )
+        data = listing_summary(listing)
+    _emit(
+        args,
+        data,
+        f"listing #{data['id']}: artwork #{data['artwork_id']} "
+        f"({data['licence_tier']}) for {data['price']} credits",
+    )
+
+
+def cmd_delist(args, ctx: Context) -> None:
+    from marketplace.listings import delist
+    from marketplace.views import listing_summary
+
+    with ctx.sessions() as s, s.begin():
+        data = listing_summary(delist(s, args.listing_id, ctx.user_id(s, args.as_user)))
+    _emit(args, data, f"listing #{data['id']} delisted")
+
+
+def cmd_price(args, ctx: Context) -> None:
+    from marketplace.listings import change_price
+    from marketplace.views import listing_summary
+
+    rules = ctx.settings.rules
+    price = parse_price(args.price, max_cents=rules.max_price_cents)
+    with ctx.sessions() as s, s.begin():
+        listing = change_price(s, args.listing_id, ctx.user_id(s, args.as_user), price, rules=rules)
+        data = listing_summary(listing)
+    _emit(
+        args,
+        data,
+        f"listing #{data['id']} now costs {data['price']} credits (version {data['version']})",
+    )
+
+
+def cmd_buy(args, ctx: Context) -> None:
+    from marketplace.purchases import purchase
+    from marketplace.views import purchase_summary
+
+    key = args.idempotency_key or str(uuid.uuid4())
+    with ctx.sessions() as s, s.begin():
+        result = purchase(
+            s,
+            args.listing_id,
+            ctx.user_id(s, args.as_user),
+            key,
+            expected_version=args.expect_version,
+            rules=ctx.settings.rules,
+        )
+        data = {**purchase_summary(result), "idempotency_key": key}
+    again = " (already bought with this key; not charged again)" if data["replayed"] else ""
+    _emit(
+        args,
+        data,
+        f"bought listing #{data['listing_id']} (artwork #{data['artwork_id']}, "
+        f"{data['licence_tier']}) for {format_cents(data['price_cents'])} credits; "
+        f"sale #{data['sale_id']}{again}",
+    )
+
+
+def cmd_show(args, ctx: Context) -> None:
+    from marketplace.views import artwork_detail
+
+    with ctx.readers() as s:
+        data = artwork_detail(s, args.artwork_id)
+    lines = [
+        f"artwork #{data['id']}: {data['title']!r} [{data['ai_label_text']}]",
+        f"  creator {data['creator']}, owner {data['owner']}, "
+        f"{data['width']}x{data['height']} {data['format']}",
+        f"  sha256 {data['content_sha256']}",
+        f"  pdq    {data['perceptual_hash']} (quality {data['perceptual_quality']})",
+    ]
+    lines += [
+        f"  listing #{x['id']}: {x['licence_tier']} {x['price']} credits, {x['status']}, "
+        f"{x['sold_count']}/{x['edition_size']} sold"
+        for x in data["listings"]
+    ]
+    lines += [f"  parent #{p['artwork_id']} ({p['role']})" for p in data["parents"]]
+    lines += [f"  child #{c['artwork_id']} ({c['role']})" for c in data["children"]]
+    lines += [f"  event {e['id']}: {e['kind']} by {e['actor']}" for e in data["events"]]
+    _emit(args, data, "\n".join(lines))
+
+
+def cmd_balance(args, ctx: Context) -> None:
+    from marketplace.accounts import find_user
+    from marketplace.ledger import account_history
+
+    with ctx.readers() as s:
+        user = find_user(s, args.name)
+        history = account_history(s, user.id, limit=args.limit)
+        data = {"username": user.username, "balance_cents": user.balance_cents, "history": history}
+    lines = [f"{data['username']}: {format_cents(data['balance_cents'])} credits"]
+    lines += [
+        f"  {h['created_at'][:19]}  {h['role']:<16} {format_cents(h['amount_cents']):>12}"
+        f"  -> {format_cents(h['balance_after_cents'])}  {h['memo']}"
+        for h in history
+    ]
+    _emit(args, data, "\n".join(lines))
+
+
+def cmd_ledger_check(args, ctx: Context) -> None:
+    from marketplace.ledger import check_ledger
+
+    with ctx.readers() as s:
+        report = check_ledger(s)
+    data = {
+        "ok": report.ok,
+        "transactions": report.transactions,
+        "entries": report.entries,
+        "total_cents": report.total_cents,
+        "issued_cents": report.issued_cents,
+        "platform_cents": report.platform_cents,
+        "problems": report.problems,
+    }
+    text = (
+        f"ledger balances: {report.transactions} transactions, {report.entries} entries, "
+        f"sum {report.total_cents}; credits issued {format_cents(report.issued_cents)}, "
+        f"platform fees {format_cents(report.platform_cents)}"
+    )
+    _emit(args, data, text if report.ok else "\n".join(report.problems))
+    if not report.ok:
+        raise CommandError(f"the ledger does not balance ({len(report.problems)} problems)")
+
+
+def cmd_browse(args, ctx: Context) -> None:
+    from dataclasses import asdict
+
+    from marketplace.browse import BrowseQuery, browse_listings
+
+    rules = ctx.settings.rules
+    query = BrowseQuery(
+        text=args.search,
+        min_price_cents=None
+        if args.min_price is None
+        else parse_price(args.min_price, max_cents=rules.max_price_cents),
+        max_price_cents=None
+        if args.max_price is None
+        else parse_price(args.max_price, max_cents=rules.max_price_cents),
+        licence_tier=args.licence,
+        ai_label=args.ai_label,
+        sort=args.sort,
+        page=args.page,
+        per_page=args.per_page,
+    )
+    with ctx.readers() as s:
+        page = browse_listings(s, query)
+    data = {
+        "page": page.page,
+        "pages": page.pages,
+        "total": page.total,
+        "items": [asdict(c) for c in page.items],
+    }
+    lines = [f"page {page.page}/{page.pages}, {page.total} listings"]
+    lines += [
+        f"  listing #{c.listing_id}  artwork #{c.artwork_id} {c.title!r} by {c.creator}: "
+        f"{format_cents(c.price_cents)} ({c.licence_tier})"
+        for c in page.items
+    ]
+    _emit(args, data, "\n".join(lines))
+
+
+def cmd_serve(args, settings: Settings) -> None:
+    from app import launch
+
+    launch(settings, host=args.host, port=args.port)
+
+
+# --- parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser = argparse.ArgumentParser(
+        prog="atelier",
+        description="Atelier: make, sell, buy and verify AI-made art.",
+        epilog="Example: atelier register art.png --owner ada --title 'Harbour'",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable, help_text: str, *, parent=sub, needs_db: bool = True):
+        p = parent.add_parser(name, parents=[common], help=help_text, description=help_text)
+        p.set_defaults(func=func, needs_db=needs_db)
+        return p
+
+    db = sub.add_parser("db", help="database maintenance").add_subparsers(
+        dest="db_command", required=True, metavar="SUBCOMMAND"
+    )
+    add(
+        "upgrade",
+        cmd_db_upgrade,
+        "bring the schema to the newest migration",
+        parent=db,
+        needs_db=False,
+    )
+
+    user = sub.add_parser("user", help="accounts").add_subparsers(
+        dest="user_command", required=True, metavar="SUBCOMMAND"
+    )
+    p = add(
+        "create",
+        cmd_user_create,
+        "create an account: atelier user create ada --password-stdin <<< 'a long password'",
+        parent=user,
+    )
+    p.add_argument("name")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p = add(
+        "credit", cmd_user_credit, "grant demo credits: atelier user credit ada 5000", parent=user
+    )
+    p.add_argument("name")
+    p.add_argument("cents", help="whole cents (5000 = 50.00 credits)")
+    p.add_argument("--memo", default="operator grant")
+
+    p = add(
+        "register",
+        cmd_register,
+        "register an image as an artwork: atelier register art.png --owner ada --title 'Harbour'",
+    )
+    p.add_argument("image")
+    p.add_argument("--owner", required=True)
+    p.add_argument("--title", required=True)
+    p.add_argument("--tags", default=None, help="space- or comma-separated tags")
+    p.add_argument("--recipe", default=None, help="a JSON file describing how it was made")
+    p.add_argument(
+        "--parent",
+        action="append",
+        metavar="ID:ROLE",
+        help="a source work, e.g. 12:style_source (repeatable)",
+    )
+
+    p = add(
+        "list",
+        cmd_list,
+        "offer an artwork for sale: atelier list 1 --as ada --price 12.50 "
+        "--licence exclusive --royalty 10",
+    )
+    p.add_argument("artwork_id", type=int)
+    p.add_argument("--as", dest="as_user", required=True, metavar="NAME")
+    p.add_argument("--price", required=True, help="credits, e.g. 12.50")
+    p.add_argument("--licence", required=True, choices=["personal", "commercial", "exclusive"])
+    p.add_argument("--edition", type=int, default=1, help="licences to sell (default 1)")
+    p.add_argument(
+        "--royalty",
+        default=None,
+        help="creator royalty in percent, 0-50 (first listing only; default 10)",
+    )
+
+    p = add("delist", cmd_delist, "withdraw a listing: atelier delist 3 --as ada")
+    p.add_argument("listing_id", type=int)
+    p.add_argument("--as", dest="as_user", required=True, metavar="NAME")
+
+    p = add("price", cmd_price, "change a listing's price: atelier price 3 --as ada --price 15")
+    p.add_argument("listing_id", type=int)
+    p.add_argument("--as", dest="as_user", required=True, metavar="NAME")
+    p.add_argument("--price", required=True)
+
+    p = add("buy", cmd_buy, "buy a listing: atelier buy 3 --as bob --idempotency-key order-1")
+    p.add_argument("listing_id", type=int)
+    p.add_argument("--as", dest="as_user", required=True, metavar="NAME")
+    p.add_argument(
+        "--idempotency-key",
+        default=None,
+        help="retrying with the same key never charges twice (default: a new key)",
+    )
+    p.add_argument(
+        "--expect-version",
+        type=int,
+        default=None,
+        help="refuse if the listing changed since this version",
+    )
+
+    p = add("show", cmd_show, "an artwork's record and history: atelier show 1")
+    p.add_argument("artwork_id", type=int)
+
+    p = add("balance", cmd_balance, "a wallet and its recent ledger entries: atelier balance bob")
+    p.add_argument("name")
+    p.add_argument("--limit", type=int, default=20)
+
+    ledger = sub.add_parser("ledger", help="the money ledger").add_subparsers(
+        dest="ledger_command", required=True, metavar="SUBCOMMAND"
+    )
+    add(
+        "check",
+        cmd_ledger_check,
+        "check that the books balance: atelier ledger check",
+        parent=ledger,
+    )
+
+    p = add(
+        "browse",
+        cmd_browse,
+        "search open listings: atelier browse --search harbour --sort price_asc",
+    )
+    p.add_argument("--search", default=None)
+    p.add_argument("--min-price", default=None)
+    p.add_argument("--max-price", default=None)
+    p.add_argument("--licence", default=None, choices=["personal", "commercial", "exclusive"])
+    p.add_argument(
+        "--ai-label", default=None, choices=["ai_generated", "ai_modified", "human_upload"]
+    )
+    p.add_argument(
+        "--sort", default="newest", choices=["newest", "oldest", "price_asc", "price_desc"]
+    )
+    p.add_argument("--page", type=int, default=1)
+    p.add_argument("--per-page", type=int, default=24)
+
+    p = add(
+        "serve",
+        cmd_serve,
+        "start the web app: atelier serve --host 127.0.0.1 --port 7860",
+        needs_db=False,
+    )
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+        target = Context(settings) if args.needs_db else settings
+        args.func(args, target)
+    except (CommandError, MarketplaceError, ProvenanceError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        print(f"error: cannot use the database: {str(exc.orig).splitlines()[0]}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""Read models: plain dicts describing artworks, listings and sales, for the CLI's JSON, the
+web app's pages and certificates. One place decides what an artwork's record contains."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Artwork, Licence, Listing, ProvenanceEvent, User
+from marketplace.artworks import children_of, get_artwork, parents_of
+from marketplace.money import format_cents
+from marketplace.purchases import PurchaseResult
+
+AI_LABEL_TEXT = {
+    "ai_generated": "AI-generated",
+    "ai_modified": "AI-modified",
+    "human_upload": "Uploaded (no AI recipe)",
+}
+
+
+def artwork_summary(artwork: Artwork) -> dict[str, Any]:
+    return {
+        "id": artwork.id,
+        "title": artwork.title,
+        "tags": list(artwork.tags),
+        "creator": artwork.creator.username,
+        "owner": artwork.owner.username,
+        "width": artwork.width,
+        "height": artwork.height,
+        "format": artwork.format,
+        "content_sha256": artwork.content_sha256,
+        "pixel_sha256": artwork.pixel_sha256,
+        "perceptual_hash": artwork.perceptual_hash,
+        "perceptual_quality": artwork.perceptual_quality,
+        "blob_key": artwork.blob_key,
+        "ai_label": artwork.ai_label,
+        "ai_label_text": AI_LABEL_TEXT[artwork.ai_label],
+        "royalty_percent": None if artwork.royalty_bps is None else artwork.royalty_bps / 100,
+        "recipe": artwork.recipe,
+        "created_at": artwork.created_at.isoformat(),
+    }
+
+
+def listing_summary(listing: Listing) -> dict[str, Any]:
+    return {
+        "id": listing.id,
+        "artwork_id": listing.artwork_id,
+        "seller": listing.seller.username,
+        "price_cents": listing.price_cents,
+        "price": format_cents(listing.price_cents),
+        "currency": listing.currency,
+        "licence_tier": listing.licence_tier,
+        "edition_size": listing.edition_size,
+        "sold_count": listing.sold_count,
+        "status": listing.status,
+        "version": listing.version,
+    }
+
+
+def artwork_detail(session: Session, artwork_id: int) -> dict[str, Any]:
+    """Everything about one artwork: the record, its listings, licences, derivation edges
+    and its provenance events in order."""
+    artwork = get_artwork(session, artwork_id)
+    names = dict(session.execute(select(User.id, User.username)).all())
+    listings = session.scalars(
+        select(Listing).where(Listing.artwork_id == artwork.id).order_by(Listing.id)
+    ).all()
+    licences = session.scalars(
+        select(Licence).where(Licence.artwork_id == artwork.id).order_by(Licence.id)
+    ).all()
+    events = session.scalars(
+        select(ProvenanceEvent)
+        .where(ProvenanceEvent.artwork_id == artwork.id)
+        .order_by(ProvenanceEvent.id)
+    ).all()
+    return {
+        **artwork_summary(artwork),
+        "listings": [listing_summary(x) for x in listings],
+        "licences": [
+            {"id": x.id, "holder": names.get(x.holder_id), "tier": x.tier, "sale_id": x.sale_id}
+            for x in licences
+        ],
+        "parents": [
+            {"artwork_id": a.id, "title": a.title, "role": role, "owner": a.owner.username}
+            for a, role in parents_of(session, artwork.id)
+        ],
+        "children": [
+            {"artwork_id": a.id, "title": a.title, "role": role, "owner": a.owner.username}
+            for a, role in children_of(session, artwork.id)
+        ],
+        "events": [
+            {
+                "id": e.id,
+                "kind": e.kind,
+                "actor": names.get(e.actor_id),
+                "payload": e.payload,
+                "created_at": e.created_at.isoformat(),
+            }
+            for e in events
+        ],
+    }
+
+
+def purchase_summary(result: PurchaseResult) -> dict[str, Any]:
+    split = result.split
+    return {
+        "sale_id": result.sale.id,
+        "listing_id": result.sale.listing_id,
+        "artwork_id": result.sale.artwork_id,
+        "licence_tier": result.sale.licence_tier,
+        "price_cents": split.price_cents,
+        "platform_fee_cents": split.platform_fee_cents,
+        "creator_royalty_cents": split.creator_royalty_cents,
+        "source_shares_cents": list(split.source_shares_cents),
+        "seller_cents": split.seller_cents,
+        "replayed": result.replayed,
+    }

@@ -1,0 +1,109 @@
+"""The whole sell/buy story through the `atelier` command line, on the test database."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from atelier.cli import main
+from tests.factories import PASSWORD, png_bytes
+
+
+@pytest.fixture
+def cli(engine, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.setenv("ATELIER_DATA_DIR", str(tmp_path / "data"))
+
+    def run(*args, stdin: str | None = None):
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", __import__("io").StringIO(stdin))
+        code = main([*args, "--json"])
+        out, err = capsys.readouterr()
+        return code, (json.loads(out) if code == 0 and out.strip() else None), err
+
+    return run
+
+
+def test_two_users_register_list_buy_resell_with_royalty_and_the_ledger_balances(cli, tmp_path):
+    for name in ("ada", "bob", "cyd"):
+        code, data, _ = cli("user", "create", name, "--password-stdin", stdin=PASSWORD + "\n")
+        assert code == 0 and data["balance_cents"] == 10_000
+    image = tmp_path / "art.png"
+    image.write_bytes(png_bytes(1))
+    code, art, _ = cli("register", str(image), "--owner", "ada", "--title", "Harbour")
+    assert code == 0 and art["owner"] == "ada"
+    code, listing, _ = cli(
+        "list",
+        str(art["id"]),
+        "--as",
+        "ada",
+        "--price",
+        "12.50",
+        "--licence",
+        "exclusive",
+        "--royalty",
+        "10",
+    )
+    assert code == 0 and listing["price_cents"] == 1250
+    code, sale, _ = cli("buy", str(listing["id"]), "--as", "bob", "--idempotency-key", "o-1")
+    assert code == 0 and sale["platform_fee_cents"] == 31 and not sale["replayed"]
+    code, again, _ = cli("buy", str(listing["id"]), "--as", "bob", "--idempotency-key", "o-1")
+    assert code == 0 and again["replayed"] and again["sale_id"] == sale["sale_id"]
+
+    code, resale, _ = cli(
+        "list", str(art["id"]), "--as", "bob", "--price", "20", "--licence", "exclusive"
+    )
+    assert code == 0
+    code, sale2, _ = cli("buy", str(resale["id"]), "--as", "cyd")
+    assert code == 0 and sale2["creator_royalty_cents"] == 200
+
+    code, shown, _ = cli("show", str(art["id"]))
+    assert shown["owner"] == "cyd" and shown["creator"] == "ada"
+    assert [e["kind"] for e in shown["events"]].count("ownership_transferred") == 2
+    code, ada, _ = cli("balance", "ada")
+    assert ada["balance_cents"] == 10_000 + (1250 - 31) + 200
+    code, report, _ = cli("ledger", "check")
+    assert code == 0 and report["ok"] and report["total_cents"] == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("buy", "999", "--as", "ada"), "listing #999 does not exist"),
+        (("balance", "ghost"), "no user named 'ghost'"),
+        (("list", "1", "--as", "ada", "--price", "NaN", "--licence", "exclusive"), "finite"),
+        (("list", "1", "--as", "ada", "--price", "-3", "--licence", "exclusive"), "greater than"),
+        (("register", "/no/such.png", "--owner", "ada", "--title", "x"), "no such file"),
+        (("user", "credit", "ada", "lots"), "whole number of cents"),
+    ],
+)
+def test_errors_are_one_line_with_a_non_zero_exit(cli, args, message):
+    cli("user", "create", "ada", "--password-stdin", stdin=PASSWORD + "\n")
+    code, data, err = cli(*args)
+    assert code == 1 and data is None
+    assert err.startswith("error: ") and message in err
+    assert err.count("\n") == 1
+
+
+def test_a_non_image_is_refused_by_register(cli, tmp_path):
+    cli("user", "create", "ada", "--password-stdin", stdin=PASSWORD + "\n")
+    bogus = tmp_path / "fake.png"
+    bogus.write_text("definitely not a png")
+    code, _, err = cli("register", str(bogus), "--owner", "ada", "--title", "x")
+    assert code == 1 and "not a usable image" in err
+
+
+def test_the_installed_console_script_runs(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "atelier"), "ledger", "check", "--json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["ok"] is True
