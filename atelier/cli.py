@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import sys
 import uuid
 from collections.abc import Callable
@@ -481,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings.from_env()
         target = Context(settings) if args.needs_db else settings
         args.func(args, target)
+        sys.stdout.flush()
     except (CommandError, MarketplaceError, ProvenanceError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -490,6 +492,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`atelier browse | head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0
 
 

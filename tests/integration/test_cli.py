@@ -107,3 +107,22 @@ def test_the_installed_console_script_runs(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["ok"] is True
+
+
+def test_writing_to_a_closed_pipe_is_not_an_error(tmp_path):
+    # as in `atelier browse | head`: the reader has gone before the output is written
+    code = (
+        "import os, sys; r, w = os.pipe(); os.close(r); os.dup2(w, 1);"
+        "from atelier.cli import main; sys.exit(main(['ledger', 'check']))"
+    )
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "BrokenPipeError" not in done.stderr
