@@ -120,7 +120,7 @@ def build_demo(services: Services) -> gr.Blocks:
             ]
             for c in result.items
         ]
-        summary = f"Page {result.page} of {result.pages} · {result.total} listings"
+        summary = f"Page {result.page} of {result.pages} · {result.total_text} listings"
         return tiles, rows, summary
 
     # --- artwork page ----------------------------------------------------------------------

@@ -308,9 +308,10 @@ def cmd_browse(args, ctx: Context) -> None:
         "page": page.page,
         "pages": page.pages,
         "total": page.total,
+        "total_exact": page.total_exact,
         "items": [asdict(c) for c in page.items],
     }
-    lines = [f"page {page.page}/{page.pages}, {page.total} listings"]
+    lines = [f"page {page.page}/{page.pages}, {page.total_text} listings"]
     lines += [
         f"  listing #{c.listing_id}  artwork #{c.artwork_id} {c.title!r} by {c.creator}: "
         f"{format_cents(c.price_cents)} ({c.licence_tier})"

@@ -112,6 +112,8 @@ def seed(engine, listings: int, buyers: int) -> tuple[list[int], list[int]]:
                     for i in chunk
                 ],
             )
+        # what autovacuum would have done on a live server: give the planner statistics
+        conn.execute(text("ANALYZE"))
     return list(range(1, listings + 1)), list(range(sellers + 1, sellers + buyers + 1))
 
 

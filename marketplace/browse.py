@@ -5,13 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Integer, Select, column, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from db.models import AI_LABELS, LICENCE_TIERS, Artwork, Listing, User
 from marketplace.errors import InvalidInput
 
 SORTS = ("newest", "oldest", "price_asc", "price_desc")
+# counting stops here: "1,000+ listings" is all a person needs, and counting 100k rows is not
+COUNT_CAP = 1_000
+# the trigram indexes (migration 0002) serve words of at least this many characters
+TRIGRAM = 3
 MAX_PER_PAGE = 100
 MAX_QUERY_LENGTH = 100
 
@@ -76,30 +80,47 @@ class GalleryCard:
 
 @dataclass(frozen=True)
 class BrowsePage:
+    """One page of results. `total` is exact when `total_exact`, else a lower bound
+    (COUNT_CAP + 1 rows were found and counting stopped)."""
+
     items: list[GalleryCard] = field(default_factory=list)
     page: int = 1
     per_page: int = 24
     total: int = 0
+    total_exact: bool = True
 
     @property
     def pages(self) -> int:
         return max(1, -(-self.total // self.per_page))
+
+    @property
+    def total_text(self) -> str:
+        return f"{self.total:,}" if self.total_exact else f"{COUNT_CAP:,}+"
 
 
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _filtered(query: BrowseQuery, columns) -> Select:
-    stmt = (
-        select(*columns)
-        .select_from(Listing)
-        .join(Artwork, Artwork.id == Listing.artwork_id)
-        .where(Listing.status == "active")
-    )
-    if query.text and query.text.strip():
-        for word in query.text.lower().split():
-            stmt = stmt.where(Artwork.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
+def _words(query: BrowseQuery) -> list[str]:
+    return query.text.lower().split() if query.text else []
+
+
+def _filtered(query: BrowseQuery, columns, dialect: str, *, join_artwork: bool = True) -> Select:
+    stmt = select(*columns).select_from(Listing).where(Listing.status == "active")
+    if join_artwork:
+        stmt = stmt.join(Artwork, Artwork.id == Listing.artwork_id)
+    words = _words(query)
+    long_words = [w for w in words if len(w) >= TRIGRAM]
+    if dialect == "sqlite" and long_words:
+        # FTS5 trigram phrases: case-insensitive substring matches, all of them required
+        match = " ".join('"' + w.replace('"', '""') + '"' for w in long_words)
+        hits = text("SELECT rowid FROM artwork_search WHERE artwork_search MATCH :match")
+        hits = hits.bindparams(match=match).columns(column("rowid", Integer))
+        stmt = stmt.where(Artwork.id.in_(hits))
+        words = [w for w in words if len(w) < TRIGRAM]
+    for word in words:
+        stmt = stmt.where(Artwork.search_text.like(f"%{_escape_like(word)}%", escape="\\"))
     if query.min_price_cents is not None:
         stmt = stmt.where(Listing.price_cents >= query.min_price_cents)
     if query.max_price_cents is not None:
@@ -114,8 +135,11 @@ def _filtered(query: BrowseQuery, columns) -> Select:
 def browse_listings(session: Session, query: BrowseQuery) -> BrowsePage:
     """One page of open listings matching `query`, in a stable order (ties broken by id).
 
-    Text search matches every word against the artwork's title, tags and creator name.
+    Text search matches every word, as a substring, against the artwork's title, tags and
+    creator name (indexed by trigrams on both databases). The total is counted up to
+    COUNT_CAP.
     """
+    dialect = session.get_bind().dialect.name
     creator = aliased(User)
     owner = aliased(User)
     order = {
@@ -127,7 +151,8 @@ def browse_listings(session: Session, query: BrowseQuery) -> BrowsePage:
     stmt = (
         _filtered(
             query,
-            (
+            dialect=dialect,
+            columns=(
                 Listing.id,
                 Listing.version,
                 Listing.artwork_id,
@@ -153,5 +178,16 @@ def browse_listings(session: Session, query: BrowseQuery) -> BrowsePage:
         .offset((query.page - 1) * query.per_page)
     )
     items = [GalleryCard(*row) for row in session.execute(stmt).all()]
-    total = session.scalar(_filtered(query, (func.count(Listing.id),))) or 0
-    return BrowsePage(items=items, page=query.page, per_page=query.per_page, total=total)
+    needs_artwork = bool(_words(query)) or query.ai_label is not None
+    capped = _filtered(query, (Listing.id,), dialect, join_artwork=needs_artwork).limit(
+        COUNT_CAP + 1
+    )
+    total = session.scalar(select(func.count()).select_from(capped.subquery())) or 0
+    exact = total <= COUNT_CAP
+    if not exact:
+        total = COUNT_CAP
+    # a page past the cap still shows; the count grows to cover it
+    total = max(total, (query.page - 1) * query.per_page + len(items))
+    return BrowsePage(
+        items=items, page=query.page, per_page=query.per_page, total=total, total_exact=exact
+    )

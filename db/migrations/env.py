@@ -3,6 +3,7 @@
 from alembic import context
 from sqlalchemy import Connection
 
+from db.migrate import include_object
 from db.models import Base
 from db.session import make_engine
 
@@ -16,6 +17,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

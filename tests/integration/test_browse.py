@@ -107,3 +107,20 @@ def test_cards_carry_what_the_gallery_shows(sessions, gallery):
 def test_bad_queries_are_refused(kwargs, message):
     with pytest.raises(InvalidInput, match=message):
         BrowseQuery(**kwargs)
+
+
+def test_counting_stops_at_the_cap_and_says_so(sessions, gallery, monkeypatch):
+    monkeypatch.setattr("marketplace.browse.COUNT_CAP", 3)
+    with sessions() as s:
+        first = browse_listings(s, BrowseQuery(per_page=2))
+        narrow = browse_listings(s, BrowseQuery(text="harbour", per_page=2))
+        last = browse_listings(s, BrowseQuery(per_page=2, page=3))
+    assert (first.total, first.total_exact, first.total_text) == (3, False, "3+")
+    assert (narrow.total, narrow.total_exact, narrow.total_text) == (2, True, "2")
+    # a page beyond the cap is still served, and the count covers it
+    assert len(last.items) == 1 and last.total == 5
+
+
+def test_search_words_shorter_than_three_letters_still_match_as_substrings(sessions, gallery):
+    assert titles(sessions, text="ox") == ["Red fox"]
+    assert titles(sessions, text="fox ed") == ["Red fox"]

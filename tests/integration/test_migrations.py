@@ -2,14 +2,16 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from db.migrate import current_revision, head_revision, upgrade
+from db.migrate import current_revision, head_revision, include_object, upgrade
 from db.models import Base
 from db.session import make_engine
 
 
 def test_the_migrations_build_exactly_the_schema_the_models_declare(engine):
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": include_object}
+        )
         diff = compare_metadata(context, Base.metadata)
     assert diff == []
 
