@@ -344,9 +344,12 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func, needs_db=needs_db)
         return p
 
-    db = sub.add_parser("db", help="database maintenance").add_subparsers(
-        dest="db_command", required=True, metavar="SUBCOMMAND"
-    )
+    def group(name: str, help_text: str):
+        return sub.add_parser(name, help=help_text).add_subparsers(
+            dest=f"{name}_command", required=True, metavar="SUBCOMMAND"
+        )
+
+    db = group("db", "database maintenance")
     add(
         "upgrade",
         cmd_db_upgrade,
@@ -355,9 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
         needs_db=False,
     )
 
-    user = sub.add_parser("user", help="accounts").add_subparsers(
-        dest="user_command", required=True, metavar="SUBCOMMAND"
-    )
+    user = group("user", "accounts")
     p = add(
         "create",
         cmd_user_create,
@@ -438,9 +439,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name")
     p.add_argument("--limit", type=int, default=20)
 
-    ledger = sub.add_parser("ledger", help="the money ledger").add_subparsers(
-        dest="ledger_command", required=True, metavar="SUBCOMMAND"
-    )
+    ledger = group("ledger", "the money ledger")
     add(
         "check",
         cmd_ledger_check,

@@ -324,24 +324,29 @@ def _refuse_duplicate(existing: Artwork, owner_id: int, distance: int) -> None:
     )
 
 
-def parents_of(session: Session, artwork_id: int) -> list[tuple[Artwork, str]]:
+def _neighbours(session: Session, artwork_id: int, *, parents: bool) -> list[tuple[Artwork, str]]:
+    other, this = (
+        (Derivation.parent_id, Derivation.child_id)
+        if parents
+        else (Derivation.child_id, Derivation.parent_id)
+    )
     rows = session.execute(
         select(Artwork, Derivation.role)
-        .join(Derivation, Derivation.parent_id == Artwork.id)
-        .where(Derivation.child_id == artwork_id)
+        .join(Derivation, other == Artwork.id)
+        .where(this == artwork_id)
         .order_by(Artwork.id, Derivation.role)
     ).all()
     return [(a, role) for a, role in rows]
+
+
+def parents_of(session: Session, artwork_id: int) -> list[tuple[Artwork, str]]:
+    """The works `artwork_id` was made from, with the role each played."""
+    return _neighbours(session, artwork_id, parents=True)
 
 
 def children_of(session: Session, artwork_id: int) -> list[tuple[Artwork, str]]:
-    rows = session.execute(
-        select(Artwork, Derivation.role)
-        .join(Derivation, Derivation.child_id == Artwork.id)
-        .where(Derivation.parent_id == artwork_id)
-        .order_by(Artwork.id, Derivation.role)
-    ).all()
-    return [(a, role) for a, role in rows]
+    """The works made from `artwork_id`, with the role it played in each."""
+    return _neighbours(session, artwork_id, parents=False)
 
 
 def source_works(session: Session, artwork_id: int) -> list[Artwork]:
