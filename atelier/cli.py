@@ -282,6 +282,57 @@ def cmd_ledger_check(args, ctx: Context) -> None:
         raise CommandError(f"the ledger does not balance ({len(report.problems)} problems)")
 
 
+def cmd_log_head(args, ctx: Context) -> None:
+    from marketplace.transparency import load_signer, sign_head
+
+    signer = load_signer(ctx.settings.data_dir, ctx.settings.log_origin)
+    with ctx.sessions() as s, s.begin():
+        checkpoint = sign_head(s, signer)
+        data = {
+            "size": checkpoint.size,
+            "checkpoint": checkpoint.note,
+            "verifier_key": signer.verifier.vkey,
+        }
+    _emit(args, data, f"{data['checkpoint']}\nverifier key: {data['verifier_key']}")
+
+
+def cmd_log_proof(args, ctx: Context) -> None:
+    from marketplace.transparency import event_proof, load_signer
+
+    signer = load_signer(ctx.settings.data_dir, ctx.settings.log_origin)
+    with ctx.sessions() as s, s.begin():
+        data = event_proof(s, args.event_id, signer)
+    lines = [
+        f"event #{data['event_id']} is leaf {data['leaf_index']} of {data['tree_size']}",
+        f"leaf hash {data['leaf_hash']}",
+        *(f"  proof {p}" for p in data["proof"]),
+        data["checkpoint"].rstrip("\n"),
+    ]
+    _emit(args, data, "\n".join(lines))
+
+
+def cmd_log_verify(args, ctx: Context) -> None:
+    from marketplace.transparency import audit_log, load_signer
+
+    signer = load_signer(ctx.settings.data_dir, ctx.settings.log_origin)
+    with ctx.readers() as s:
+        report = audit_log(s, signer.verifier, ctx.settings.log_origin)
+    data = {
+        "ok": report.ok,
+        "size": report.size,
+        "events": report.events,
+        "checkpoints": report.checkpoints,
+        "problems": report.problems,
+    }
+    text = (
+        f"log verified: {report.size} leaves, {report.events} events, "
+        f"{report.checkpoints} signed checkpoints"
+    )
+    _emit(args, data, text if report.ok else "\n".join(report.problems))
+    if not report.ok:
+        raise CommandError(f"the log does not verify ({len(report.problems)} problems)")
+
+
 def cmd_browse(args, ctx: Context) -> None:
     from dataclasses import asdict
 
@@ -445,6 +496,17 @@ def build_parser() -> argparse.ArgumentParser:
         cmd_ledger_check,
         "check that the books balance: atelier ledger check",
         parent=ledger,
+    )
+
+    log = group("log", "the transparency log of provenance events")
+    add("head", cmd_log_head, "sign and print the log's checkpoint: atelier log head", parent=log)
+    p = add("proof", cmd_log_proof, "an event's inclusion proof: atelier log proof 7", parent=log)
+    p.add_argument("event_id", type=int)
+    add(
+        "verify",
+        cmd_log_verify,
+        "recompute the log from the rows and check every checkpoint: atelier log verify",
+        parent=log,
     )
 
     p = add(

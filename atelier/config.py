@@ -80,11 +80,13 @@ class Settings:
         data_dir: the folder for the SQLite file, the blob store and key material.
         database_url: a SQLAlchemy URL; defaults to a SQLite file inside `data_dir`.
         rules: the marketplace's money rules.
+        log_origin: the transparency log's name in its checkpoints (a schema-less URL).
     """
 
     data_dir: Path
     database_url: str
     rules: MarketRules = field(default_factory=MarketRules)
+    log_origin: str = "atelier.local/log"
 
     @property
     def blob_dir(self) -> Path:
@@ -94,4 +96,9 @@ class Settings:
     def from_env(cls) -> Settings:
         data_dir = Path(os.environ.get("ATELIER_DATA_DIR", "data")).resolve()
         url = os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'atelier.db'}"
-        return cls(data_dir=data_dir, database_url=url, rules=MarketRules.from_env())
+        return cls(
+            data_dir=data_dir,
+            database_url=url,
+            rules=MarketRules.from_env(),
+            log_origin=os.environ.get("ATELIER_LOG_ORIGIN", "atelier.local/log"),
+        )

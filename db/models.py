@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -253,4 +254,48 @@ class ProvenanceEvent(Base):
     )
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class LogLeaf(Base):
+    """Leaf `leaf_index` of the transparency log: the canonical bytes of one provenance
+    event, hashed as an RFC 9162 leaf. Append-only (database triggers)."""
+
+    __tablename__ = "log_leaves"
+
+    leaf_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    event_id: Mapped[int] = mapped_column(ForeignKey("provenance_events.id"), unique=True)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogNode(Base):
+    """The hash of a complete subtree: level 0 are leaf hashes, (level, index) covers leaves
+    [index * 2**level, (index + 1) * 2**level). Append-only (database triggers)."""
+
+    __tablename__ = "log_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    index: Mapped[int] = mapped_column("idx", BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class LogState(Base):
+    """One row (id 1): how many leaves the log holds. Appends lock it, so leaves are
+    numbered one transaction after another."""
+
+    __tablename__ = "log_state"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)
+
+
+class LogCheckpoint(Base):
+    """A signed tree head (a C2SP checkpoint note). Append-only (database triggers)."""
+
+    __tablename__ = "log_checkpoints"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

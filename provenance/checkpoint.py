@@ -65,7 +65,8 @@ class NoteVerifier:
             NoteError: malformed, not Ed25519, or an id that does not match the key.
         """
         try:
-            name, hex_id, material = vkey.strip().split("+")
+            # base64 may itself contain "+": only the first two separate fields
+            name, hex_id, material = vkey.strip().split("+", 2)
             raw = base64.b64decode(material, validate=True)
             kid = bytes.fromhex(hex_id)
         except (ValueError, binascii.Error):

@@ -48,6 +48,8 @@ def engine(request, tmp_path, sqlite_template, postgres_engine):
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         with postgres_engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            # the row migration 0003 seeds
+            conn.execute(text("INSERT INTO log_state (id, size) VALUES (1, 0)"))
         yield postgres_engine
         return
     path = tmp_path / "atelier.db"

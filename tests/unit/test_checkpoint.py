@@ -38,7 +38,7 @@ def test_a_changed_byte_in_the_specs_example_is_rejected():
 def test_our_verifier_key_round_trips_in_the_published_format():
     signer = NoteSigner.generate(ORIGIN)
     vkey = signer.verifier.vkey
-    name, hex_id, material = vkey.split("+")
+    name, hex_id, material = vkey.split("+", 2)
     assert name == ORIGIN and len(hex_id) == 8
     assert base64.b64decode(material)[0] == 0x01
     assert NoteVerifier.from_vkey(vkey) == signer.verifier
@@ -101,3 +101,15 @@ def test_the_signing_key_survives_a_pem_round_trip():
     signer = NoteSigner.generate(ORIGIN)
     again = NoteSigner.from_pem(ORIGIN, signer.private_pem())
     assert again.verifier == signer.verifier
+
+
+def test_a_verifier_key_whose_base64_contains_plus_signs_parses():
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    # search deterministic seeds for a public key whose encoding has a "+"
+    for seed in range(1000):
+        signer = NoteSigner(ORIGIN, Ed25519PrivateKey.from_private_bytes(bytes([seed]) * 32))
+        if "+" in signer.verifier.vkey.split("+", 2)[2]:
+            break
+    assert "+" in signer.verifier.vkey.split("+", 2)[2]
+    assert NoteVerifier.from_vkey(signer.verifier.vkey) == signer.verifier
