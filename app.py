@@ -18,15 +18,26 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
+from fastapi import FastAPI, Response
 
 from atelier.config import Settings
 from db.blobs import LocalBlobStore
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
-from marketplace import accounts, artworks, browse, ledger, listings, purchases, views
+from marketplace import (
+    accounts,
+    artworks,
+    browse,
+    ledger,
+    listings,
+    purchases,
+    transparency,
+    views,
+)
 from marketplace.errors import MarketplaceError
 from marketplace.media import thumbnail_path
 from marketplace.money import MAX_ROYALTY_BPS, format_cents, parse_percent_bps, parse_price
+from provenance.tiles import TileError
 
 LICENCE_CHOICES = ["personal", "commercial", "exclusive"]
 AI_CHOICES = [
@@ -56,6 +67,7 @@ class Services:
         self.readers = make_sessionmaker(self.engine, read_only=True)
         self.blobs = LocalBlobStore(self.settings.blob_dir)
         self.thumbs = self.settings.data_dir / "thumbs"
+        self.log_signer = transparency.load_signer(self.settings.data_dir, self.settings.log_origin)
 
 
 def _e(value: object) -> str:
@@ -389,19 +401,61 @@ def build_demo(services: Services) -> gr.Blocks:
     return demo
 
 
+def add_log_routes(api: FastAPI, services: Services) -> None:
+    """Serve the transparency log read-only as C2SP tlog-tiles under /log/."""
+
+    @api.get("/log/checkpoint")
+    def checkpoint() -> Response:
+        with services.sessions() as s, s.begin():
+            note = transparency.sign_head(s, services.log_signer).note
+        return Response(
+            note,
+            media_type="text/plain; charset=utf-8",
+            headers={"Cache-Control": "no-cache, max-age=5"},
+        )
+
+    @api.get("/log/verifier-key")
+    def verifier_key() -> Response:
+        return Response(
+            services.log_signer.verifier.vkey + "\n", media_type="text/plain; charset=utf-8"
+        )
+
+    @api.get("/log/tile/{rest:path}")
+    def tile(rest: str) -> Response:
+        try:
+            with services.readers() as s:
+                data = transparency.log_tile(s, f"tile/{rest}")
+        except TileError as exc:
+            return Response(str(exc) + "\n", status_code=404, media_type="text/plain")
+        return Response(
+            data,
+            media_type="application/octet-stream",
+            headers={"Cache-Control": "public, max-age=31536000, immutable"},
+        )
+
+
+def create_app(services: Services) -> FastAPI:
+    """The whole web app: the log's static resources under /log/, the Gradio UI at /."""
+    api = FastAPI(title="Atelier", docs_url=None, redoc_url=None, openapi_url=None)
+    add_log_routes(api, services)
+    return gr.mount_gradio_app(
+        api,
+        build_demo(services),
+        path="",
+        footer_links=[],
+        allowed_paths=[str(services.thumbs)],
+        show_error=True,
+    )
+
+
 def launch(settings: Settings | None = None, *, host: str = "127.0.0.1", port: int = 7860):
     """Start the app on `host:port` with the given (or environment) settings."""
+    import uvicorn
+
     services = Services(settings or Settings.from_env())
-    demo = build_demo(services)
+    app = create_app(services)
     print(f"Atelier is running at http://{host}:{port}/", flush=True)
-    demo.launch(
-        server_name=host,
-        server_port=port,
-        share=False,
-        show_error=True,
-        allowed_paths=[str(services.thumbs)],
-        footer_links=[],
-    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 if __name__ == "__main__":

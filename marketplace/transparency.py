@@ -26,6 +26,14 @@ from provenance.checkpoint import (
     verify_checkpoint,
 )
 from provenance.merkle import MemoryHashStore, MerkleLog, hashes_for_append, leaf_hash
+from provenance.tiles import (
+    TILE_WIDTH,
+    TileError,
+    entry_bundle,
+    parse_tile_path,
+    read_tile,
+    tile_width,
+)
 
 DEFAULT_ORIGIN = "atelier.local/log"
 
@@ -245,3 +253,26 @@ def _first_difference(session: Session, recomputed: MerkleLog, size: int) -> str
         if recomputed.leaf_hash(row.leaf_index) != row.leaf_hash:
             return f" (first at leaf {row.leaf_index}, event #{row.event_id})"
     return " (leaves reordered or replaced)"
+
+
+def log_tile(session: Session, path: str) -> bytes:
+    """The bytes of `tile/<L>/<N>[.p/<W>]` or `tile/entries/<N>[.p/<W>]` (c2sp tlog-tiles),
+    for the log as it is now.
+
+    Raises:
+        TileError: a path the spec does not allow, or a tile the log does not have yet.
+    """
+    level, index, width = parse_tile_path(path)
+    size = log_size(session)
+    if level == "entries":
+        if width > tile_width(0, index, size):
+            raise TileError(f"entry bundle {index} of width {width} does not exist yet")
+        first = index * TILE_WIDTH
+        rows = session.execute(
+            select(ProvenanceEvent)
+            .join(LogLeaf, LogLeaf.event_id == ProvenanceEvent.id)
+            .where(LogLeaf.leaf_index >= first, LogLeaf.leaf_index < first + width)
+            .order_by(LogLeaf.leaf_index)
+        ).scalars()
+        return entry_bundle([event_leaf_data(e) for e in rows])
+    return read_tile(SqlHashStore(session), level, index, width, size)

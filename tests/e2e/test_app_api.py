@@ -1,11 +1,18 @@
 """The running web app, driven through gradio_client as any script would drive it."""
 
+import json
 import socket
+import threading
+import time
+import urllib.error
+import urllib.request
 
 import pytest
 from gradio_client import Client, handle_file
 
 from atelier.config import Settings
+from provenance.checkpoint import NoteVerifier, verify_checkpoint
+from provenance.tiles import check_entries, read_entry_bundle, root_from_tiles
 from tests.factories import PASSWORD, png_bytes
 
 
@@ -17,24 +24,30 @@ def free_port() -> int:
 
 @pytest.fixture
 def app_url(tmp_path, engine):
-    from app import Services, build_demo
+    import uvicorn
+
+    from app import Services, create_app
 
     settings = Settings(
         data_dir=tmp_path / "data",
         database_url=engine.url.render_as_string(hide_password=False),
     )
-    services = Services(settings)
-    demo = build_demo(services)
     port = free_port()
-    demo.launch(
-        server_name="127.0.0.1",
-        server_port=port,
-        prevent_thread_lock=True,
-        quiet=True,
-        allowed_paths=[str(services.thumbs)],
+    server = uvicorn.Server(
+        uvicorn.Config(
+            create_app(Services(settings)), host="127.0.0.1", port=port, log_level="warning"
+        )
     )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("the app did not start in 30 s")
+        time.sleep(0.05)
     yield f"http://127.0.0.1:{port}/"
-    demo.close()
+    server.should_exit = True
+    thread.join(timeout=10)
 
 
 def test_a_seller_and_a_buyer_trade_through_the_app_api(app_url, tmp_path):
@@ -70,3 +83,28 @@ def test_buying_without_signing_in_is_refused_with_a_clear_message(app_url):
     client = Client(app_url, verbose=False)
     with pytest.raises(Exception, match="Sign in first"):
         client.predict(1, None, api_name="/buy")
+
+
+def test_the_log_is_served_as_tiles_a_spec_only_client_can_check(app_url, tmp_path):
+    seller = Client(app_url, verbose=False)
+    seller.predict("ada", PASSWORD, api_name="/sign_up")
+    for seed in range(3):
+        image = tmp_path / f"art{seed}.png"
+        image.write_bytes(png_bytes(seed))
+        seller.predict(handle_file(str(image)), f"Piece {seed}", "", api_name="/register")
+
+    def get(path: str) -> bytes:
+        with urllib.request.urlopen(app_url + "log/" + path, timeout=30) as response:
+            return response.read()
+
+    verifier = NoteVerifier.from_vkey(get("verifier-key").decode())
+    checkpoint = verify_checkpoint(get("checkpoint").decode(), verifier, "atelier.local/log")
+    assert checkpoint.size == 3
+    assert root_from_tiles(checkpoint.size, get) == checkpoint.root_hash
+    entries = read_entry_bundle(get("tile/entries/000.p/3"))
+    assert [json.loads(e)["kind"] for e in entries] == ["registered"] * 3
+    assert check_entries(entries, get("tile/0/000.p/3"))
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        get("tile/0/000.p/4")
+    with pytest.raises(urllib.error.HTTPError, match="404"):
+        get("tile/0/../../etc/passwd")
