@@ -12,7 +12,6 @@ import os
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-import html
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ import gradio as gr
 from fastapi import FastAPI, Response
 
 from atelier.config import Settings
-from db.blobs import LocalBlobStore
+from db.blobs import BlobNotFound, LocalBlobStore
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
 from marketplace import (
@@ -37,6 +36,8 @@ from marketplace import (
 from marketplace.errors import MarketplaceError
 from marketplace.media import thumbnail_path
 from marketplace.money import MAX_ROYALTY_BPS, format_cents, parse_percent_bps, parse_price
+from provenance.errors import InvalidImage
+from provenance.images import MAX_IMAGE_BYTES
 from provenance.tiles import TileError
 
 LICENCE_CHOICES = ["personal", "commercial", "exclusive"]
@@ -70,9 +71,35 @@ class Services:
         self.log_signer = transparency.load_signer(self.settings.data_dir, self.settings.log_origin)
 
 
+# one pass: HTML's special characters and every character Markdown gives a meaning
+_ESCAPES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~"})
+
+
 def _e(value: object) -> str:
-    """Escape user-entered text for Markdown/HTML output."""
-    return html.escape(str(value), quote=True).replace("[", "&#91;").replace("]", "&#93;")
+    """Escape user-entered text for Markdown output: HTML is escaped, and every character
+    Markdown gives a meaning (emphasis, links, headings, code, tables) becomes an entity."""
+    return str(value).translate(_ESCAPES)
+
+
+def _whole(value: object, what: str) -> int:
+    """A whole number from a form field, or a clear message."""
+    if value in (None, ""):
+        raise gr.Error(f"Enter {what}.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise gr.Error(f"{what.capitalize()} must be a whole number.") from None
+    if not number.is_integer() or abs(number) > 2**53:
+        raise gr.Error(f"{what.capitalize()} must be a whole number.")
+    return int(number)
+
+
+def _thumbnail(services: Services, key: str, size: int = 256) -> str | None:
+    """A display copy of a stored image, or None if it cannot be read (the page still loads)."""
+    try:
+        return str(thumbnail_path(services.blobs, key, services.thumbs, size=size))
+    except (BlobNotFound, InvalidImage, OSError):
+        return None
 
 
 def _require_user(user: dict | None) -> dict:
@@ -112,11 +139,9 @@ def build_demo(services: Services) -> gr.Blocks:
 
         result = run(query)
         tiles = [
-            (
-                str(thumbnail_path(services.blobs, c.blob_key, services.thumbs)),
-                f"#{c.artwork_id} {c.title} — {format_cents(c.price_cents)} ({c.licence_tier})",
-            )
+            (thumb, f"#{c.artwork_id} {c.title} — {format_cents(c.price_cents)} ({c.licence_tier})")
             for c in result.items
+            if (thumb := _thumbnail(services, c.blob_key)) is not None
         ]
         rows = [
             [
@@ -139,12 +164,11 @@ def build_demo(services: Services) -> gr.Blocks:
     def show_artwork(artwork_id):
         def load():
             with services.readers() as s:
-                return views.artwork_detail(s, int(artwork_id))
+                return views.artwork_detail(s, number)
 
-        if artwork_id in (None, ""):
-            raise gr.Error("Enter an artwork number.")
+        number = _whole(artwork_id, "the artwork number")
         d = run(load)
-        image = str(thumbnail_path(services.blobs, d["blob_key"], services.thumbs, size=768))
+        image = _thumbnail(services, d["blob_key"], size=768)
         lines = [
             f"## {_e(d['title'])}",
             f"**{_e(d['ai_label_text'])}** · by **{_e(d['creator'])}** · owned by "
@@ -192,10 +216,12 @@ def build_demo(services: Services) -> gr.Blocks:
             with services.sessions() as s, s.begin():
                 result = purchases.purchase(
                     s,
-                    int(listing_id),
+                    _whole(listing_id, "the listing number"),
                     user["id"],
                     str(uuid.uuid4()),
-                    expected_version=int(version) if version not in (None, "") else None,
+                    expected_version=None
+                    if version in (None, "")
+                    else _whole(version, "the version"),
                     rules=rules,
                 )
                 return views.purchase_summary(result)
@@ -218,7 +244,7 @@ def build_demo(services: Services) -> gr.Blocks:
 
     def sign_in(username, password):
         def do():
-            with services.sessions() as s, s.begin():
+            with services.readers() as s:  # no write lock while argon2 runs
                 u = accounts.authenticate(s, username, password)
                 return {"id": u.id, "username": u.username}
 
@@ -257,11 +283,11 @@ def build_demo(services: Services) -> gr.Blocks:
             with services.sessions() as s, s.begin():
                 listing = listings.create_listing(
                     s,
-                    int(artwork_id),
+                    _whole(artwork_id, "the artwork number"),
                     user["id"],
                     price_cents=parse_price(price, max_cents=rules.max_price_cents),
                     licence_tier=licence,
-                    edition_size=int(edition or 1),
+                    edition_size=_whole(edition, "the edition size"),
                     royalty_bps=royalty_bps,
                     rules=rules,
                 )
@@ -445,6 +471,7 @@ def create_app(services: Services) -> FastAPI:
         footer_links=[],
         allowed_paths=[str(services.thumbs)],
         show_error=True,
+        max_file_size=MAX_IMAGE_BYTES,
     )
 
 

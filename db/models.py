@@ -41,6 +41,15 @@ AI_LABELS = ("ai_generated", "ai_modified", "human_upload")
 SYSTEM_ACCOUNTS = ("platform", "issuance")
 
 
+# ids are 32-bit integers on PostgreSQL; anything outside can name no row
+MAX_ROW_ID = 2**31 - 1
+
+
+def is_row_id(value: object) -> bool:
+    """True for an int that could be a row id (1 .. 2**31 - 1)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= MAX_ROW_ID
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from atelier.config import MarketRules
-from db.models import User
+from db.models import User, is_row_id
 from marketplace.errors import InvalidCredentials, InvalidInput, NotFound, UsernameTaken
 from marketplace.ledger import Leg, post_transaction
 
@@ -77,10 +77,12 @@ def sign_up(
     """
     validate_username(username)
     validate_password(password)
+    # hash before the first query: on SQLite that query takes the write lock
+    password_hash = hasher.hash(password)
     key = username_key(username)
     if session.scalar(select(User.id).where(User.username_key == key)) is not None:
         raise UsernameTaken(f"the username {username!r} is taken")
-    user = User(username=username, username_key=key, password_hash=hasher.hash(password))
+    user = User(username=username, username_key=key, password_hash=password_hash)
     try:
         with session.begin_nested():
             session.add(user)
@@ -121,8 +123,6 @@ def authenticate(
         raise InvalidCredentials("wrong username or password") from None
     if user is None:
         raise InvalidCredentials("wrong username or password")
-    if hasher.check_needs_rehash(user.password_hash):
-        user.password_hash = hasher.hash(password)
     return user
 
 
@@ -137,7 +137,7 @@ def _dummy_hash(hasher: PasswordHasher) -> str:
 
 
 def get_user(session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if is_row_id(user_id) else None
     if user is None:
         raise NotFound(f"user #{user_id} does not exist")
     return user

@@ -11,10 +11,10 @@ from typing import Any
 import numpy as np
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from db.blobs import BlobStore
-from db.models import DERIVATION_ROLES, Artwork, Derivation, Licence, User
+from db.models import DERIVATION_ROLES, Artwork, Derivation, Licence, User, is_row_id
 from marketplace.errors import (
     AlreadyRegistered,
     CopyrightConflict,
@@ -107,10 +107,25 @@ def _clean_recipe(recipe: object) -> dict[str, Any]:
     return json.loads(encoded)
 
 
-def get_artwork(session: Session, artwork_id: int) -> Artwork:
+def get_artwork(session: Session, artwork_id: int, *, lock: bool = False) -> Artwork:
+    """The artwork with this id; `lock` takes its row lock (PostgreSQL) for the transaction.
+
+    Everything that changes an artwork's listings locks the artwork first, then listings,
+    so concurrent purchases, listings and transfers of one artwork queue instead of
+    deadlocking.
+    """
     if isinstance(artwork_id, bool) or not isinstance(artwork_id, int):
         raise InvalidInput(f"`artwork_id` must be an integer, got {artwork_id!r}")
-    artwork = session.get(Artwork, artwork_id)
+    if not is_row_id(artwork_id):
+        raise NotFound(f"artwork #{artwork_id} does not exist")
+    stmt = select(Artwork).where(Artwork.id == artwork_id)
+    if lock:
+        stmt = (
+            stmt.options(lazyload("*"))
+            .with_for_update(of=Artwork)
+            .execution_options(populate_existing=True)
+        )
+    artwork = session.scalar(stmt)
     if artwork is None:
         raise NotFound(f"artwork #{artwork_id} does not exist")
     return artwork
@@ -206,29 +221,30 @@ def register_artwork(
         AlreadyRegistered: the owner registered this image before.
         CopyrightConflict: the image copies someone else's artwork.
     """
-    creator = session.get(User, owner_id)
-    if creator is None:
-        raise NotFound(f"user #{owner_id} does not exist")
     title = clean_title(title)
     tag_list = clean_tags(tags)
     recipe = _clean_recipe(recipe)
-    parent_rows = _check_parents(session, owner_id, parents)
+    # decode and fingerprint before the first query: on SQLite that query takes the write
+    # lock, and nobody else should wait while a large image is hashed
     try:
         decoded = decode_image(image_bytes)
     except InvalidImage as exc:
         raise InvalidInput(f"not a usable image: {exc}") from None
-
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REGISTRATION_LOCK})
-
     sha = content_hash(image_bytes)
     pixels = pixel_hash(decoded.rgb)
+    phash = perceptual_hash(decoded.rgb)
+
+    creator = session.get(User, owner_id) if is_row_id(owner_id) else None
+    if creator is None:
+        raise NotFound(f"user #{owner_id} does not exist")
+    parent_rows = _check_parents(session, owner_id, parents)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REGISTRATION_LOCK})
     same = session.scalars(
         select(Artwork).where((Artwork.content_sha256 == sha) | (Artwork.pixel_sha256 == pixels))
     ).first()
     if same is not None:
         _refuse_duplicate(same, owner_id, distance=0)
-    phash = perceptual_hash(decoded.rgb)
     exempt = {p.id for p, _ in parent_rows}
     if phash.quality >= PDQ_MIN_QUALITY:
         for match in find_near_copies(session, phash.dihedral, exclude_owner=owner_id):

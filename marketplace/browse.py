@@ -185,9 +185,8 @@ def browse_listings(session: Session, query: BrowseQuery) -> BrowsePage:
     total = session.scalar(select(func.count()).select_from(capped.subquery())) or 0
     exact = total <= COUNT_CAP
     if not exact:
-        total = COUNT_CAP
-    # a page past the cap still shows; the count grows to cover it
-    total = max(total, (query.page - 1) * query.per_page + len(items))
+        # a page past the cap still shows, and the lower bound grows to cover it
+        total = max(COUNT_CAP, (query.page - 1) * query.per_page + len(items))
     return BrowsePage(
         items=items, page=query.page, per_page=query.per_page, total=total, total_exact=exact
     )

@@ -15,6 +15,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session
 
 from db.models import SYSTEM_ACCOUNTS, LedgerEntry, LedgerTransaction, User
+from marketplace.errors import InvalidInput
 
 
 @dataclass(frozen=True)
@@ -149,30 +150,50 @@ def check_ledger(session: Session) -> LedgerReport:
     return report
 
 
+MAX_HISTORY = 10_000
+
+
 def account_history(session: Session, user_id: int, *, limit: int = 200) -> list[dict]:
-    """A user's ledger entries, newest first, each with its running balance after it."""
-    rows = session.execute(
-        select(LedgerEntry, LedgerTransaction)
-        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+    """A user's ledger entries, newest first, each with the balance right after it.
+
+    The running balance is a window sum over the user's entries in the same statement, so
+    it is consistent even while other sales commit.
+    """
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HISTORY:
+        raise InvalidInput(f"`limit` must be an integer in [1, {MAX_HISTORY}], got {limit!r}")
+    running = (
+        select(
+            LedgerEntry.id.label("entry_id"),
+            LedgerEntry.transaction_id,
+            LedgerEntry.role,
+            LedgerEntry.amount_cents,
+            LedgerEntry.artwork_id,
+            func.sum(LedgerEntry.amount_cents)
+            .over(order_by=LedgerEntry.id)
+            .label("balance_after_cents"),
+        )
         .where(LedgerEntry.user_id == user_id)
-        .order_by(LedgerEntry.id.desc())
+        .subquery()
+    )
+    rows = session.execute(
+        select(
+            running, LedgerTransaction.kind, LedgerTransaction.memo, LedgerTransaction.created_at
+        )
+        .join(LedgerTransaction, LedgerTransaction.id == running.c.transaction_id)
+        .order_by(running.c.entry_id.desc())
         .limit(limit)
     ).all()
-    balance = session.scalar(select(User.balance_cents).where(User.id == user_id)) or 0
-    history = []
-    for entry, txn in rows:
-        history.append(
-            {
-                "entry_id": entry.id,
-                "transaction_id": txn.id,
-                "kind": txn.kind,
-                "role": entry.role,
-                "amount_cents": entry.amount_cents,
-                "balance_after_cents": balance,
-                "artwork_id": entry.artwork_id,
-                "memo": txn.memo,
-                "created_at": txn.created_at.isoformat(),
-            }
-        )
-        balance -= entry.amount_cents
-    return history
+    return [
+        {
+            "entry_id": r.entry_id,
+            "transaction_id": r.transaction_id,
+            "kind": r.kind,
+            "role": r.role,
+            "amount_cents": r.amount_cents,
+            "balance_after_cents": int(r.balance_after_cents),
+            "artwork_id": r.artwork_id,
+            "memo": r.memo,
+            "created_at": r.created_at.isoformat(),
+        }
+        for r in rows
+    ]

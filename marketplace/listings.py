@@ -8,10 +8,11 @@ A commercial licence also allows derivative works (style transfer, breeding).
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
 from atelier.config import MarketRules
-from db.models import LICENCE_TIERS, Listing
+from db.models import LICENCE_TIERS, Listing, is_row_id
 from marketplace.artworks import get_artwork, source_works
 from marketplace.errors import InvalidInput, ListingConflict, ListingNotForSale, NotFound, NotOwner
 from marketplace.events import record_event
@@ -33,6 +34,8 @@ def get_listing(session: Session, listing_id: int, *, lock: bool = False) -> Lis
     """The listing with this id; `lock` takes a row lock (PostgreSQL) for the transaction."""
     if isinstance(listing_id, bool) or not isinstance(listing_id, int):
         raise InvalidInput(f"`listing_id` must be an integer, got {listing_id!r}")
+    if not is_row_id(listing_id):
+        raise NotFound(f"listing #{listing_id} does not exist")
     stmt = select(Listing).where(Listing.id == listing_id)
     if lock:
         # plain row lock, no eager joins (see purchases._lock_listing_and_artwork)
@@ -68,7 +71,7 @@ def create_listing(
         NotOwner: the seller does not own the artwork.
         ListingConflict: the artwork already has an open listing of this tier.
     """
-    artwork = get_artwork(session, artwork_id)
+    artwork = get_artwork(session, artwork_id, lock=True)
     if artwork.owner_id != seller_id:
         raise NotOwner(f"you do not own artwork #{artwork.id}, so you cannot list it")
     if licence_tier not in LICENCE_TIERS:
@@ -115,8 +118,13 @@ def create_listing(
         sold_count=0,
         status="active",
     )
-    session.add(listing)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(listing)
+    except IntegrityError:
+        raise ListingConflict(
+            f"artwork #{artwork.id} already has an open {licence_tier} listing"
+        ) from None
     record_event(
         session,
         "listed",

@@ -103,12 +103,18 @@ def split_sale(
 def _decimal(value: object, name: str) -> Decimal:
     if isinstance(value, bool) or value is None:
         raise InvalidInput(f"`{name}` must be a number, got {value!r}")
+    text = value if isinstance(value, Decimal) else str(value).strip()
+    if not isinstance(text, Decimal) and len(text) > 40:
+        raise InvalidInput(f"`{name}` must be a number of at most 40 characters")
     try:
-        number = Decimal(str(value).strip()) if not isinstance(value, Decimal) else value
-    except (InvalidOperation, ValueError):
+        number = Decimal(text)
+    except (InvalidOperation, ValueError, ArithmeticError):
         raise InvalidInput(f"`{name}` must be a number, got {value!r}") from None
     if not number.is_finite():
         raise InvalidInput(f"`{name}` must be a finite number, got {value!r}")
+    # bound the exponent before any arithmetic: "1e999999" must not build a huge integer
+    if number and not -12 <= number.adjusted() <= 15:
+        raise InvalidInput(f"`{name}` is out of range, got {value!r}")
     return number
 
 
@@ -125,12 +131,11 @@ def parse_price(value: object, *, max_cents: int) -> int:
     cents = number * 100
     if cents != cents.to_integral_value():
         raise InvalidInput(f"`price` must have at most two decimals, got {value!r}")
-    cents_int = int(cents)
-    if cents_int > max_cents:
+    if cents > max_cents:
         raise InvalidInput(
             f"`price` must be at most {format_cents(max_cents)} credits, got {value!r}"
         )
-    return cents_int
+    return int(cents)
 
 
 def parse_percent_bps(value: object, *, name: str, upper_bps: int) -> int:

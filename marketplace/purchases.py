@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from atelier.config import MarketRules
-from db.models import Artwork, Licence, Listing, Sale, User
-from marketplace.artworks import source_works
+from db.models import Artwork, LedgerEntry, Licence, Listing, Sale, User, is_row_id
+from marketplace.artworks import get_artwork, source_works
 from marketplace.errors import (
     IdempotencyConflict,
     InsufficientFunds,
@@ -22,6 +23,7 @@ from marketplace.errors import (
 )
 from marketplace.events import record_event
 from marketplace.ledger import Leg, post_transaction
+from marketplace.listings import get_listing
 from marketplace.money import SaleSplit, format_cents, split_sale
 
 DEFAULT_RULES = MarketRules()
@@ -105,8 +107,7 @@ def purchase(
             raise IdempotencyConflict(
                 f"idempotency key {key!r} was already used for listing #{earlier.listing_id}"
             )
-        split, _ = _split_for(session, listing, rules)
-        return PurchaseResult(sale=earlier, split=split, replayed=True)
+        return PurchaseResult(sale=earlier, split=_split_charged(session, earlier), replayed=True)
 
     if listing.status != "active":
         raise ListingNotForSale(f"listing #{listing.id} is {_status_words(listing.status)}")
@@ -187,7 +188,14 @@ def purchase(
         ledger_transaction_id=txn.id,
         idempotency_key=key,
     )
-    session.add(sale)
+    try:
+        with session.begin_nested():
+            session.add(sale)
+    except IntegrityError:
+        # the same buyer and key, used at this moment by another request for another listing
+        raise IdempotencyConflict(
+            f"idempotency key {key!r} was used at the same moment for another purchase"
+        ) from None
     listing.sold_count += 1
     if listing.licence_tier == "exclusive":
         listing.status = "sold"
@@ -233,25 +241,40 @@ def purchase(
     return PurchaseResult(sale=sale, split=split)
 
 
+def _split_charged(session: Session, sale: Sale) -> SaleSplit:
+    """The split as it was charged, read back from the sale's ledger transaction."""
+    entries = session.scalars(
+        select(LedgerEntry)
+        .where(LedgerEntry.transaction_id == sale.ledger_transaction_id)
+        .order_by(LedgerEntry.id)
+    ).all()
+
+    def total(role: str) -> int:
+        return sum(e.amount_cents for e in entries if e.role == role)
+
+    return SaleSplit(
+        price_cents=sale.price_cents,
+        platform_fee_cents=total("platform_fee"),
+        creator_royalty_cents=total("creator_royalty"),
+        source_shares_cents=tuple(e.amount_cents for e in entries if e.role == "source_share"),
+        seller_cents=total("seller"),
+    )
+
+
 def _lock_listing_and_artwork(session: Session, listing_id: int) -> tuple[Listing, Artwork]:
-    """Read and lock the listing and its artwork in one statement: purchases of the same
-    artwork's other listings may not interleave with a transfer of ownership."""
+    """Lock the listing's artwork, then the listing (the order every writer of an artwork's
+    listings follows, see `get_artwork`)."""
     if isinstance(listing_id, bool) or not isinstance(listing_id, int):
         raise InvalidInput(f"`listing_id` must be an integer, got {listing_id!r}")
-    # no eager joins here: on PostgreSQL a row re-checked after waiting for the lock is
-    # re-joined against the *old* versions of unlocked tables, so joining the owner's user
-    # row would make a just-sold listing vanish instead of reading as sold
-    row = session.execute(
-        select(Listing, Artwork)
-        .join(Artwork, Artwork.id == Listing.artwork_id)
-        .where(Listing.id == listing_id)
-        .options(lazyload("*"))
-        .with_for_update(of=[Listing, Artwork])
-        .execution_options(populate_existing=True)
-    ).first()
-    if row is None:
+    artwork_id = (
+        session.scalar(select(Listing.artwork_id).where(Listing.id == listing_id))
+        if is_row_id(listing_id)
+        else None
+    )
+    if artwork_id is None:
         raise NotFound(f"listing #{listing_id} does not exist")
-    return row[0], row[1]
+    artwork = get_artwork(session, artwork_id, lock=True)
+    return get_listing(session, listing_id, lock=True), artwork
 
 
 def _transfer(session: Session, artwork, listing: Listing, buyer_id: int, sale: Sale) -> None:

@@ -73,7 +73,7 @@ def test_a_seller_and_a_buyer_trade_through_the_app_api(app_url, tmp_path):
     assert "Bought listing #1" in bought
     _image, info, _offers, history = buyer.predict(1, api_name="/artwork")
     assert "owned by **bob**" in info
-    assert "<img" not in info and "&lt;img src=x onerror=alert(1)&gt;" in info
+    assert "<img" not in info and "&#60;img src=x onerror=alert&#40;1&#41;&#62;" in info
     assert [row[2] for row in history["data"]][-1] == "ownership_transferred"
     balance, _rows = buyer.predict(api_name="/wallet")
     assert "87.50 credits" in balance

@@ -124,9 +124,7 @@ def _backfill() -> None:
     log = MerkleLog(store)
     leaves = []
     for row in rows:
-        payload = (
-            row.payload if isinstance(row.payload, dict) else json.loads(row.payload)
-        )
+        payload = row.payload if isinstance(row.payload, dict) else json.loads(row.payload)
         created = row.created_at
         if isinstance(created, str):
             created = datetime.fromisoformat(created)
