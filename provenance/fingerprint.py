@@ -109,3 +109,18 @@ def distances(query: str, packed: np.ndarray) -> np.ndarray:
     """Hamming distances from one hex hash to every row of a packed (N, 32) array."""
     q = hashes_to_array([query])[0]
     return _POPCOUNT[np.bitwise_xor(packed, q)].sum(axis=1)
+
+
+def iscc_image_code(rgb: Image.Image) -> str:
+    """The ISCC Content-Code Image (ISO 24138) of an RGB image, e.g. "ISCC:EEA...".
+
+    Normalisation as the ISCC SDK does it: the (already orientation-fixed, white-backed)
+    image to greyscale, resized to 32x32 with bicubic filtering, then `gen_image_code_v0`.
+    It is the value of our C2PA soft-binding assertion (alg `io.iscc.v0`).
+    """
+    import iscc_core
+
+    if rgb.mode != "RGB":
+        raise ValueError(f"`rgb` must be an RGB image, got mode {rgb.mode}")
+    grey = rgb.convert("L").resize((32, 32), Image.Resampling.BICUBIC)
+    return iscc_core.gen_image_code_v0(list(grey.getdata()), bits=64)["iscc"]
