@@ -333,6 +333,67 @@ def cmd_log_verify(args, ctx: Context) -> None:
         raise CommandError(f"the log does not verify ({len(report.problems)} problems)")
 
 
+def cmd_verify(args, ctx: Context) -> None:
+    from marketplace.identification import identify
+    from marketplace.transparency import load_signer
+    from provenance.c2pa import load_signing_material
+
+    path = Path(args.image)
+    if not path.is_file():
+        raise CommandError(f"no such file: {path}")
+    signer = load_signer(ctx.settings.data_dir, ctx.settings.log_origin)
+    material = load_signing_material(ctx.settings.data_dir / "keys")
+    with ctx.sessions() as s, s.begin():
+        result = identify(s, path.read_bytes(), anchor_pem=material.anchor_pem, signer=signer)
+    data = result.as_dict()
+    lines = [result.headline]
+    manifest = data["evidence"].get("manifest")
+    if manifest:
+        failures = ", ".join(manifest["failures"]) or "none"
+        lines.append(f"  content credentials: {manifest['state']} (failures: {failures})")
+    for m in data["matches"]:
+        lines.append(
+            f"  #{m['artwork_id']} {m['title']!r} by {m['creator']}, owned by {m['owner']} "
+            f"(distance {m['distance']}, {len(m['events'])} events, "
+            f"{len(m['parents'])} parents, {len(m['children'])} children)"
+        )
+    _emit(args, data, "\n".join(lines))
+
+
+def cmd_certificate(args, ctx: Context) -> None:
+    from marketplace.certificates import certificate
+    from marketplace.transparency import load_signer
+
+    signer = load_signer(ctx.settings.data_dir, ctx.settings.log_origin)
+    with ctx.sessions() as s, s.begin():
+        note = certificate(s, args.artwork_id, signer)
+    if args.out:
+        Path(args.out).write_text(note)
+    data = {
+        "artwork_id": args.artwork_id,
+        "certificate": note,
+        "verifier_key": signer.verifier.vkey,
+        "out": args.out,
+    }
+    _emit(args, data, f"certificate written to {args.out}" if args.out else note.rstrip("\n"))
+
+
+def cmd_download(args, ctx: Context) -> None:
+    from marketplace.certificates import signed_download
+    from provenance.c2pa import load_signing_material
+
+    material = load_signing_material(ctx.settings.data_dir / "keys")
+    with ctx.readers() as s:
+        data, mime, name = signed_download(s, ctx.blobs, args.artwork_id, material)
+    out = Path(args.out or name)
+    out.write_bytes(data)
+    _emit(
+        args,
+        {"artwork_id": args.artwork_id, "path": str(out), "mime": mime, "bytes": len(data)},
+        f"wrote {out} ({len(data):,} bytes, {mime}, signed)",
+    )
+
+
 def cmd_browse(args, ctx: Context) -> None:
     from dataclasses import asdict
 
@@ -497,6 +558,25 @@ def build_parser() -> argparse.ArgumentParser:
         "check that the books balance: atelier ledger check",
         parent=ledger,
     )
+
+    p = add(
+        "verify", cmd_verify, "identify an image and show its provenance: atelier verify copy.jpg"
+    )
+    p.add_argument("image")
+    p = add(
+        "certificate",
+        cmd_certificate,
+        "a signed provenance certificate: atelier certificate 1 --out cert.txt",
+    )
+    p.add_argument("artwork_id", type=int)
+    p.add_argument("--out", default=None)
+    p = add(
+        "download",
+        cmd_download,
+        "the image with signed Content Credentials: atelier download 1 --out harbour.png",
+    )
+    p.add_argument("artwork_id", type=int)
+    p.add_argument("--out", default=None)
 
     log = group("log", "the transparency log of provenance events")
     add("head", cmd_log_head, "sign and print the log's checkpoint: atelier log head", parent=log)

@@ -153,6 +153,7 @@ class Ingredient:
     data: bytes
     mime: str
     relationship: str = "inputTo"
+    label: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,28 +161,44 @@ class ManifestSpec:
     """What a signed Atelier image says about itself."""
 
     title: str
-    digital_source_type: str
+    digital_source_type: str | None
     soft_binding: str
     atelier: dict[str, Any]
     ingredients: tuple[Ingredient, ...] = ()
     generator_version: str = "0.1.0"
+    opened_from: Ingredient | None = None
+
+    def __post_init__(self) -> None:
+        if (self.digital_source_type is None) == (self.opened_from is None):
+            raise ValueError(
+                "a manifest either creates (with a digital source type) or opens an upload"
+            )
+
+    def _created(self) -> dict[str, Any]:
+        # C2PA requires created items to say how they were made; an upload whose making is
+        # not declared is "opened" from itself as the parent ingredient instead
+        if self.opened_from is not None:
+            return {"action": "c2pa.opened", "parameters": {"ingredientIds": ["upload"]}}
+        return {"action": "c2pa.created", "digitalSourceType": self.digital_source_type}
+
+    def all_ingredients(self) -> tuple[Ingredient, ...]:
+        if self.opened_from is None:
+            return self.ingredients
+        upload = Ingredient(
+            self.opened_from.title,
+            self.opened_from.data,
+            self.opened_from.mime,
+            relationship="parentOf",
+            label="upload",
+        )
+        return (upload, *self.ingredients)
 
     def manifest(self) -> dict[str, Any]:
         return {
             "claim_generator_info": [{"name": "Atelier", "version": self.generator_version}],
             "title": self.title,
             "assertions": [
-                {
-                    "label": "c2pa.actions",
-                    "data": {
-                        "actions": [
-                            {
-                                "action": "c2pa.created",
-                                "digitalSourceType": self.digital_source_type,
-                            }
-                        ]
-                    },
-                },
+                {"label": "c2pa.actions", "data": {"actions": [self._created()]}},
                 {
                     "label": "c2pa.soft-binding",
                     "data": {
@@ -213,12 +230,11 @@ def sign_image(data: bytes, mime: str, spec: ManifestSpec, material: SigningMate
         )
         context = c2pa.Context.from_dict(SIGN_SETTINGS)
         with c2pa.Builder(spec.manifest(), context=context) as builder:
-            for ingredient in spec.ingredients:
-                builder.add_ingredient(
-                    {"title": ingredient.title, "relationship": ingredient.relationship},
-                    ingredient.mime,
-                    io.BytesIO(ingredient.data),
-                )
+            for ingredient in spec.all_ingredients():
+                description = {"title": ingredient.title, "relationship": ingredient.relationship}
+                if ingredient.label:
+                    description["label"] = ingredient.label
+                builder.add_ingredient(description, ingredient.mime, io.BytesIO(ingredient.data))
             out = io.BytesIO()
             builder.sign(signer, mime, io.BytesIO(data), out)
             return out.getvalue()

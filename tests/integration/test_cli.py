@@ -126,3 +126,22 @@ def test_writing_to_a_closed_pipe_is_not_an_error(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "BrokenPipeError" not in done.stderr
+
+
+def test_verify_download_and_certificate_from_the_command_line(cli, tmp_path):
+    cli("user", "create", "ada", "--password-stdin", stdin=PASSWORD + "\n")
+    image = tmp_path / "art.png"
+    image.write_bytes(png_bytes(4))
+    cli("register", str(image), "--owner", "ada", "--title", "Dawn")
+    code, original, _ = cli("verify", str(image))
+    assert code == 0 and original["verdict"] == "registered_original"
+    out = tmp_path / "signed.png"
+    code, download, _ = cli("download", "1", "--out", str(out))
+    assert code == 0 and out.stat().st_size == download["bytes"]
+    code, signed, _ = cli("verify", str(out))
+    assert signed["verdict"] == "manifest_valid" and signed["artwork_id"] == 1
+    assert signed["evidence"]["manifest"]["state"] == "trusted"
+    code, cert, _ = cli("certificate", "1")
+    assert code == 0 and cert["certificate"].startswith('{"ai_label"')
+    code, _, err = cli("verify", str(tmp_path / "missing.png"))
+    assert code == 1 and "no such file" in err

@@ -132,3 +132,19 @@ def test_the_iscc_code_is_close_for_a_re_encoded_copy_and_far_for_another_image(
     other = iscc_image_code(art_image(6, 256))
     assert a.startswith("ISCC:")
     assert iscc_core.iscc_distance(a, copy) <= 8 < iscc_core.iscc_distance(a, other)
+
+
+def test_an_upload_is_opened_from_itself_rather_than_claimed_as_created(material):
+    data = png_bytes(3)
+    upload = spec(digital_source_type=None, opened_from=Ingredient("upload", data, "image/png"))
+    report = read_manifest(
+        sign_image(data, "image/png", upload, material), "image/png", material.anchor_pem
+    )
+    assert report.state == "trusted", report.failures
+    assert report.assertions["c2pa.actions"]["actions"][0]["action"] == "c2pa.opened"
+    assert report.ingredients[0] == {"title": "upload", "relationship": "parentOf"}
+
+
+def test_a_manifest_must_either_create_or_open():
+    with pytest.raises(ValueError, match="either creates"):
+        spec(digital_source_type=None)

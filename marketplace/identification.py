@@ -1,0 +1,195 @@
+"""Identify an image: is it a registered work, a copy of one, signed by us, or unknown?
+
+Signals, strongest first:
+1. the file's SHA-256 equals a registered artwork's ("registered original");
+2. the decoded pixels' SHA-256 equals one (a re-saved or signed copy of it);
+3. an Atelier C2PA manifest: trusted, valid or tampered, and which artwork it claims;
+4. PDQ near matches over all 8 rotations and mirrors (distance <= 31, both hashes strong).
+
+A single near match is reported as "copy of #id". When several works by different owners
+match, or the hash is too weak to match on, the verdict is "similar to" with the evidence,
+never a named owner.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import Artwork, LogLeaf, ProvenanceEvent
+from marketplace.artworks import find_near_copies
+from marketplace.errors import InvalidInput
+from marketplace.transparency import log_for, sign_head
+from marketplace.views import artwork_detail
+from provenance.c2pa import MIME_TYPES, read_manifest
+from provenance.checkpoint import NoteSigner
+from provenance.errors import InvalidImage
+from provenance.fingerprint import (
+    PDQ_MATCH_DISTANCE,
+    content_hash,
+    perceptual_hash,
+    pixel_hash,
+)
+from provenance.images import decode_image
+
+VERDICTS = {
+    "registered_original": "Registered original",
+    "copy_of": "Copy of",
+    "similar_to": "Similar to",
+    "manifest_valid": "Manifest valid",
+    "tampered": "Tampered",
+    "unknown": "Unknown",
+}
+
+
+@dataclass
+class Identification:
+    """The verdict on an image and the evidence for it."""
+
+    verdict: str
+    artwork_id: int | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    matches: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def headline(self) -> str:
+        text = VERDICTS[self.verdict]
+        return f"{text} #{self.artwork_id}" if self.artwork_id else text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "headline": self.headline,
+            "artwork_id": self.artwork_id,
+            "evidence": self.evidence,
+            "matches": self.matches,
+        }
+
+
+def sniff_mime(data: bytes) -> str | None:
+    """The C2PA-capable image type of a file, from its first bytes."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def history_with_proofs(session: Session, artwork_id: int, signer: NoteSigner) -> dict:
+    """An artwork's record and events, each event with its inclusion proof against one
+    signed checkpoint."""
+    detail = artwork_detail(session, artwork_id)
+    checkpoint = sign_head(session, signer)
+    log = log_for(session, checkpoint.size)
+    leaves = dict(
+        session.execute(
+            select(LogLeaf.event_id, LogLeaf.leaf_index)
+            .join(ProvenanceEvent, ProvenanceEvent.id == LogLeaf.event_id)
+            .where(ProvenanceEvent.artwork_id == artwork_id)
+        ).all()
+    )
+    for event in detail["events"]:
+        index = leaves.get(event["id"])
+        if index is not None and index < checkpoint.size:
+            event["leaf_index"] = index
+            event["inclusion_proof"] = [
+                base64.b64encode(p).decode() for p in log.inclusion_proof(index, checkpoint.size)
+            ]
+    detail["checkpoint"] = checkpoint.note
+    return detail
+
+
+def identify(
+    session: Session,
+    data: bytes,
+    *,
+    anchor_pem: str | None,
+    signer: NoteSigner,
+) -> Identification:
+    """Identify an image file (see the module docstring).
+
+    Raises:
+        InvalidInput: the bytes are not a usable image.
+    """
+    try:
+        decoded = decode_image(data)
+    except InvalidImage as exc:
+        # a damaged file can still carry a manifest, and say who signed it
+        mime = sniff_mime(data)
+        report = read_manifest(data, mime, anchor_pem) if mime else None
+        if report is None or report.state == "unsigned":
+            raise InvalidInput(f"not a usable image: {exc}") from None
+        return Identification(
+            verdict="tampered",
+            artwork_id=(report.atelier or {}).get("artwork_id"),
+            evidence={
+                "decode_error": str(exc),
+                "manifest": {"state": report.state, "failures": report.failures},
+            },
+        )
+    sha, pixels = content_hash(data), pixel_hash(decoded.rgb)
+    phash = perceptual_hash(decoded.rgb)
+    evidence: dict[str, Any] = {
+        "sha256": sha,
+        "pixel_sha256": pixels,
+        "pdq": phash.hex,
+        "pdq_quality": phash.quality,
+    }
+
+    manifest = None
+    if decoded.format in MIME_TYPES:
+        manifest = read_manifest(data, MIME_TYPES[decoded.format], anchor_pem)
+        evidence["manifest"] = {
+            "state": manifest.state,
+            "failures": manifest.failures,
+            "claim_generator": manifest.claim_generator,
+            "claimed_artwork_id": (manifest.atelier or {}).get("artwork_id"),
+            "soft_binding": manifest.soft_binding,
+        }
+
+    exact = session.scalar(select(Artwork).where(Artwork.content_sha256 == sha))
+    same_pixels = exact or session.scalar(select(Artwork).where(Artwork.pixel_sha256 == pixels))
+    near = [] if not phash.strong else find_near_copies(session, phash.dihedral)
+    candidates = {m.artwork_id: m.distance for m in near}
+    if same_pixels is not None:
+        candidates[same_pixels.id] = 0
+    matches = [
+        {"artwork_id": aid, "distance": dist, **history_with_proofs(session, aid, signer)}
+        for aid, dist in sorted(candidates.items(), key=lambda kv: (kv[1], kv[0]))[:10]
+    ]
+    result = Identification(verdict="unknown", evidence=evidence, matches=matches)
+
+    if manifest is not None and manifest.state == "invalid":
+        result.verdict = "tampered"
+        result.artwork_id = evidence["manifest"]["claimed_artwork_id"]
+        return result
+    if exact is not None:
+        result.verdict, result.artwork_id = "registered_original", exact.id
+        return result
+    claimed = evidence.get("manifest", {}).get("claimed_artwork_id")
+    if same_pixels is not None:
+        signed_by_us = manifest is not None and manifest.state in ("trusted", "valid_untrusted")
+        if signed_by_us and claimed == same_pixels.id:
+            result.verdict = "manifest_valid"
+        else:
+            result.verdict = "copy_of"
+        result.artwork_id = same_pixels.id
+        return result
+    if near and len({m.owner_id for m in near}) == 1:
+        # every near match belongs to one owner: the nearest is the work it copies
+        result.verdict, result.artwork_id = "copy_of", near[0].artwork_id
+        return result
+    if near:
+        result.verdict = "similar_to"
+        return result
+    if manifest is not None and manifest.state in ("trusted", "valid_untrusted"):
+        result.verdict = "manifest_valid"
+        result.artwork_id = claimed
+    evidence["match_distance"] = PDQ_MATCH_DISTANCE
+    return result

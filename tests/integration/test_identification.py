@@ -1,0 +1,201 @@
+import pytest
+from PIL import Image
+
+from marketplace.certificates import certificate as make_certificate
+from marketplace.certificates import read_certificate, signed_download
+from marketplace.errors import InvalidInput
+from marketplace.identification import identify
+from provenance.c2pa import create_signing_material, read_manifest
+from provenance.checkpoint import NoteError, NoteSigner
+from provenance.merkle import verify_inclusion
+from tests.factories import art_image, encode, png_bytes
+from tests.integration.helpers import buy, new_artwork, new_listing, new_user
+
+ORIGIN = "test.example/log"
+
+
+@pytest.fixture(scope="module")
+def material():
+    return create_signing_material()
+
+
+@pytest.fixture
+def signer():
+    return NoteSigner.generate(ORIGIN)
+
+
+@pytest.fixture
+def world(sessions, blobs):
+    ada, bob = new_user(sessions, "ada"), new_user(sessions, "bob")
+    art = new_artwork(sessions, blobs, ada, 1, title="Harbour", recipe={"kind": "gan"})
+    buy(sessions, new_listing(sessions, art, ada, 500), bob)
+    return {"ada": ada, "bob": bob, "art": art}
+
+
+def check(sessions, data, material, signer):
+    with sessions() as s, s.begin():
+        return identify(s, data, anchor_pem=material.anchor_pem, signer=signer)
+
+
+def test_the_registered_file_itself_is_the_registered_original(sessions, world, material, signer):
+    result = check(sessions, png_bytes(1), material, signer)
+    assert result.verdict == "registered_original" and result.artwork_id == world["art"]
+    (match,) = result.matches
+    assert (match["creator"], match["owner"]) == ("ada", "bob")
+    assert [e["kind"] for e in match["events"]][-1] == "ownership_transferred"
+
+
+def test_every_event_in_the_evidence_carries_a_proof_that_verifies(
+    sessions, world, material, signer
+):
+    import base64
+
+    from db.models import ProvenanceEvent
+    from marketplace.transparency import event_leaf_data
+    from provenance.checkpoint import verify_checkpoint
+    from provenance.merkle import leaf_hash
+
+    result = check(sessions, png_bytes(1), material, signer)
+    match = result.matches[0]
+    checkpoint = verify_checkpoint(match["checkpoint"], signer.verifier, ORIGIN)
+    with sessions() as s:
+        for event in match["events"]:
+            leaf = leaf_hash(event_leaf_data(s.get(ProvenanceEvent, event["id"])))
+            proof = [base64.b64decode(p) for p in event["inclusion_proof"]]
+            assert verify_inclusion(
+                leaf, event["leaf_index"], checkpoint.size, proof, checkpoint.root_hash
+            )
+
+
+@pytest.mark.parametrize(
+    "transform",
+    [
+        lambda im: encode(im.resize((64, 64)), "JPEG", quality=60),
+        lambda im: encode(im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)),
+        lambda im: encode(im.rotate(90, expand=True), "WEBP", quality=80),
+    ],
+    ids=["resized-jpeg", "mirrored", "rotated-webp"],
+)
+def test_a_transformed_copy_is_a_copy_of_the_work(sessions, world, material, signer, transform):
+    result = check(sessions, transform(art_image(1)), material, signer)
+    assert result.verdict == "copy_of" and result.artwork_id == world["art"]
+
+
+def test_a_signed_download_carries_trusted_credentials_and_identifies_as_such(
+    sessions, blobs, world, material, signer
+):
+    with sessions() as s:
+        data, mime, name = signed_download(s, blobs, world["art"], material)
+    assert (mime, name) == ("image/png", f"atelier-{world['art']}.png")
+    report = read_manifest(data, mime, material.anchor_pem)
+    assert report.state == "trusted"
+    assert report.atelier["artwork_id"] == world["art"] and report.atelier["owner"] == "bob"
+    result = check(sessions, data, material, signer)
+    assert result.verdict == "manifest_valid" and result.artwork_id == world["art"]
+    assert result.headline == f"Manifest valid #{world['art']}"
+
+
+def png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    """(type, whole chunk bytes) of a PNG file, in order."""
+    import struct
+
+    chunks, pos = [], 8
+    while pos < len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        end = pos + 12 + length
+        chunks.append((data[pos + 4 : pos + 8], data[pos:end]))
+        pos = end
+    return chunks
+
+
+def test_changed_pixels_under_a_transplanted_manifest_are_tampered(
+    sessions, blobs, world, material, signer
+):
+    with sessions() as s:
+        data, _mime, _ = signed_download(s, blobs, world["art"], material)
+    manifest_chunk = next(c for t, c in png_chunks(data) if t == b"caBX")
+    edited = art_image(1)
+    edited.putpixel((5, 5), (255, 0, 0))
+    chunks = png_chunks(encode(edited))
+    forged = (
+        b"\x89PNG\r\n\x1a\n" + chunks[0][1] + manifest_chunk + b"".join(c for _, c in chunks[1:])
+    )
+    result = check(sessions, forged, material, signer)
+    assert result.verdict == "tampered"
+    assert "assertion.dataHash.mismatch" in result.evidence["manifest"]["failures"]
+
+
+def test_a_damaged_signed_file_is_still_reported_as_tampered(
+    sessions, blobs, world, material, signer
+):
+    with sessions() as s:
+        data, _mime, _ = signed_download(s, blobs, world["art"], material)
+    at = data.index(b"IDAT") + 40
+    damaged = data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
+    result = check(sessions, damaged, material, signer)
+    assert result.verdict == "tampered" and result.artwork_id == world["art"]
+    assert "decode_error" in result.evidence
+
+
+def test_a_derived_downloads_manifest_names_its_sources(sessions, blobs, world, material):
+    child = new_artwork(
+        sessions,
+        blobs,
+        world["bob"],
+        2,
+        recipe={"kind": "style"},
+        parents=[(world["art"], "content_source")],
+    )
+    with sessions() as s:
+        data, mime, _ = signed_download(s, blobs, child, material)
+    report = read_manifest(data, mime, material.anchor_pem)
+    assert report.ingredients[0]["title"].startswith(f"#{world['art']} Harbour")
+    assert report.assertions["c2pa.actions"]["actions"][0]["digitalSourceType"].endswith(
+        "compositeWithTrainedAlgorithmicMedia"
+    )
+
+
+def test_an_unrelated_image_is_unknown(sessions, world, material, signer):
+    assert check(sessions, png_bytes(99), material, signer).verdict == "unknown"
+
+
+def test_near_matches_of_different_owners_are_only_similar(
+    sessions, blobs, world, material, signer
+):
+    # bob registers a licensed derivative that looks like ada's piece: two owners match
+    lic = new_listing(
+        sessions, world["art"], world["bob"], 100, licence_tier="commercial", edition_size=2
+    )
+    cyd = new_user(sessions, "cyd")
+    buy(sessions, lic, cyd)
+    from marketplace.artworks import register_artwork
+
+    with sessions() as s, s.begin():
+        register_artwork(
+            s,
+            blobs,
+            encode(art_image(1).resize((90, 90)), "JPEG", quality=85),
+            owner_id=cyd,
+            title="Restyle",
+            recipe={"kind": "style"},
+            parents=[(world["art"], "content_source")],
+        )
+    result = check(
+        sessions, encode(art_image(1).resize((80, 80)), "JPEG", quality=70), material, signer
+    )
+    assert result.verdict == "similar_to" and result.artwork_id is None
+    assert len(result.matches) == 2
+
+
+def test_a_non_image_is_refused(sessions, world, material, signer):
+    with pytest.raises(InvalidInput, match="not a usable image"):
+        check(sessions, b"plain text", material, signer)
+
+
+def test_a_certificate_verifies_and_any_change_breaks_it(sessions, world, signer):
+    with sessions() as s, s.begin():
+        note = make_certificate(s, world["art"], signer)
+    body = read_certificate(note, signer.verifier)
+    assert body["type"] == "atelier.certificate.v1" and body["owner"] == "bob"
+    with pytest.raises(NoteError):
+        read_certificate(note.replace('"owner":"bob"', '"owner":"eve"'), signer.verifier)
