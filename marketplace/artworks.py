@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
@@ -28,12 +28,12 @@ from provenance.fingerprint import (
     PDQ_MATCH_DISTANCE,
     PDQ_MIN_QUALITY,
     content_hash,
-    distances,
-    hashes_to_array,
+    hamming_distance,
     perceptual_hash,
     pixel_hash,
 )
 from provenance.images import decode_image
+from provenance.pdq_index import PdqIndex
 
 MAX_TITLE_LENGTH = 200
 MAX_TAGS = 20
@@ -158,28 +158,58 @@ class NearMatch:
     distance: int
 
 
+_INDEXES: dict[str, PdqIndex] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def synced_index(session: Session) -> PdqIndex:
+    """This database's PDQ index, brought up to date with its artworks table.
+
+    The index is derived data: built from the table on first use in a process and extended
+    by id on every use, so several processes (the app, the CLI) each stay in step with the
+    database. Registrations are serialised (SQLite's write lock, PostgreSQL's advisory
+    lock), so ids become visible in order and none is skipped.
+    """
+    key = session.get_bind().url.render_as_string(hide_password=True)
+    with _INDEXES_LOCK:
+        index = _INDEXES.get(key)
+        newest = session.scalar(select(func.max(Artwork.id))) or 0
+        if index is None or newest < index.max_id:  # first use, or the table was reset
+            index = _INDEXES[key] = PdqIndex()
+        rows = session.execute(
+            select(Artwork.id, Artwork.perceptual_hash)
+            .where(Artwork.id > index.max_id, Artwork.perceptual_quality >= PDQ_MIN_QUALITY)
+            .order_by(Artwork.id)
+        ).all()
+        index.add([r.id for r in rows], [r.perceptual_hash for r in rows])
+        index.max_id = max(index.max_id, newest)
+    return index
+
+
 def find_near_copies(
     session: Session, hexes: Sequence[str], *, exclude_owner: int | None = None
 ) -> list[NearMatch]:
     """Registered artworks whose PDQ hash is within the match distance of any of `hexes`.
 
+    The index proposes candidates; each is checked against the hash stored in the database.
     Only artworks with a strong hash (quality >= 50) are candidates. Nearest first.
     """
-    stmt = select(Artwork.id, Artwork.owner_id, Artwork.perceptual_hash).where(
-        Artwork.perceptual_quality >= PDQ_MIN_QUALITY
-    )
-    if exclude_owner is not None:
-        stmt = stmt.where(Artwork.owner_id != exclude_owner)
-    rows = session.execute(stmt).all()
-    if not rows:
+    hits = synced_index(session).search(hexes)
+    if not hits:
         return []
-    packed = hashes_to_array([r.perceptual_hash for r in rows])
-    best = np.min([distances(query, packed) for query in hexes], axis=0)
-    matches = [
-        NearMatch(artwork_id=r.id, owner_id=r.owner_id, distance=int(best[i]))
-        for i, r in enumerate(rows)
-        if best[i] <= PDQ_MATCH_DISTANCE
-    ]
+    rows = session.execute(
+        select(Artwork.id, Artwork.owner_id, Artwork.perceptual_hash).where(
+            Artwork.id.in_([ident for ident, _ in hits]),
+            Artwork.perceptual_quality >= PDQ_MIN_QUALITY,
+        )
+    ).all()
+    matches = []
+    for row in rows:
+        if exclude_owner is not None and row.owner_id == exclude_owner:
+            continue
+        distance = min(hamming_distance(q, row.perceptual_hash) for q in hexes)
+        if distance <= PDQ_MATCH_DISTANCE:
+            matches.append(NearMatch(artwork_id=row.id, owner_id=row.owner_id, distance=distance))
     return sorted(matches, key=lambda m: (m.distance, m.artwork_id))
 
 
