@@ -344,7 +344,13 @@ def cmd_verify(args, ctx: Context) -> None:
     signer = load_signer(ctx.settings.data_dir, ctx.settings.log_origin)
     material = load_signing_material(ctx.settings.data_dir / "keys")
     with ctx.sessions() as s, s.begin():
-        result = identify(s, path.read_bytes(), anchor_pem=material.anchor_pem, signer=signer)
+        result = identify(
+            s,
+            path.read_bytes(),
+            anchor_pem=material.anchor_pem,
+            signer=signer,
+            blobs=ctx.blobs,
+        )
     data = result.as_dict()
     lines = [result.headline]
     manifest = data["evidence"].get("manifest")

@@ -4,7 +4,10 @@ Signals, strongest first:
 1. the file's SHA-256 equals a registered artwork's ("registered original");
 2. the decoded pixels' SHA-256 equals one (a re-saved or signed copy of it);
 3. an Atelier C2PA manifest: trusted, valid or tampered, and which artwork it claims;
-4. PDQ near matches over all 8 rotations and mirrors (distance <= 31, both hashes strong).
+4. PDQ near matches over all 8 rotations and mirrors (distance <= 31, both hashes strong);
+5. when PDQ finds nothing (crops, borders, captions): the PDQ of the image with its uniform
+   margins trimmed, then ORB keypoints verified by one RANSAC similarity transform against
+   the 10 nearest hashes (provenance.keypoints).
 
 A single near match is reported as "copy of #id". When several works by different owners
 match, or the hash is too weak to match on, the verdict is "similar to" with the evidence,
@@ -20,8 +23,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from db.blobs import BlobStore
 from db.models import Artwork, LogLeaf, ProvenanceEvent
-from marketplace.artworks import find_near_copies
+from marketplace.artworks import find_near_copies, synced_index
 from marketplace.errors import InvalidInput
 from marketplace.transparency import log_for, sign_head
 from marketplace.views import artwork_detail
@@ -34,7 +38,8 @@ from provenance.fingerprint import (
     perceptual_hash,
     pixel_hash,
 )
-from provenance.images import decode_image
+from provenance.images import decode_image, trim_borders
+from provenance.keypoints import geometric_match
 
 VERDICTS = {
     "registered_original": "Registered original",
@@ -105,14 +110,72 @@ def history_with_proofs(session: Session, artwork_id: int, signer: NoteSigner) -
     return detail
 
 
+@dataclass(frozen=True)
+class SecondSignalMatch:
+    artwork_id: int
+    owner_id: int
+    distance: int  # PDQ distance of the best hash (trimmed or whole)
+    signal: str  # "trimmed" or "keypoints"
+    strong: bool
+    inliers: int = 0
+
+
+SHORTLIST = 10
+
+
+def _second_signal(session, blobs, rgb, dihedral, evidence) -> list[SecondSignalMatch]:
+    """Matches PDQ alone misses: the PDQ of the image without its margins, then keypoint
+    verification of the nearest hashes."""
+    trimmed = trim_borders(rgb)
+    if trimmed is not rgb:
+        trimmed_hash = perceptual_hash(trimmed)
+        evidence["trimmed_pdq"] = trimmed_hash.hex
+        if trimmed_hash.strong:
+            found = find_near_copies(session, trimmed_hash.dihedral)
+            if found:
+                return [
+                    SecondSignalMatch(m.artwork_id, m.owner_id, m.distance, "trimmed", True)
+                    for m in found
+                ]
+    shortlist = synced_index(session).nearest(list(dihedral), k=SHORTLIST)
+    rows = {
+        a.id: a
+        for a in session.scalars(select(Artwork).where(Artwork.id.in_([i for i, _ in shortlist])))
+    }
+    verified = []
+    checked = []
+    for artwork_id, distance in shortlist:
+        artwork = rows.get(artwork_id)
+        if artwork is None:
+            continue
+        try:
+            reference = decode_image(blobs.get(artwork.blob_key)).rgb
+        except (InvalidImage, KeyError, OSError):
+            continue
+        match = geometric_match(trimmed, reference)
+        checked.append(
+            {"artwork_id": artwork_id, "pdq_distance": distance, "inliers": match.inliers}
+        )
+        if match.similar:
+            verified.append(
+                SecondSignalMatch(
+                    artwork_id, artwork.owner_id, distance, "keypoints", match.strong, match.inliers
+                )
+            )
+    evidence["keypoint_checks"] = checked
+    return sorted(verified, key=lambda m: (-m.inliers, m.artwork_id))
+
+
 def identify(
     session: Session,
     data: bytes,
     *,
     anchor_pem: str | None,
     signer: NoteSigner,
+    blobs: BlobStore | None = None,
 ) -> Identification:
-    """Identify an image file (see the module docstring).
+    """Identify an image file (see the module docstring). With `blobs`, copies PDQ misses
+    are looked for with the second signal (trimmed margins, then keypoints).
 
     Raises:
         InvalidInput: the bytes are not a usable image.
@@ -181,9 +244,21 @@ def identify(
             result.verdict = "copy_of"
         result.artwork_id = same_pixels.id
         return result
-    if near and len({m.owner_id for m in near}) == 1:
-        # every near match belongs to one owner: the nearest is the work it copies
-        result.verdict, result.artwork_id = "copy_of", near[0].artwork_id
+    if not near and blobs is not None:
+        near = _second_signal(session, blobs, decoded.rgb, phash.dihedral, evidence)
+        result.matches = [
+            {
+                "artwork_id": m.artwork_id,
+                "distance": m.distance,
+                "signal": m.signal,
+                **history_with_proofs(session, m.artwork_id, signer),
+            }
+            for m in near[:10]
+        ]
+    named = [m for m in near if getattr(m, "strong", True)]
+    if named and len({m.owner_id for m in near}) == 1:
+        # every match belongs to one owner: the nearest is the work it copies
+        result.verdict, result.artwork_id = "copy_of", named[0].artwork_id
         return result
     if near:
         result.verdict = "similar_to"

@@ -125,3 +125,26 @@ def normalise_to_rgb(img: Image.Image) -> Image.Image:
     if img.mode != "RGB":
         img = img.convert("RGB")
     return img
+
+
+def trim_borders(rgb: Image.Image, *, tolerance: int = 12, min_keep: float = 0.3) -> Image.Image:
+    """The image without uniform margins (a border, a letterbox, a blank caption bar).
+
+    The background colour is the median of the four corners; rows and columns whose pixels
+    all stay within `tolerance` of it are cut from each side. Returns the image itself when
+    nothing is cut or the rest would be under `min_keep` of either side.
+    """
+    pixels = np.asarray(rgb, dtype=np.int16)
+    corners = np.stack([pixels[0, 0], pixels[0, -1], pixels[-1, 0], pixels[-1, -1]])
+    background = np.median(corners, axis=0)
+    content = (np.abs(pixels - background) > tolerance).any(axis=2)
+    rows, cols = np.flatnonzero(content.any(axis=1)), np.flatnonzero(content.any(axis=0))
+    if not len(rows) or not len(cols):
+        return rgb
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    h, w = content.shape
+    if (top, bottom, left, right) == (0, h, 0, w):
+        return rgb
+    if (bottom - top) < min_keep * h or (right - left) < min_keep * w:
+        return rgb
+    return rgb.crop((int(left), int(top), int(right), int(bottom)))

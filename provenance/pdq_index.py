@@ -48,6 +48,8 @@ class PdqIndex:
     def __init__(self, *, exhaustive: bool = False) -> None:
         import faiss
 
+        # exact k-nearest search for shortlists beyond the match distance
+        self._flat = faiss.IndexBinaryFlat(256)
         self._indexes = (
             [faiss.IndexBinaryFlat(256)]
             if exhaustive
@@ -67,8 +69,10 @@ class PdqIndex:
         if not ids:
             return
         with self._lock:
+            packed = hashes_to_array(list(hexes))
+            self._flat.add(packed)
             for shift, index in enumerate(self._indexes):
-                index.add(_rotated(hashes_to_array(list(hexes)), shift))
+                index.add(_rotated(packed, shift))
             self._ids = np.concatenate([self._ids, np.asarray(ids, dtype=np.int64)])
             self.max_id = max(self.max_id, int(max(ids)))
 
@@ -89,3 +93,19 @@ class PdqIndex:
                     if distance <= max_distance and distance < best.get(ident, 257):
                         best[ident] = int(distance)
         return sorted(best.items(), key=lambda item: (item[1], item[0]))
+
+    def nearest(self, hexes: Sequence[str], k: int = 10) -> list[tuple[int, int]]:
+        """The `k` nearest ids over all query hashes (exhaustive), nearest first."""
+        if not hexes or not len(self._ids):
+            return []
+        with self._lock:
+            distances, positions = self._flat.search(
+                hashes_to_array(list(hexes)), min(k, len(self._ids))
+            )
+        best: dict[int, int] = {}
+        for row_d, row_p in zip(distances.tolist(), positions.tolist(), strict=True):
+            for distance, position in zip(row_d, row_p, strict=True):
+                if position >= 0:
+                    ident = int(self._ids[position])
+                    best[ident] = min(int(distance), best.get(ident, 257))
+        return sorted(best.items(), key=lambda item: (item[1], item[0]))[:k]

@@ -6,7 +6,7 @@ import io
 
 import numpy as np
 from argon2 import PasswordHasher
-from PIL import Image
+from PIL import Image, ImageDraw
 
 # argon2id with tiny costs: the same code path, a thousand times faster
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -34,3 +34,17 @@ def encode(img: Image.Image, fmt: str = "PNG", **kwargs) -> bytes:
     buf = io.BytesIO()
     img.save(buf, fmt, **kwargs)
     return buf.getvalue()
+
+
+def detailed(seed: int, size: int = 320) -> Image.Image:
+    """A picture with corners and edges for keypoints: shapes over the block pattern."""
+    img = art_image(seed, size)
+    draw = ImageDraw.Draw(img)
+    for i in range(14):
+        x, y = (seed * 37 + i * 53) % (size - 60), (seed * 91 + i * 29) % (size - 60)
+        draw.rectangle(
+            (x, y, x + 20 + i * 2, y + 14 + i),
+            fill=((i * 40) % 256, 255 - i * 9, (seed * 13) % 256),
+        )
+        draw.ellipse((y, x, y + 18, x + 26), outline=(0, 0, 0), width=2)
+    return img

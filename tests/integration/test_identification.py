@@ -1,5 +1,5 @@
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from marketplace.certificates import certificate as make_certificate
 from marketplace.certificates import read_certificate, signed_download
@@ -199,3 +199,62 @@ def test_a_certificate_verifies_and_any_change_breaks_it(sessions, world, signer
     assert body["type"] == "atelier.certificate.v1" and body["owner"] == "bob"
     with pytest.raises(NoteError):
         read_certificate(note.replace('"owner":"bob"', '"owner":"eve"'), signer.verifier)
+
+
+@pytest.fixture
+def detailed_work(sessions, blobs):
+    from tests.factories import detailed
+
+    ada = new_user(sessions, "dora")
+    art = new_artwork_from(sessions, blobs, ada, detailed(11), "Detailed")
+    for seed in range(12, 20):  # other works for the shortlist to sift through
+        new_artwork_from(sessions, blobs, ada, detailed(seed), f"Other {seed}")
+    return art, detailed(11)
+
+
+def new_artwork_from(sessions, blobs, owner, image, title):
+    from marketplace.artworks import register_artwork
+
+    with sessions() as s, s.begin():
+        return register_artwork(s, blobs, encode(image), owner_id=owner, title=title).id
+
+
+@pytest.mark.parametrize(
+    ("transform", "signal"),
+    [
+        (lambda im: im.crop((40, 0, 320, 280)), "keypoints"),
+        (lambda im: ImageOps.expand(im, border=(16, 16, 16, 60), fill="white"), "trimmed"),
+    ],
+    ids=["cropped-12pc", "border-and-caption-bar"],
+)
+def test_copies_pdq_misses_are_found_by_the_second_signal(
+    sessions, blobs, detailed_work, material, signer, transform, signal
+):
+    from provenance.fingerprint import hamming_distance, perceptual_hash
+
+    art, picture = detailed_work
+    copy = transform(picture)
+    assert hamming_distance(perceptual_hash(copy).hex, perceptual_hash(picture).hex) > 31
+    with sessions() as s, s.begin():
+        result = identify(
+            s,
+            encode(copy, "JPEG", quality=85),
+            anchor_pem=material.anchor_pem,
+            signer=signer,
+            blobs=blobs,
+        )
+    assert result.verdict == "copy_of" and result.artwork_id == art
+    assert result.matches[0]["signal"] == signal
+
+
+def test_the_second_signal_names_nobody_for_an_unrelated_picture(
+    sessions, blobs, detailed_work, material, signer
+):
+    from tests.factories import detailed
+
+    with sessions() as s, s.begin():
+        result = identify(
+            s, encode(detailed(40)), anchor_pem=material.anchor_pem, signer=signer, blobs=blobs
+        )
+    assert result.verdict == "unknown"
+    assert len(result.evidence["keypoint_checks"]) >= 5
