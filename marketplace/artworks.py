@@ -176,9 +176,11 @@ def synced_index(session: Session) -> PdqIndex:
         newest = session.scalar(select(func.max(Artwork.id))) or 0
         if index is None or newest < index.max_id:  # first use, or the table was reset
             index = _INDEXES[key] = PdqIndex()
+        # every hash is indexed: weak ones (flat images) still serve as shortlist candidates
+        # for keypoint verification; PDQ-only matching filters on quality below
         rows = session.execute(
             select(Artwork.id, Artwork.perceptual_hash)
-            .where(Artwork.id > index.max_id, Artwork.perceptual_quality >= PDQ_MIN_QUALITY)
+            .where(Artwork.id > index.max_id)
             .order_by(Artwork.id)
         ).all()
         index.add([r.id for r in rows], [r.perceptual_hash for r in rows])
