@@ -27,6 +27,7 @@ from marketplace import (
     accounts,
     artworks,
     browse,
+    identification,
     ledger,
     listings,
     purchases,
@@ -36,6 +37,7 @@ from marketplace import (
 from marketplace.errors import MarketplaceError
 from marketplace.media import thumbnail_path
 from marketplace.money import MAX_ROYALTY_BPS, format_cents, parse_percent_bps, parse_price
+from provenance.c2pa import load_signing_material
 from provenance.errors import InvalidImage
 from provenance.images import MAX_IMAGE_BYTES
 from provenance.tiles import TileError
@@ -69,6 +71,7 @@ class Services:
         self.blobs = LocalBlobStore(self.settings.blob_dir)
         self.thumbs = self.settings.data_dir / "thumbs"
         self.log_signer = transparency.load_signer(self.settings.data_dir, self.settings.log_origin)
+        self.c2pa = load_signing_material(self.settings.data_dir / "keys")
 
 
 # one pass: HTML's special characters and every character Markdown gives a meaning
@@ -318,6 +321,61 @@ def build_demo(services: Services) -> gr.Blocks:
         ]
         return f"### Balance: {format_cents(balance)} credits", rows
 
+    # --- verify -----------------------------------------------------------------------------
+    def verify(image_path):
+        if not image_path:
+            raise gr.Error("Choose an image to check.")
+        data = Path(image_path).read_bytes()
+
+        def do():
+            with services.sessions() as s, s.begin():
+                result = identification.identify(
+                    s,
+                    data,
+                    anchor_pem=services.c2pa.anchor_pem,
+                    signer=services.log_signer,
+                    blobs=services.blobs,
+                )
+                head = transparency.sign_head(s, services.log_signer).note
+                return result.as_dict(), head
+
+        found, head = run(do)
+        badge = {
+            "registered_original": "🟢",
+            "copy_of": "🟠",
+            "manifest_valid": "🟢",
+            "similar_to": "🟡",
+            "tampered": "🔴",
+            "unknown": "⚪",
+        }[found["verdict"]]
+        rows = [
+            [
+                m["artwork_id"],
+                m["title"],
+                m["creator"],
+                m["owner"],
+                m.get("signal", "pdq"),
+                m["distance"],
+                len(m["events"]),
+            ]
+            for m in found["matches"]
+        ]
+        evidence = {
+            "verdict": found["verdict"],
+            **found["evidence"],
+            "histories": [
+                {
+                    "artwork_id": m["artwork_id"],
+                    "events": m["events"],
+                    "parents": m["parents"],
+                    "children": m["children"],
+                }
+                for m in found["matches"]
+            ],
+        }
+        # the headline is built from fixed words and an id, never from user text
+        return f"## {badge} {found['headline']}", rows, evidence, head
+
     with gr.Blocks(title="Atelier", analytics_enabled=False) as demo:
         user = gr.State(None)
         gr.Markdown("# Atelier\nMake, sell, buy and verify AI-made art.")
@@ -423,6 +481,26 @@ def build_demo(services: Services) -> gr.Blocks:
                 headers=["time", "entry", "amount", "balance after", "memo"], interactive=False
             )
             w_go.click(wallet, [user], [w_balance, w_table], api_name="wallet")
+        with gr.Tab("Verify"):
+            gr.Markdown(
+                "Upload any image to see whose it is, what it was made from, and its "
+                "history, each event with a proof from the transparency log."
+            )
+            with gr.Row():
+                v_image = gr.Image(label="Image to check", type="filepath", sources=["upload"])
+                with gr.Column():
+                    v_verdict = gr.Markdown()
+                    v_go = gr.Button("Verify", variant="primary")
+            v_matches = gr.Dataframe(
+                headers=["artwork", "title", "creator", "owner", "signal", "distance", "events"],
+                interactive=False,
+                label="Matches",
+            )
+            v_evidence = gr.JSON(label="Evidence")
+            v_head = gr.Textbox(label="Signed tree head (C2SP checkpoint)", lines=5)
+            v_go.click(
+                verify, [v_image], [v_verdict, v_matches, v_evidence, v_head], api_name="verify"
+            )
     demo.queue(default_concurrency_limit=4)
     return demo
 

@@ -108,3 +108,25 @@ def test_the_log_is_served_as_tiles_a_spec_only_client_can_check(app_url, tmp_pa
         get("tile/0/000.p/4")
     with pytest.raises(urllib.error.HTTPError, match="404"):
         get("tile/0/../../etc/passwd")
+
+
+def test_anyone_can_verify_a_copy_and_see_its_owner_and_the_signed_head(app_url, tmp_path):
+    from PIL import ImageOps
+
+    from tests.factories import art_image, encode
+
+    seller = Client(app_url, verbose=False)
+    seller.predict("ada", PASSWORD, api_name="/sign_up")
+    original = tmp_path / "art.png"
+    original.write_bytes(png_bytes(8))
+    seller.predict(handle_file(str(original)), "Original", "", api_name="/register")
+
+    copy = tmp_path / "copy.jpg"
+    copy.write_bytes(encode(ImageOps.mirror(art_image(8)).resize((64, 64)), "JPEG", quality=70))
+    visitor = Client(app_url, verbose=False)
+    verdict, matches, evidence, head = visitor.predict(handle_file(str(copy)),
+                                                       api_name="/verify")
+    assert "Copy of #1" in verdict
+    assert matches["data"][0][:4] == [1, "Original", "ada", "ada"]
+    assert evidence["verdict"] == "copy_of"
+    assert head.startswith("atelier.local/log\n")
