@@ -487,7 +487,12 @@ def build_demo(services: Services) -> gr.Blocks:
                 "history, each event with a proof from the transparency log."
             )
             with gr.Row():
-                v_image = gr.Image(label="Image to check", type="filepath", sources=["upload"])
+                v_image = gr.Image(
+                    label="Image to check",
+                    type="filepath",
+                    sources=["upload"],
+                    elem_id="verify-image",
+                )
                 with gr.Column():
                     v_verdict = gr.Markdown()
                     v_go = gr.Button("Verify", variant="primary")
