@@ -107,28 +107,35 @@ def _clean_recipe(recipe: object) -> dict[str, Any]:
     return json.loads(encoded)
 
 
-def get_artwork(session: Session, artwork_id: int, *, lock: bool = False) -> Artwork:
-    """The artwork with this id; `lock` takes its row lock (PostgreSQL) for the transaction.
+def get_row(session: Session, model, row_id: object, *, what: str, lock: bool = False):
+    """The `model` row with this id, or NotFound naming it as `what` ("artwork", "listing").
 
-    Everything that changes an artwork's listings locks the artwork first, then listings,
-    so concurrent purchases, listings and transfers of one artwork queue instead of
-    deadlocking.
+    `lock` takes its row lock (PostgreSQL) for the transaction, with no eager joins: a row
+    re-checked after waiting for a lock is re-joined against the old versions of unlocked
+    tables, so a join could make it vanish. Everything that changes an artwork's listings
+    locks the artwork first, then listings, so concurrent purchases, listings and
+    transfers of one artwork queue instead of deadlocking.
     """
-    if isinstance(artwork_id, bool) or not isinstance(artwork_id, int):
-        raise InvalidInput(f"`artwork_id` must be an integer, got {artwork_id!r}")
-    if not is_row_id(artwork_id):
-        raise NotFound(f"artwork #{artwork_id} does not exist")
-    stmt = select(Artwork).where(Artwork.id == artwork_id)
-    if lock:
-        stmt = (
-            stmt.options(lazyload("*"))
-            .with_for_update(of=Artwork)
-            .execution_options(populate_existing=True)
-        )
-    artwork = session.scalar(stmt)
-    if artwork is None:
-        raise NotFound(f"artwork #{artwork_id} does not exist")
-    return artwork
+    if isinstance(row_id, bool) or not isinstance(row_id, int):
+        raise InvalidInput(f"`{what}_id` must be an integer, got {row_id!r}")
+    row = None
+    if is_row_id(row_id):
+        stmt = select(model).where(model.id == row_id)
+        if lock:
+            stmt = (
+                stmt.options(lazyload("*"))
+                .with_for_update(of=model)
+                .execution_options(populate_existing=True)
+            )
+        row = session.scalar(stmt)
+    if row is None:
+        raise NotFound(f"{what} #{row_id} does not exist")
+    return row
+
+
+def get_artwork(session: Session, artwork_id: int, *, lock: bool = False) -> Artwork:
+    """The artwork with this id (see `get_row`)."""
+    return get_row(session, Artwork, artwork_id, what="artwork", lock=lock)
 
 
 def holds_licence(session: Session, user_id: int, artwork_id: int, tiers: frozenset[str]) -> bool:

@@ -17,7 +17,7 @@ never a named owner.
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -39,7 +39,7 @@ from provenance.fingerprint import (
     pixel_hash,
 )
 from provenance.images import decode_image, trim_borders
-from provenance.keypoints import geometric_match
+from provenance.keypoints import DISTINCT_FACTOR, geometric_match
 
 VERDICTS = {
     "registered_original": "Registered original",
@@ -163,7 +163,12 @@ def _second_signal(session, blobs, rgb, dihedral, evidence) -> list[SecondSignal
                 )
             )
     evidence["keypoint_checks"] = checked
-    return sorted(verified, key=lambda m: (-m.inliers, m.artwork_id))
+    verified.sort(key=lambda m: (-m.inliers, m.artwork_id))
+    runner_up = sorted((c["inliers"] for c in checked), reverse=True)[1:2] or [0]
+    if verified and verified[0].inliers < DISTINCT_FACTOR * runner_up[0]:
+        # several works agree about as well (alike GAN outputs, repeating textures): name none
+        verified = [replace(m, strong=False) for m in verified]
+    return verified
 
 
 def identify(

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session
 
 from atelier.config import MarketRules
-from db.models import LICENCE_TIERS, Listing, is_row_id
-from marketplace.artworks import get_artwork, source_works
-from marketplace.errors import InvalidInput, ListingConflict, ListingNotForSale, NotFound, NotOwner
+from db.models import LICENCE_TIERS, Listing
+from marketplace.artworks import get_artwork, get_row, source_works
+from marketplace.errors import InvalidInput, ListingConflict, ListingNotForSale, NotOwner
 from marketplace.events import record_event
 from marketplace.money import MAX_ROYALTY_BPS
 
@@ -31,23 +31,8 @@ def _check_int(name: str, value: object, low: int, high: int) -> int:
 
 
 def get_listing(session: Session, listing_id: int, *, lock: bool = False) -> Listing:
-    """The listing with this id; `lock` takes a row lock (PostgreSQL) for the transaction."""
-    if isinstance(listing_id, bool) or not isinstance(listing_id, int):
-        raise InvalidInput(f"`listing_id` must be an integer, got {listing_id!r}")
-    if not is_row_id(listing_id):
-        raise NotFound(f"listing #{listing_id} does not exist")
-    stmt = select(Listing).where(Listing.id == listing_id)
-    if lock:
-        # plain row lock, no eager joins (see purchases._lock_listing_and_artwork)
-        stmt = (
-            stmt.options(lazyload("*"))
-            .with_for_update(of=Listing)
-            .execution_options(populate_existing=True)
-        )
-    listing = session.scalar(stmt)
-    if listing is None:
-        raise NotFound(f"listing #{listing_id} does not exist")
-    return listing
+    """The listing with this id (see `marketplace.artworks.get_row`)."""
+    return get_row(session, Listing, listing_id, what="listing", lock=lock)
 
 
 def create_listing(

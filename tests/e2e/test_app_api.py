@@ -124,8 +124,7 @@ def test_anyone_can_verify_a_copy_and_see_its_owner_and_the_signed_head(app_url,
     copy = tmp_path / "copy.jpg"
     copy.write_bytes(encode(ImageOps.mirror(art_image(8)).resize((64, 64)), "JPEG", quality=70))
     visitor = Client(app_url, verbose=False)
-    verdict, matches, evidence, head = visitor.predict(handle_file(str(copy)),
-                                                       api_name="/verify")
+    verdict, matches, evidence, head = visitor.predict(handle_file(str(copy)), api_name="/verify")
     assert "Copy of #1" in verdict
     assert matches["data"][0][:4] == [1, "Original", "ada", "ada"]
     assert evidence["verdict"] == "copy_of"

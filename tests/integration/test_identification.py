@@ -258,3 +258,28 @@ def test_the_second_signal_names_nobody_for_an_unrelated_picture(
         )
     assert result.verdict == "unknown"
     assert len(result.evidence["keypoint_checks"]) >= 5
+
+
+def test_when_alike_works_agree_equally_the_second_signal_names_none(
+    sessions, blobs, material, signer
+):
+    from PIL import ImageEnhance
+
+    from tests.factories import detailed
+
+    ada = new_user(sessions, "eda")
+    picture = detailed(21)
+    new_artwork_from(sessions, blobs, ada, picture, "Original")
+    new_artwork_from(
+        sessions, blobs, ada, ImageEnhance.Brightness(picture).enhance(1.15), "Brighter print"
+    )
+    with sessions() as s, s.begin():
+        result = identify(
+            s,
+            encode(picture.crop((40, 0, 320, 280)), "JPEG", quality=85),
+            anchor_pem=material.anchor_pem,
+            signer=signer,
+            blobs=blobs,
+        )
+    assert result.verdict == "similar_to" and result.artwork_id is None
+    assert {m["title"] for m in result.matches} == {"Original", "Brighter print"}
