@@ -19,10 +19,7 @@ WORKING_SIZE = 512
 FEATURES = 1000
 RATIO = 0.8
 REPROJECTION_PX = 4.0
-MIN_INLIERS = 30  # "copy of": enough agreeing matches to name the work
-# ...and at least this many times the next best candidate's: alike works (a GAN's outputs,
-# repeating textures) all agree with a copy, and then no single work may be named
-DISTINCT_FACTOR = 2.0
+MIN_INLIERS = 30  # strong agreement (reported in the evidence)
 MIN_SIMILAR_INLIERS = 12  # "similar to": worth showing, not enough to name an owner
 
 

@@ -220,15 +220,19 @@ def new_artwork_from(sessions, blobs, owner, image, title):
 
 
 @pytest.mark.parametrize(
-    ("transform", "signal"),
+    ("transform", "signal", "verdict"),
     [
-        (lambda im: im.crop((40, 0, 320, 280)), "keypoints"),
-        (lambda im: ImageOps.expand(im, border=(16, 16, 16, 60), fill="white"), "trimmed"),
+        (lambda im: im.crop((40, 0, 320, 280)), "keypoints", "similar_to"),
+        (
+            lambda im: ImageOps.expand(im, border=(16, 16, 16, 60), fill="white"),
+            "trimmed",
+            "copy_of",
+        ),
     ],
     ids=["cropped-12pc", "border-and-caption-bar"],
 )
 def test_copies_pdq_misses_are_found_by_the_second_signal(
-    sessions, blobs, detailed_work, material, signer, transform, signal
+    sessions, blobs, detailed_work, material, signer, transform, signal, verdict
 ):
     from provenance.fingerprint import hamming_distance, perceptual_hash
 
@@ -243,8 +247,9 @@ def test_copies_pdq_misses_are_found_by_the_second_signal(
             signer=signer,
             blobs=blobs,
         )
-    assert result.verdict == "copy_of" and result.artwork_id == art
-    assert result.matches[0]["signal"] == signal
+    assert result.verdict == verdict
+    assert result.matches[0]["artwork_id"] == art and result.matches[0]["signal"] == signal
+    assert result.artwork_id == (art if verdict == "copy_of" else None)
 
 
 def test_the_second_signal_names_nobody_for_an_unrelated_picture(
