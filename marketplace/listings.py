@@ -173,11 +173,3 @@ def delist(session: Session, listing_id: int, seller_id: int) -> Listing:
         payload={"listing_id": listing.id},
     )
     return listing
-
-
-def listings_of_artwork(session: Session, artwork_id: int) -> list[Listing]:
-    return list(
-        session.scalars(
-            select(Listing).where(Listing.artwork_id == artwork_id).order_by(Listing.id)
-        )
-    )
