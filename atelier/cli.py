@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 
 from atelier.config import Settings
+from generation.errors import GenerationError
 from marketplace.errors import MarketplaceError
 from marketplace.money import MAX_ROYALTY_BPS, format_cents, parse_percent_bps, parse_price
 from provenance.errors import ProvenanceError
@@ -621,6 +622,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
+
+    from atelier import cli_studio, cli_style
+
+    cli_studio.add_commands(add, group)
+    cli_style.add_commands(add, group)
     return parser
 
 
@@ -631,7 +637,7 @@ def main(argv: list[str] | None = None) -> int:
         target = Context(settings) if args.needs_db else settings
         args.func(args, target)
         sys.stdout.flush()
-    except (CommandError, MarketplaceError, ProvenanceError, ValueError) as exc:
+    except (CommandError, MarketplaceError, ProvenanceError, GenerationError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except OperationalError as exc:

@@ -1,0 +1,7 @@
+"""`atelier` commands for GAN studio work: generate, morph, breed, train."""
+
+from __future__ import annotations
+
+
+def add_commands(add, group) -> None:
+    """Add this module's commands with `atelier.cli.build_parser`'s `add` and `group` helpers."""

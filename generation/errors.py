@@ -1,0 +1,9 @@
+"""Named failures of the generation layer; the CLI and the app show their message as is."""
+
+
+class GenerationError(ValueError):
+    """A generation request that cannot be carried out (bad input, unknown model, ...)."""
+
+
+class ModelUnavailable(GenerationError):
+    """A model that is not installed or cannot be loaded here; the message says how to get it."""
