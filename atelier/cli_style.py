@@ -1,4 +1,4 @@
-"""`atelier` commands for style transfer and text-to-image."""
+"""`atelier` commands for style transfer."""
 
 from __future__ import annotations
 
