@@ -10,9 +10,11 @@ Signals, strongest first:
    similarity transform against the 10 nearest hashes (provenance.keypoints), which only
    ever says "similar to": measured, it named wrong works too often to name owners.
 
-A single near match is reported as "copy of #id". When several works by different owners
-match, or the hash is too weak to match on, the verdict is "similar to" with the evidence,
-never a named owner.
+A near match is reported as "copy of #id" only when no other work is almost as close: when
+another strong hash lies within AMBIGUITY_MARGIN bits of the nearest (an emoji's skin-tone
+variants differ in colour, which PDQ does not see), colour histograms must pick one work
+clearly (COLOUR_RATIO, COLOUR_MAX), or the verdict is "similar to" with the evidence, never a
+named owner. A hash too weak to match on also gives "similar to" at most.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ from provenance.checkpoint import NoteSigner
 from provenance.errors import InvalidImage
 from provenance.fingerprint import (
     PDQ_MATCH_DISTANCE,
+    PDQ_MIN_QUALITY,
+    colour_distance,
+    colour_histogram,
     content_hash,
     perceptual_hash,
     pixel_hash,
@@ -122,11 +127,60 @@ class SecondSignalMatch:
 
 
 SHORTLIST = 10
+# Chosen on 3,579 copies of the first 240 Noto emoji (bench/identify_bench.py's 15 kinds of
+# copy) matched against all 3,916 emoji (scripts/tune_disambiguation.py): naming the
+# PDQ-nearest work named a wrong one 58 times; with these values, 0 times, naming 1,820
+# correctly instead of 1,879. bench/identify_bench.py checks them on other emoji.
+AMBIGUITY_MARGIN = 16  # bits: a rival this close to the nearest makes PDQ alone unsure
+COLOUR_RATIO = 0.8  # the chosen work's colour distance must be below this share of the next
+COLOUR_MAX = 0.3  # ... and at most this, on the 0-2 scale of `colour_distance`
 
 
-def _second_signal(session, blobs, rgb, dihedral, evidence) -> list[SecondSignalMatch]:
+def _name_nearest(session, blobs, rgb, hexes, near, evidence) -> int | None:
+    """The one work that `near` (PDQ matches, nearest first) shows `rgb` copies, or None
+    when another strong hash is almost as close and colours cannot tell them apart."""
+    best = near[0]
+    ranked = synced_index(session).nearest(list(hexes), k=8)
+    close = {i: d for i, d in ranked if d <= best.distance + AMBIGUITY_MARGIN}
+    close[best.artwork_id] = best.distance
+    rows = session.execute(
+        select(Artwork.id, Artwork.blob_key).where(
+            Artwork.id.in_(list(close)), Artwork.perceptual_quality >= PDQ_MIN_QUALITY
+        )
+    ).all()
+    if len(rows) <= 1:
+        return best.artwork_id
+    if blobs is None:
+        evidence["ambiguous"] = sorted(close)
+        return None
+    query = colour_histogram(rgb)
+    scored = []
+    for row in rows:
+        try:
+            reference = decode_image(blobs.get(row.blob_key)).rgb
+        except (InvalidImage, KeyError, OSError):
+            continue
+        scored.append((colour_distance(query, colour_histogram(reference)), row.id))
+    scored.sort()
+    evidence["disambiguation"] = [
+        {"artwork_id": aid, "pdq_distance": close[aid], "colour_distance": round(c, 4)}
+        for c, aid in scored
+    ]
+    if len(scored) < 2:
+        return None
+    (first, pick), (second, _) = scored[0], scored[1]
+    if first < COLOUR_RATIO * second and first <= COLOUR_MAX:
+        return pick
+    return None
+
+
+def _second_signal(session, blobs, rgb, dihedral, evidence):
     """Matches PDQ alone misses: the PDQ of the image without its margins, then keypoint
-    verification of the nearest hashes."""
+    verification of the nearest hashes.
+
+    Returns:
+        (matches, the image they were found for, its dihedral hashes).
+    """
     trimmed = trim_borders(rgb)
     if trimmed is not rgb:
         trimmed_hash = perceptual_hash(trimmed)
@@ -134,10 +188,11 @@ def _second_signal(session, blobs, rgb, dihedral, evidence) -> list[SecondSignal
         if trimmed_hash.strong:
             found = find_near_copies(session, trimmed_hash.dihedral)
             if found:
-                return [
+                matches = [
                     SecondSignalMatch(m.artwork_id, m.owner_id, m.distance, "trimmed", True)
                     for m in found
                 ]
+                return matches, trimmed, trimmed_hash.dihedral
     shortlist = synced_index(session).nearest(list(dihedral), k=SHORTLIST)
     rows = {
         a.id: a
@@ -167,7 +222,7 @@ def _second_signal(session, blobs, rgb, dihedral, evidence) -> list[SecondSignal
                 )
             )
     evidence["keypoint_checks"] = checked
-    return sorted(verified, key=lambda m: (-m.inliers, m.artwork_id))
+    return sorted(verified, key=lambda m: (-m.inliers, m.artwork_id)), trimmed, dihedral
 
 
 def identify(
@@ -248,8 +303,11 @@ def identify(
             result.verdict = "copy_of"
         result.artwork_id = same_pixels.id
         return result
+    query_rgb, query_hexes = decoded.rgb, phash.dihedral
     if not near and blobs is not None:
-        near = _second_signal(session, blobs, decoded.rgb, phash.dihedral, evidence)
+        near, query_rgb, query_hexes = _second_signal(
+            session, blobs, decoded.rgb, phash.dihedral, evidence
+        )
         result.matches = [
             {
                 "artwork_id": m.artwork_id,
@@ -260,10 +318,11 @@ def identify(
             for m in near[:10]
         ]
     named = [m for m in near if getattr(m, "strong", True)]
-    if named and len({m.owner_id for m in near}) == 1:
-        # every match belongs to one owner: the nearest is the work it copies
-        result.verdict, result.artwork_id = "copy_of", named[0].artwork_id
-        return result
+    if named:
+        pick = _name_nearest(session, blobs, query_rgb, query_hexes, named, evidence)
+        if pick is not None:
+            result.verdict, result.artwork_id = "copy_of", pick
+            return result
     if near:
         result.verdict = "similar_to"
         return result

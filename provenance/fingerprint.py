@@ -132,6 +132,40 @@ def distances(query: str, packed: np.ndarray) -> np.ndarray:
     return _POPCOUNT[np.bitwise_xor(packed, q)].sum(axis=1)
 
 
+COLOUR_BINS = 8  # per channel: 512 bins
+
+
+def colour_histogram(rgb: Image.Image) -> np.ndarray:
+    """A normalised 512-bin RGB colour histogram of an image (64x64 bilinear thumbnail).
+
+    PDQ hashes luminance only, so works that differ only in colour (an emoji's skin-tone
+    variants) hash alike; this tells them apart. Each pixel is shared between its 8 nearest
+    bin centres (trilinear soft binning), so re-encoding noise near a bin edge moves little
+    weight: on JPEG copies it halved the distance to the source against hard bins
+    (measured in docs/BENCHMARKS.md). It ignores geometry: every rotation and mirror of an
+    image has the same histogram.
+    """
+    if rgb.mode != "RGB":
+        raise ValueError(f"`rgb` must be an RGB image, got mode {rgb.mode}")
+    pixels = np.asarray(rgb.resize((64, 64), Image.Resampling.BILINEAR)).reshape(-1, 3)
+    position = pixels.astype(np.float64) / 256 * COLOUR_BINS - 0.5  # bin centres at integers
+    low = np.floor(position).astype(np.int64)  # (4096, 3)
+    frac = position - low
+    counts = np.zeros(COLOUR_BINS**3)
+    for corner in range(8):
+        step = np.array([(corner >> 2) & 1, (corner >> 1) & 1, corner & 1])
+        index = np.clip(low + step, 0, COLOUR_BINS - 1)
+        weight = np.where(step == 1, frac, 1 - frac).prod(axis=1)
+        codes = (index[:, 0] * COLOUR_BINS + index[:, 1]) * COLOUR_BINS + index[:, 2]
+        counts += np.bincount(codes, weights=weight, minlength=COLOUR_BINS**3)
+    return counts / counts.sum()
+
+
+def colour_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """L1 distance between two `colour_histogram`s: 0 (same colours) to 2 (none shared)."""
+    return float(np.abs(a - b).sum())
+
+
 def iscc_image_code(rgb: Image.Image) -> str:
     """The ISCC Content-Code Image (ISO 24138) of an RGB image, e.g. "ISCC:EEA...".
 

@@ -288,3 +288,50 @@ def test_when_alike_works_agree_equally_the_second_signal_names_none(
         )
     assert result.verdict == "similar_to" and result.artwork_id is None
     assert {m["title"] for m in result.matches} == {"Original", "Brighter print"}
+
+
+def disc_variant(colour) -> Image.Image:
+    from PIL import ImageDraw
+
+    img = art_image(5, 128)
+    ImageDraw.Draw(img).ellipse((24, 24, 104, 104), fill=colour)
+    return img
+
+
+@pytest.fixture
+def colour_variants(sessions, blobs):
+    # one owner's two prints of a picture that differ only in the disc's colour: PDQ, which
+    # sees luminance, puts them 6 bits apart
+    eda = new_user(sessions, "eda")
+    red = new_artwork_from(sessions, blobs, eda, disc_variant((200, 60, 60)), "Red")
+    blue = new_artwork_from(sessions, blobs, eda, disc_variant((60, 110, 200)), "Blue")
+    return red, blue
+
+
+def test_colour_names_which_of_two_alike_works_a_copy_is(
+    sessions, blobs, colour_variants, material, signer
+):
+    red, blue = colour_variants
+    copy = encode(disc_variant((60, 110, 200)).resize((100, 100)), "JPEG", quality=80)
+    with sessions() as s, s.begin():
+        result = identify(s, copy, anchor_pem=material.anchor_pem, signer=signer, blobs=blobs)
+    assert result.verdict == "copy_of" and result.artwork_id == blue
+    ranked = [row["artwork_id"] for row in result.evidence["disambiguation"]]
+    assert ranked == [blue, red]
+
+
+def test_a_copy_between_two_alike_works_names_neither(
+    sessions, blobs, colour_variants, material, signer
+):
+    between = encode(disc_variant((130, 85, 130)), "JPEG", quality=80)
+    with sessions() as s, s.begin():
+        result = identify(s, between, anchor_pem=material.anchor_pem, signer=signer, blobs=blobs)
+    assert result.verdict == "similar_to" and result.artwork_id is None
+    assert {row["artwork_id"] for row in result.evidence["disambiguation"]} == set(colour_variants)
+    # without the images to compare colours, alike works are never told apart
+    copy = encode(disc_variant((60, 110, 200)), "JPEG", quality=80)
+    with sessions() as s, s.begin():
+        blind = identify(s, copy, anchor_pem=material.anchor_pem, signer=signer)
+    assert blind.verdict == "similar_to" and sorted(blind.evidence["ambiguous"]) == sorted(
+        colour_variants
+    )

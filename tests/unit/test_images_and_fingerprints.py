@@ -119,3 +119,21 @@ def test_decoding_accepts_bytes_like_and_refuses_other_types():
     assert decode_image(bytearray(png_bytes(1))).width == 96
     with pytest.raises(InvalidImage, match="must be bytes"):
         decode_image(io.BytesIO(png_bytes(1)))  # type: ignore[arg-type]
+
+
+def test_colour_histograms_tell_recolourings_apart_but_not_re_encodings():
+    from PIL import ImageOps
+
+    from provenance.fingerprint import colour_distance, colour_histogram
+    from tests.factories import art_image, encode
+
+    img = art_image(3, 128)
+    hist = colour_histogram(img)
+    assert hist.shape == (512,) and abs(hist.sum() - 1) < 1e-9
+    assert colour_distance(hist, colour_histogram(ImageOps.mirror(img))) < 1e-9
+    jpeg = Image.open(io.BytesIO(encode(img, "JPEG", quality=75))).convert("RGB")
+    swapped = Image.merge("RGB", img.split()[::-1])  # red and blue exchanged
+    assert colour_distance(hist, colour_histogram(jpeg)) < 0.2
+    assert colour_distance(hist, colour_histogram(swapped)) > 0.5
+    with pytest.raises(ValueError, match="RGB"):
+        colour_histogram(img.convert("L"))
