@@ -1,14 +1,57 @@
-"""Sampling images from a trained `generation.gan.Generator`."""
+"""Sampling, breeding and morphing with a trained `generation.gan.Generator`, from recipes.
+
+Everything a pipeline makes comes with a recipe (`generation.recipes`) that regenerates it:
+`render_recipe(recipe, model_resolver)` is the one dispatcher for every GAN recipe kind, and
+`render_recipe_bytes` gives the exact file bytes (PNG with an A1111 `parameters` chunk and
+the recipe, or the GIF/WebP animation). Inference runs with one torch thread (set for the
+call and restored), so results are reproducible and byte-identical on the same machine.
+The generator's output for a latent does not depend on the batch it is in (BatchNorm is in
+eval mode; checked by the tests), so batched and single renders agree.
+"""
 
 from __future__ import annotations
 
+import functools
+import json
+import math
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from generation.gan import Generator, weights_sha256
+from generation.errors import GenerationError, ModelUnavailable
+from generation.gan import CONFIG_NAME, WEIGHTS_NAME, Generator, weights_sha256
+from generation.recipes import (
+    DEFAULT_FRAME_MS,
+    KIND_BREED,
+    KIND_MORPH,
+    KIND_SAMPLE,
+    LATENT_KINDS,
+    MAX_CHILDREN,
+    breed_recipe,
+    canonical_json,
+    check_int,
+    check_seed,
+    morph_latents,
+    morph_recipe,
+    recipe_latent,
+    sample_recipe,
+    validate_recipe,
+)
 from generation.training_report import to_uint8
+from generation.upscale import DEFAULT_UPSCALE, check_display_size, check_upscale, upscale
+
+DEFAULT_MODEL_NAME = "emoji64"
+MAX_IMAGES = 256
+# Forward passes are split into chunks of this many latents to bound memory.
+CHUNK = 64
+# A regenerated picture counts as the same when its pixels are identical or this close.
+VERIFY_PSNR_DB = 50.0
+
+ModelResolver = Callable[[str], Path]
 
 
 @dataclass(frozen=True)
@@ -16,62 +59,503 @@ class GANPipelineOutput:
     """Images made by `GANPipeline`.
 
     Attributes:
-        images: RGB `PIL.Image.Image`s, one per seed.
-        seeds: The seed of each image; `pipeline(seed=s, num_images=1)` remakes image s.
+        images: RGB `PIL.Image.Image`s, one per seed (or child).
+        seeds: The seed of each image (the crossover seed for children).
         model_sha256: Id of the model that made them, when known.
+        recipes: One recipe per image that regenerates it, or None when the model id is
+            unknown (a pipeline built from an unsaved generator).
     """
 
     images: list
     seeds: list[int]
     model_sha256: str | None
+    recipes: list[dict] | None = None
+
+
+@dataclass(frozen=True)
+class MorphOutput:
+    """An animated morph made by `GANPipeline.morph`.
+
+    Attributes:
+        frames: The RGB frames, at display size, before encoding.
+        data: The encoded GIF or WebP file.
+        recipe: The `gan_morph` recipe that regenerates `data` byte for byte.
+    """
+
+    frames: list
+    data: bytes
+    recipe: dict
+
+
+@contextmanager
+def single_thread() -> Iterator[None]:
+    """Run torch on one CPU thread inside the block, then restore the previous thread count."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 class GANPipeline:
-    """Turns seeds into images with a GAN generator, on CPU in float32 unless moved.
+    """Turns seeds and recipes into images with a GAN generator, on CPU in float32.
 
     Args:
         generator: A trained generator (put in eval mode here).
-        model_sha256: The generator's model id, recorded in outputs.
+        model_sha256: The generator's model id, recorded in outputs and recipes.
+        model_name: A short human name of the model, recorded in recipes.
     """
 
-    def __init__(self, generator: Generator, model_sha256: str | None = None) -> None:
+    def __init__(
+        self, generator: Generator, model_sha256: str | None = None, model_name: str | None = None
+    ) -> None:
         self.generator = generator.eval()
         self.model_sha256 = model_sha256
+        self.model_name = model_name
 
     @classmethod
     def from_pretrained(cls, pretrained_directory: str | Path) -> GANPipeline:
-        """Load a generator saved with `save_pretrained` and remember its model id."""
-        return cls(
-            Generator.from_pretrained(pretrained_directory), weights_sha256(pretrained_directory)
-        )
+        """Load a generator saved with `save_pretrained` and remember its model id.
 
-    def __call__(self, num_images: int = 1, seed: int = 0) -> GANPipelineOutput:
+        Raises:
+            ModelUnavailable: If the directory holds no loadable generator.
+        """
+        return load_model(pretrained_directory)
+
+    @property
+    def image_size(self) -> int:
+        return self.generator.image_size
+
+    def __call__(
+        self,
+        num_images: int = 1,
+        seed: int = 0,
+        truncation: float = 1.0,
+        size: int | None = None,
+        upscale: str = DEFAULT_UPSCALE,
+    ) -> GANPipelineOutput:
         """Generate `num_images` images from seeds `seed`, `seed + 1`, ...
 
-        Each image's latent comes from its own seeded `torch.Generator`, so an
-        image depends only on the model and its seed, not on the batch.
+        Each image's latent comes from its own seeded `torch.Generator`, so an image
+        depends only on the model, its seed, the truncation and the display size.
 
         Args:
             num_images: How many images, 1 to 256.
             seed: Seed of the first image, >= 0.
+            truncation: psi in [0, 1]; latents are scaled toward 0 (1 = untruncated).
+            size: Display side length (16 to 2048); None keeps the model's own size.
+            upscale: Resampling filter for the display size.
 
         Returns:
-            A `GANPipelineOutput`.
+            A `GANPipelineOutput` (with recipes when the model id is known).
 
         Raises:
-            ValueError: If `num_images` or `seed` is out of range.
+            GenerationError: If an argument is out of range (it is a ValueError).
         """
+        check_int(num_images, "num_images", 1, MAX_IMAGES)
+        if isinstance(seed, int) and not isinstance(seed, bool) and seed < 0:
+            raise GenerationError(f"`seed` must be >= 0, got {seed}")
+        check_seed(seed + num_images - 1, "seed + num_images - 1")
+        size = self.image_size if size is None else size
+        seeds = list(range(seed, seed + num_images))
+        recipes = [
+            sample_recipe(
+                self.model_sha256 or "0" * 64, s, truncation, size, upscale, self.model_name
+            )
+            for s in seeds
+        ]
+        images = self._render_latent_recipes(recipes)
+        return GANPipelineOutput(
+            images, seeds, self.model_sha256, recipes if self.model_sha256 else None
+        )
+
+    def render(self, recipes: list[dict]) -> list:
+        """Render `gan_sample` / `gan_breed` recipes of this pipeline's model, batched.
+
+        Args:
+            recipes: Latent recipes, each validated here.
+
+        Returns:
+            One RGB `PIL.Image.Image` per recipe, at the recipe's display size.
+
+        Raises:
+            GenerationError: If a recipe is invalid, a morph, or names another model.
+        """
+        checked = []
+        for recipe in recipes:
+            recipe = validate_recipe(recipe)
+            if recipe["kind"] not in LATENT_KINDS:
+                raise GenerationError(
+                    f"`render` takes {KIND_SAMPLE} or {KIND_BREED} recipes, got {recipe['kind']!r}"
+                )
+            self._check_model(recipe)
+            checked.append(recipe)
+        return self._render_latent_recipes(checked)
+
+    def breed(
+        self,
+        parent_a: dict,
+        parent_b: dict,
+        children: int,
+        mutation: float,
+        seed: int,
+        size: int | None = None,
+        upscale: str | None = None,
+    ) -> GANPipelineOutput:
+        """Make `children` children of two parent recipes by latent crossover and mutation.
+
+        Args:
+            parent_a: A `gan_sample` or `gan_breed` recipe of this model.
+            parent_b: Another one.
+            children: How many children, 1 to 64.
+            mutation: Standard deviation of the gaussian noise added to each child, 0 to 1.
+            seed: Crossover seed; child k of the same parents and seed is always the same.
+            size: Display size; defaults to parent A's.
+            upscale: Resampling filter; defaults to parent A's.
+
+        Returns:
+            A `GANPipelineOutput` whose recipes embed both parents.
+
+        Raises:
+            GenerationError: If the parents differ in model, are not this model's, nest too
+                deep, or an argument is out of range.
+        """
+        check_int(children, "children", 1, MAX_CHILDREN)
+        recipes = [
+            breed_recipe(parent_a, parent_b, seed, k, mutation, size, upscale)
+            for k in range(children)
+        ]
+        self._check_model(recipes[0])
+        images = self._render_latent_recipes(recipes)
+        return GANPipelineOutput(images, [seed] * children, self.model_sha256, recipes)
+
+    def morph(
+        self,
+        start: dict,
+        end: dict,
+        frames: int,
+        fmt: str = "gif",
+        frame_ms: int = DEFAULT_FRAME_MS,
+        size: int | None = None,
+        upscale: str | None = None,
+    ) -> MorphOutput:
+        """Animate the slerp between two recipes' latents as a GIF or WebP.
+
+        Args:
+            start: The first frame's `gan_sample` / `gan_breed` recipe, of this model.
+            end: The last frame's recipe.
+            frames: Number of frames, 2 to 120.
+            fmt: "gif" or "webp".
+            frame_ms: Display time per frame, a multiple of 10 in [20, 1000].
+            size: Display size; defaults to `start`'s.
+            upscale: Resampling filter; defaults to `start`'s.
+
+        Returns:
+            A `MorphOutput` with the frames, the file bytes and the recipe.
+
+        Raises:
+            GenerationError: If the ends differ in model, are not this model's, are the same
+                picture, or an argument is out of range.
+        """
+        recipe = morph_recipe(start, end, frames, fmt, frame_ms, size, upscale)
+        return self.render_morph(recipe)
+
+    def render_morph(self, recipe: dict) -> MorphOutput:
+        """Render a `gan_morph` recipe of this model into frames and file bytes.
+
+        Raises:
+            GenerationError: If the recipe is invalid, of another kind or model, or its two
+                ends have the same latent.
+        """
+        from generation.morph import encode_animation
+        from generation.parameters import a1111_parameters
+
+        recipe = validate_recipe(recipe)
+        if recipe["kind"] != KIND_MORPH:
+            raise GenerationError(
+                f"`render_morph` takes a {KIND_MORPH} recipe, got {recipe['kind']!r}"
+            )
+        self._check_model(recipe)
+        latents = morph_latents(recipe, self.generator.latent_dim)  # (N, D)
+        if torch.equal(latents[0], latents[-1]):
+            raise GenerationError("the morph's start and end are the same picture; pick two")
+        frames = self._render_latents(latents, recipe["size"], recipe["upscale"])
+        data = encode_animation(
+            frames, recipe["format"], recipe["frame_ms"], comment=a1111_parameters(recipe)
+        )
+        return MorphOutput(frames, data, recipe)
+
+    # --- internals --------------------------------------------------------------------
+
+    def _check_model(self, recipe: dict) -> None:
+        if self.model_sha256 is None:
+            raise GenerationError("this pipeline's model id is unknown; load it with load_model")
+        if recipe["model_sha256"] != self.model_sha256:
+            raise GenerationError(
+                f"the recipe was made by model {recipe['model_sha256'][:12]}..., "
+                f"this pipeline holds {self.model_sha256[:12]}..."
+            )
+
+    def _render_latent_recipes(self, recipes: list[dict]) -> list:
+        d = self.generator.latent_dim
+        images: list = [None] * len(recipes)
+        groups: dict[tuple[int, str], list[int]] = {}
+        for i, r in enumerate(recipes):
+            groups.setdefault((r["size"], r["upscale"]), []).append(i)
+        for (size, method), indices in groups.items():
+            latents = torch.stack([recipe_latent(recipes[i], d) for i in indices])  # (N, D)
+            for i, image in zip(indices, self._render_latents(latents, size, method), strict=True):
+                images[i] = image
+        return images
+
+    def _render_latents(self, latents: torch.Tensor, size: int, method: str) -> list:
+        """Latents `(N, latent_dim)` -> N RGB images at `size` px."""
         from PIL import Image
 
-        if not 1 <= num_images <= 256:
-            raise ValueError(f"`num_images` must be in [1, 256], got {num_images}")
-        if seed < 0:
-            raise ValueError(f"`seed` must be >= 0, got {seed}")
-        seeds = list(range(seed, seed + num_images))
-        latents = torch.cat(
-            [self.generator.sample_latents(1, torch.Generator().manual_seed(s)) for s in seeds]
-        )  # (N, latent_dim)
-        with torch.no_grad():
-            images = self.generator(latents)  # (N, 3, S, S)
-        pixels = to_uint8(images).permute(0, 2, 3, 1).numpy()  # (N, S, S, 3)
-        return GANPipelineOutput([Image.fromarray(p) for p in pixels], seeds, self.model_sha256)
+        check_display_size(size)
+        check_upscale(method)
+        out = []
+        with single_thread(), torch.no_grad():
+            for start in range(0, latents.shape[0], CHUNK):
+                images = self.generator(latents[start : start + CHUNK])  # (n, 3, S, S)
+                pixels = to_uint8(images).permute(0, 2, 3, 1).numpy()  # (n, S, S, 3)
+                out += [upscale(Image.fromarray(p), size, method) for p in pixels]
+        return out
+
+
+# --- models and resolvers -----------------------------------------------------------------
+
+
+def default_model_dir() -> Path:
+    """The bundled default model's directory, via importlib.resources."""
+    from importlib.resources import files
+
+    return Path(str(files("generation") / "pretrained" / DEFAULT_MODEL_NAME))
+
+
+def model_name_for(directory: str | Path) -> str:
+    """A short name for a model directory: its folder name (the run's name for `run/model`)."""
+    path = Path(directory).resolve()
+    name = path.parent.name if path.name == "model" and path.parent.name else path.name
+    name = re.sub(r"[^A-Za-z0-9_.-]", "_", name)[:64]
+    return name or "gan"
+
+
+def load_model(directory: str | Path | None = None) -> GANPipeline:
+    """Load a GAN generator into a pipeline: the bundled default model when `directory` is None.
+
+    A training run directory (with `model/` inside) is accepted too.
+
+    Args:
+        directory: A directory with `config.json` and `model.safetensors`, or None.
+
+    Returns:
+        A `GANPipeline` knowing the model id and name.
+
+    Raises:
+        ModelUnavailable: If the directory is missing or its files cannot be read as a
+            generator (missing files, a wrong or broken config, truncated weights).
+    """
+    bundled = directory is None
+    path = default_model_dir() if bundled else Path(directory)
+    hint = (
+        "the bundled default model is missing or damaged; reinstall Atelier"
+        if bundled
+        else "pass a directory written by `atelier train` (its model/) or save_pretrained"
+    )
+    if not path.is_dir():
+        raise ModelUnavailable(f"no GAN model at {path}: not a directory; {hint}")
+    if not (path / CONFIG_NAME).is_file() and (path / "model" / CONFIG_NAME).is_file():
+        path = path / "model"
+    for name in (CONFIG_NAME, WEIGHTS_NAME):
+        if not (path / name).is_file():
+            raise ModelUnavailable(f"no GAN model at {path}: {name} is missing; {hint}")
+    try:
+        sha = weights_sha256(path)
+        generator = _load_generator(str(path.resolve()), sha)
+    except ModelUnavailable:
+        raise
+    except Exception as exc:  # safetensors, json, torch and config errors all mean "unreadable"
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelUnavailable(f"cannot load the GAN model in {path}: {reason}; {hint}") from None
+    name = DEFAULT_MODEL_NAME if bundled else model_name_for(path)
+    return GANPipeline(generator, sha, name)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_generator(path: str, sha256: str) -> Generator:
+    # Keyed by the weights' hash, so a replaced file is loaded afresh.
+    config = json.loads((Path(path) / CONFIG_NAME).read_text())
+    if not isinstance(config, dict) or config.get("model_type", "Generator") != "Generator":
+        kind = config.get("model_type") if isinstance(config, dict) else type(config).__name__
+        raise ModelUnavailable(f"{Path(path) / CONFIG_NAME} describes a {kind}, not a Generator")
+    return Generator.from_pretrained(path)
+
+
+def default_model_resolver(model_sha256: str) -> Path:
+    """Resolve a model id to the bundled model's directory.
+
+    Raises:
+        ModelUnavailable: If the id is not the bundled model's.
+    """
+    return make_model_resolver()(model_sha256)
+
+
+def make_model_resolver(*directories: str | Path) -> ModelResolver:
+    """A resolver from model id to directory over `directories` and the bundled model.
+
+    Ids are computed lazily, on the first call, and kept.
+
+    Args:
+        directories: Model directories (or training run directories) to know besides the
+            bundled one.
+
+    Returns:
+        A function `model_sha256 -> Path`, raising `ModelUnavailable` for unknown ids.
+    """
+    candidates = [Path(d) for d in directories] + [default_model_dir()]
+    known: dict[str, Path] = {}
+
+    def resolve(model_sha256: str) -> Path:
+        if not known:
+            for d in candidates:
+                path = d / "model" if (d / "model" / WEIGHTS_NAME).is_file() else d
+                if (path / WEIGHTS_NAME).is_file():
+                    known.setdefault(weights_sha256(path), path)
+        if model_sha256 in known:
+            return known[model_sha256]
+        raise ModelUnavailable(
+            f"no installed GAN model has id {str(model_sha256)[:16]}...; "
+            "pass the directory of the model that made the recipe (--model DIR)"
+        )
+
+    return resolve
+
+
+def _pipeline_for(recipe: dict, model_resolver: ModelResolver) -> GANPipeline:
+    path = model_resolver(recipe["model_sha256"])
+    pipeline = load_model(path)
+    if pipeline.model_sha256 != recipe["model_sha256"]:
+        raise ModelUnavailable(
+            f"the model at {path} has id {pipeline.model_sha256[:12]}..., "
+            f"not the recipe's {recipe['model_sha256'][:12]}..."
+        )
+    return pipeline
+
+
+# --- the dispatcher -----------------------------------------------------------------------
+
+
+def render_recipe(recipe: dict, model_resolver: ModelResolver = default_model_resolver):
+    """Re-run any GAN recipe and return its picture.
+
+    Args:
+        recipe: A `gan_sample`, `gan_breed` or `gan_morph` recipe (validated here).
+        model_resolver: Maps the recipe's `model_sha256` to a model directory.
+
+    Returns:
+        A `PIL.Image.Image`: the RGB picture for samples and children; for a morph, the
+        decoded animation (its first frame is shown; `seek` moves between frames).
+
+    Raises:
+        GenerationError: If the recipe is invalid.
+        ModelUnavailable: If its model is unknown to the resolver or cannot be loaded.
+    """
+    import io
+
+    from PIL import Image
+
+    recipe = validate_recipe(recipe)
+    pipeline = _pipeline_for(recipe, model_resolver)
+    if recipe["kind"] == KIND_MORPH:
+        return Image.open(io.BytesIO(pipeline.render_morph(recipe).data))
+    return pipeline.render([recipe])[0]
+
+
+def render_recipe_bytes(
+    recipe: dict, model_resolver: ModelResolver = default_model_resolver
+) -> bytes:
+    """Re-run any GAN recipe and return the exact file the studio wrote for it.
+
+    Samples and children: PNG with the A1111 `parameters` chunk and the recipe
+    (`encode_png`). Morphs: the GIF or WebP animation.
+
+    Raises:
+        GenerationError: If the recipe is invalid.
+        ModelUnavailable: If its model is unknown to the resolver or cannot be loaded.
+    """
+    recipe = validate_recipe(recipe)
+    pipeline = _pipeline_for(recipe, model_resolver)
+    if recipe["kind"] == KIND_MORPH:
+        return pipeline.render_morph(recipe).data
+    return encode_png(pipeline.render([recipe])[0], recipe)
+
+
+def encode_png(image, recipe: dict) -> bytes:
+    """PNG bytes of a studio picture: its A1111 `parameters` chunk and its recipe as JSON.
+
+    Raises:
+        GenerationError: If the recipe is invalid.
+    """
+    from generation.parameters import RECIPE_KEY, a1111_parameters, png_with_parameters
+
+    text = a1111_parameters(recipe)
+    return png_with_parameters(
+        image, text, {RECIPE_KEY: canonical_json(validate_recipe(recipe)).decode("utf-8")}
+    )
+
+
+def _to_rgb_array(image):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    if isinstance(image, bytes | bytearray | memoryview):
+        image = Image.open(io.BytesIO(bytes(image)))
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def compare_pixels(a, b) -> dict:
+    """Compare two pictures' RGB pixels (for animations, the first frames).
+
+    Args:
+        a: A `PIL.Image.Image` or encoded image bytes.
+        b: Another one.
+
+    Returns:
+        {"identical": bool, "psnr_db": float or None, "verified": bool}: `psnr_db` is None
+        when the pixels are identical (infinite PSNR) or the sizes differ; `verified` is
+        true when identical or PSNR >= 50 dB (`VERIFY_PSNR_DB`).
+    """
+    import numpy as np
+
+    x, y = _to_rgb_array(a), _to_rgb_array(b)
+    if x.shape != y.shape:
+        return {"identical": False, "psnr_db": None, "verified": False}
+    if np.array_equal(x, y):
+        return {"identical": True, "psnr_db": None, "verified": True}
+    mse = float(np.mean((x.astype(np.float64) - y.astype(np.float64)) ** 2))
+    psnr = 10.0 * math.log10(255.0**2 / mse)
+    return {"identical": False, "psnr_db": round(psnr, 3), "verified": psnr >= VERIFY_PSNR_DB}
+
+
+def check_regeneration(
+    recipe: dict, image, model_resolver: ModelResolver = default_model_resolver
+) -> dict:
+    """Re-run a recipe and compare the result with a picture said to come from it.
+
+    Args:
+        recipe: Any GAN recipe.
+        image: The picture (`PIL.Image.Image` or file bytes).
+        model_resolver: Maps model ids to directories.
+
+    Returns:
+        `compare_pixels`'s dict.
+
+    Raises:
+        GenerationError: If the recipe is invalid.
+        ModelUnavailable: If its model is not available.
+    """
+    return compare_pixels(render_recipe(recipe, model_resolver), image)
