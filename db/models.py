@@ -308,3 +308,59 @@ class LogCheckpoint(Base):
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+JOB_STATUSES = ("queued", "running", "done", "failed", "cancelled")
+
+
+class GanModel(Base):
+    """A GAN generator a user trained (the bundled default lives in the package, not here).
+
+    The files of its `save_pretrained` folder are blobs; `sha256` (of `model.safetensors`) is
+    the model id that recipes name.
+    """
+
+    __tablename__ = "gan_models"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    image_size: Mapped[int] = mapped_column(Integer)
+    # file name in the model folder -> blob key
+    files: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # training summary: steps, images seen, image count, job id
+    training: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    owner: Mapped[User] = relationship(lazy="joined", innerjoin=True)
+
+
+class Job(Base):
+    """A long piece of work (training, a big render) that a worker runs outside the request.
+
+    All of a job's state is here (and in blobs): any worker process may claim a queued job,
+    report progress into the row, and see a cancel request by reading it.
+    """
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint(_in("status", JOB_STATUSES), name="status_known"),
+        Index("ix_jobs_status_id", "status", "id"),
+        Index("ix_jobs_owner_created", "owner_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    progress: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    result: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    worker: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
