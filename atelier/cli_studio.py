@@ -43,6 +43,57 @@ def add_commands(add, group) -> None:
     p.add_argument("--upscale", default="lanczos", choices=UPSCALE_METHODS)
     p.add_argument("--grid", action="store_true", help="also write grid.png of all pictures")
 
+    p = add(
+        "breed",
+        cmd_breed,
+        "children of two GAN pictures by latent crossover: "
+        "atelier breed a.json b.json --children 4 --mutation 0.2 --seed 7 --out kids",
+        needs_db=False,
+    )
+    p.add_argument("parent_a", help="recipe .json (or a studio PNG) of the first parent")
+    p.add_argument("parent_b", help="recipe .json (or a studio PNG) of the second parent")
+    p.add_argument("--children", type=int, default=4, help="children to make, 1-64 (default 4)")
+    p.add_argument(
+        "--mutation",
+        type=float,
+        default=0.1,
+        help="strength of the random change added to each child, 0-1 (default 0.1)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="crossover seed (default 0)")
+    p.add_argument("--out", required=True, help="folder for the children and their recipes")
+    p.add_argument("--model", default=None, help="model folder, if not the bundled one")
+    p.add_argument("--size", type=int, default=None, help="display size (default: parent A's)")
+    p.add_argument("--grid", action="store_true", help="also write grid.png of all children")
+
+    p = add(
+        "morph",
+        cmd_morph,
+        "an animated morph between two GAN pictures: "
+        "atelier morph --seeds 1 2 --frames 24 --out morph.gif",
+        needs_db=False,
+    )
+    ends = p.add_mutually_exclusive_group(required=True)
+    ends.add_argument("--seeds", nargs=2, type=int, metavar=("A", "B"), help="two seeds")
+    ends.add_argument(
+        "--recipes", nargs=2, metavar=("A.json", "B.json"), help="two recipes (or studio PNGs)"
+    )
+    p.add_argument("--frames", type=int, required=True, help="number of frames, 2-120")
+    p.add_argument("--out", required=True, help="the animation: FILE.gif or FILE.webp")
+    p.add_argument("--model", default=None, help="model folder (default: the bundled emoji64)")
+    p.add_argument(
+        "--truncation",
+        type=float,
+        default=DEFAULT_TRUNCATION,
+        help=f"psi for --seeds, in [0, 1] (default {DEFAULT_TRUNCATION})",
+    )
+    p.add_argument(
+        "--size", type=int, default=None, help="display size (default 512, or recipe A's)"
+    )
+    p.add_argument("--upscale", default=None, choices=UPSCALE_METHODS)
+    p.add_argument(
+        "--frame-ms", type=int, default=80, help="milliseconds per frame, 20-1000 (default 80)"
+    )
+
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -56,7 +107,11 @@ def _command_error(message: str) -> Exception:
 def _check_range(value, flag: str, low, high) -> None:
     """Refuse a flag's value outside [low, high] (NaN included), naming the flag."""
     if not (low <= value <= high):
-        raise _command_error(f"{flag} must be in [{low}, {high}], got {value}")
+
+        def show(x) -> str:
+            return f"{x:g}" if isinstance(x, float) else str(x)
+
+        raise _command_error(f"{flag} must be in [{show(low)}, {show(high)}], got {show(value)}")
 
 
 def _out_dir(value: str) -> Path:
@@ -120,6 +175,52 @@ def _picture_entries(names: list[str], out: Path, images, recipes, extra) -> tup
     return files, entries
 
 
+def _read_recipe(value: str) -> dict:
+    """A GAN recipe from a .json file, or from the `atelier_recipe` chunk of a studio PNG."""
+    from generation.errors import GenerationError
+    from generation.parameters import PNG_SIGNATURE, read_recipe
+    from generation.recipes import validate_recipe
+
+    path = Path(value)
+    if not path.is_file():
+        raise _command_error(f"no such recipe file: {path}")
+    data = path.read_bytes()
+    if data.startswith(PNG_SIGNATURE):
+        recipe = read_recipe(data)
+        if recipe is None:
+            raise _command_error(f"{path} is a PNG without an Atelier recipe in it")
+    else:
+        try:
+            recipe = json.loads(data)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise _command_error(f"cannot read the recipe {path}: not JSON ({exc})") from None
+    try:
+        return validate_recipe(recipe)
+    except GenerationError as exc:
+        raise _command_error(f"{path}: {exc}") from None
+
+
+def _pipeline_for(recipes: list[dict], names: list[str], model: str | None):
+    """The pipeline of the model that made all `recipes`, refusing a mix of models."""
+    from generation.gan_pipeline import default_model_resolver, load_model
+
+    shas = [r["model_sha256"] for r in recipes]
+    if len(set(shas)) > 1:
+        raise _command_error(
+            f"{names[0]} and {names[1]} were made by different models "
+            f"({shas[0][:12]} and {shas[1][:12]}); use two pictures of the same model"
+        )
+    if model is None:
+        return load_model(default_model_resolver(shas[0]))
+    pipeline = load_model(model)
+    if pipeline.model_sha256 != shas[0]:
+        raise _command_error(
+            f"the recipes were made by model {shas[0][:12]}, "
+            f"but --model {model} is model {pipeline.model_sha256[:12]}"
+        )
+    return pipeline
+
+
 # --- generate -----------------------------------------------------------------------------
 
 
@@ -173,3 +274,135 @@ def cmd_generate(args, settings) -> None:
     if grid_path:
         lines.append(f"  {grid_path}")
     _emit(args, data, "\n".join(lines))
+
+
+# --- breed --------------------------------------------------------------------------------
+
+
+def cmd_breed(args, settings) -> None:
+    """Make `--children` children of two parent recipes and write them with their recipes."""
+    from atelier.cli import _emit
+    from generation.recipes import MAX_CHILDREN, MAX_MUTATION, MAX_SEED
+    from generation.upscale import MAX_DISPLAY_SIZE, MIN_DISPLAY_SIZE
+
+    _check_range(args.children, "--children", 1, MAX_CHILDREN)
+    _check_range(args.mutation, "--mutation", 0, MAX_MUTATION)
+    _check_range(args.seed, "--seed", 0, MAX_SEED)
+    if args.size is not None:
+        _check_range(args.size, "--size", MIN_DISPLAY_SIZE, MAX_DISPLAY_SIZE)
+    out = _out_dir(args.out)
+    parents = [_read_recipe(args.parent_a), _read_recipe(args.parent_b)]
+    for name, recipe in zip((args.parent_a, args.parent_b), parents, strict=True):
+        if recipe["kind"] not in ("gan_sample", "gan_breed"):
+            raise _command_error(f"{name} is a {recipe['kind']} recipe, not a picture to breed")
+    pipeline = _pipeline_for(parents, [args.parent_a, args.parent_b], args.model)
+    result = pipeline.breed(
+        parents[0], parents[1], args.children, args.mutation, args.seed, size=args.size
+    )
+    names = [f"child_{args.seed}_{k:02d}" for k in range(args.children)]
+    files, entries = _picture_entries(
+        names, out, result.images, result.recipes, [{"child": k} for k in range(args.children)]
+    )
+    grid_path = None
+    if args.grid:
+        grid_path = out / "grid.png"
+        files[grid_path] = _png(_grid(result.images, min(result.recipes[0]["size"], 256)))
+    _write_files(files)
+    data = {
+        "model_sha256": pipeline.model_sha256,
+        "model_name": pipeline.model_name,
+        "parents": [args.parent_a, args.parent_b],
+        "parent_recipe_sha256": result.recipes[0]["parent_recipe_sha256"],
+        "crossover_seed": args.seed,
+        "mutation": float(args.mutation),
+        "children": entries,
+        "grid": str(grid_path) if grid_path else None,
+    }
+    lines = [
+        f"wrote {len(entries)} child(ren) of {args.parent_a} and {args.parent_b} "
+        f"(crossover seed {args.seed}, mutation {args.mutation:g}) to {out}"
+    ]
+    lines += [f"  {e['png']}" for e in entries]
+    if grid_path:
+        lines.append(f"  {grid_path}")
+    _emit(args, data, "\n".join(lines))
+
+
+# --- morph --------------------------------------------------------------------------------
+
+
+def cmd_morph(args, settings) -> None:
+    """Write an animated slerp morph between two seeds or two recipes, and its recipe."""
+    from atelier.cli import _emit
+    from generation.gan_pipeline import load_model
+    from generation.recipes import (
+        MAX_FRAME_MS,
+        MAX_FRAMES,
+        MAX_SEED,
+        MIN_FRAME_MS,
+        MIN_FRAMES,
+        sample_recipe,
+    )
+    from generation.upscale import MAX_DISPLAY_SIZE, MIN_DISPLAY_SIZE
+
+    out = Path(args.out)
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("gif", "webp"):
+        raise _command_error(f"--out must end in .gif or .webp, got {out.name!r}")
+    if out.is_dir():
+        raise _command_error(f"--out must be a file name, but {out} is a folder")
+    _check_range(args.frames, "--frames", MIN_FRAMES, MAX_FRAMES)
+    _check_range(args.frame_ms, "--frame-ms", MIN_FRAME_MS, MAX_FRAME_MS)
+    if args.size is not None:
+        _check_range(args.size, "--size", MIN_DISPLAY_SIZE, MAX_DISPLAY_SIZE)
+    if args.seeds:
+        for seed in args.seeds:
+            _check_range(seed, "--seeds", 0, MAX_SEED)
+        _check_range(args.truncation, "--truncation", 0, 1)
+        if args.seeds[0] == args.seeds[1]:
+            raise _command_error(f"--seeds must be two different seeds, got {args.seeds[0]} twice")
+        pipeline = load_model(args.model)
+        size = 512 if args.size is None else args.size
+        ends = [
+            sample_recipe(
+                pipeline.model_sha256,
+                seed,
+                args.truncation,
+                size,
+                args.upscale or "lanczos",
+                pipeline.model_name,
+            )
+            for seed in args.seeds
+        ]
+    else:
+        ends = [_read_recipe(path) for path in args.recipes]
+        for name, recipe in zip(args.recipes, ends, strict=True):
+            if recipe["kind"] not in ("gan_sample", "gan_breed"):
+                raise _command_error(f"{name} is a {recipe['kind']} recipe, not a picture")
+        pipeline = _pipeline_for(ends, list(args.recipes), args.model)
+    result = pipeline.morph(
+        ends[0], ends[1], args.frames, fmt, args.frame_ms, size=args.size, upscale=args.upscale
+    )
+    # FILE.gif.json, not FILE.json: a .gif and a .webp of one name must not share a recipe
+    recipe_path = out.with_name(out.name + ".json")
+    _write_files({out: result.data, recipe_path: _recipe_json(result.recipe)})
+    from generation.recipes import recipe_sha256
+
+    size = result.recipe["size"]
+    data = {
+        "path": str(out),
+        "recipe": str(recipe_path),
+        "format": fmt,
+        "frames": args.frames,
+        "frame_ms": args.frame_ms,
+        "size": size,
+        "bytes": len(result.data),
+        "model_sha256": pipeline.model_sha256,
+        "recipe_sha256": recipe_sha256(result.recipe),
+    }
+    _emit(
+        args,
+        data,
+        f"wrote {out} ({args.frames} frames of {size} px, {fmt.upper()}, "
+        f"{len(result.data):,} bytes) and its recipe {recipe_path}",
+    )

@@ -84,9 +84,23 @@ def test_generate_with_the_default_model_writes_pngs_recipes_and_a_grid(cli, tmp
 def test_generate_with_a_model_folder_prints_what_it_wrote(cli, tmp_path, model_dir):
     out = tmp_path / "pics"
     code, _, text, err = cli(
-        "generate", "--model", model_dir, "--seed", 10, "--count", 3, "--size", 48,
-        "--truncation", 1, "--upscale", "nearest", "--out", out, json_output=False,
-    )  # fmt: skip
+        "generate",
+        "--model",
+        model_dir,
+        "--seed",
+        10,
+        "--count",
+        3,
+        "--size",
+        48,
+        "--truncation",
+        1,
+        "--upscale",
+        "nearest",
+        "--out",
+        out,
+        json_output=False,
+    )
     assert code == 0, err
     assert text.startswith("wrote 3 picture(s) (seeds 10-12, truncation 1, 48 px)")
     assert str(out / "seed_12.png") in text
@@ -135,3 +149,220 @@ def test_generate_refuses_an_out_path_that_is_a_file(cli, tmp_path, model_dir):
     target.write_text("x")
     assert_refused(cli("generate", "--model", model_dir, "--out", target), "is a file")
     assert target.read_text() == "x"
+
+
+# --- breed --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def parents(cli, tmp_path, model_dir):
+    out = tmp_path / "parents"
+    code, _, _, err = cli(
+        "generate", "--model", model_dir, "--seed", 1, "--count", 2, "--size", 32, "--out", out
+    )
+    assert code == 0, err
+    return out / "seed_1.json", out / "seed_2.json"
+
+
+def test_breed_writes_children_that_name_their_parents_and_regenerate(
+    cli, tmp_path, parents, model_dir
+):
+    a, b = parents
+    out = tmp_path / "kids"
+    code, data, _, err = cli(
+        "breed",
+        a,
+        b,
+        "--children",
+        3,
+        "--mutation",
+        0.25,
+        "--seed",
+        8,
+        "--model",
+        model_dir,
+        "--out",
+        out,
+        "--grid",
+    )
+    assert code == 0, err
+    assert sorted(p.name for p in out.glob("*.png")) == [
+        "child_8_00.png",
+        "child_8_01.png",
+        "child_8_02.png",
+        "grid.png",
+    ]
+    from generation.recipes import recipe_sha256
+
+    parent_recipes = [json.loads(a.read_text()), json.loads(b.read_text())]
+    expected = [recipe_sha256(r) for r in parent_recipes]
+    assert data["parent_recipe_sha256"] == expected
+    resolver = make_model_resolver(model_dir)
+    for k in range(3):
+        recipe = json.loads((out / f"child_8_{k:02d}.json").read_text())
+        assert recipe["parents"] == parent_recipes and recipe["child_index"] == k
+        assert recipe["crossover_seed"] == 8 and recipe["mutation"] == 0.25
+        png = (out / f"child_8_{k:02d}.png").read_bytes()
+        assert render_recipe_bytes(recipe, resolver) == png
+        fields = parse_a1111_parameters(read_parameters(png))
+        assert fields["Parent A"] == expected[0][:16] and fields["Child"] == str(k)
+
+
+def test_children_can_be_bred_again_from_their_pngs(cli, tmp_path, parents, model_dir):
+    a, b = parents
+    code, _, _, err = cli(
+        "breed", a, b, "--children", 2, "--model", model_dir, "--out", tmp_path / "g1"
+    )
+    assert code == 0, err
+    code, data, _, err = cli(
+        "breed",
+        tmp_path / "g1" / "child_0_00.png",
+        a,
+        "--children",
+        1,
+        "--model",
+        model_dir,
+        "--out",
+        tmp_path / "g2",
+    )
+    assert code == 0, err
+    recipe = json.loads((tmp_path / "g2" / "child_0_00.json").read_text())
+    assert recipe["parents"][0]["kind"] == "gan_breed"
+    assert data["children"][0]["depth"] == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--children", 0], "--children must be in [1, 64], got 0"),
+        (["--children", 65], "--children must be in [1, 64], got 65"),
+        (["--mutation", 1.5], "--mutation must be in [0, 1], got 1.5"),
+        (["--seed", -3], "--seed must be in [0, "),
+        (["--size", 4], "--size must be in [16, 2048], got 4"),
+    ],
+)
+def test_breed_refuses_bad_numbers(cli, tmp_path, parents, model_dir, args, message):
+    out = tmp_path / "kids"
+    result = cli("breed", *parents, "--model", model_dir, "--out", out, *args)
+    assert_refused(result, message, out)
+
+
+def test_breed_refuses_parents_of_different_models(cli, tmp_path, parents, model_dir):
+    other = save_tiny(tmp_path / "other", seed=1)
+    code, *_ = cli("generate", "--model", other, "--size", 32, "--out", tmp_path / "o")
+    assert code == 0
+    out = tmp_path / "kids"
+    result = cli(
+        "breed", parents[0], tmp_path / "o" / "seed_0.json", "--model", model_dir, "--out", out
+    )
+    assert_refused(result, "were made by different models", out)
+    result = cli("breed", *parents, "--model", other, "--out", out)
+    assert_refused(result, "but --model", out)
+    result = cli("breed", *parents, "--out", out)
+    assert_refused(result, "no installed GAN model has id", out)
+
+
+def test_breed_refuses_unreadable_recipes(cli, tmp_path, parents, model_dir):
+    out = tmp_path / "kids"
+    junk = tmp_path / "junk.json"
+    junk.write_text("{nope")
+    assert_refused(cli("breed", junk, parents[1], "--out", out), "not JSON", out)
+    assert_refused(
+        cli("breed", tmp_path / "missing.json", parents[1], "--out", out),
+        "no such recipe file",
+        out,
+    )
+    plain = tmp_path / "plain.png"
+    Image.new("RGB", (8, 8)).save(plain)
+    assert_refused(cli("breed", plain, parents[1], "--out", out), "without an Atelier recipe", out)
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**json.loads(parents[0].read_text()), "truncation": 3}))
+    assert_refused(cli("breed", bad, parents[1], "--out", out), "`truncation` must be in", out)
+
+
+# --- morph --------------------------------------------------------------------------------
+
+
+def test_morph_between_two_seeds_writes_a_gif_and_a_recipe_that_remakes_it(
+    cli, tmp_path, model_dir
+):
+    out = tmp_path / "anim" / "morph.gif"
+    code, data, _, err = cli(
+        "morph", "--seeds", 1, 2, "--frames", 6, "--size", 32, "--model", model_dir, "--out", out
+    )
+    assert code == 0, err
+    assert data["frames"] == 6 and data["format"] == "gif"
+    with Image.open(out) as animation:
+        assert animation.n_frames == 6 and animation.size == (32, 32)
+    recipe = json.loads((tmp_path / "anim" / "morph.gif.json").read_text())
+    assert recipe["kind"] == "gan_morph" and recipe["frames"] == 6
+    assert [recipe["start"]["seed"], recipe["end"]["seed"]] == [1, 2]
+    resolver = make_model_resolver(model_dir)
+    assert render_recipe_bytes(recipe, resolver) == out.read_bytes()
+
+
+def test_morph_between_two_recipes_writes_a_webp(cli, tmp_path, parents, model_dir):
+    out = tmp_path / "morph.webp"
+    code, _, text, err = cli(
+        "morph",
+        "--recipes",
+        *parents,
+        "--frames",
+        5,
+        "--frame-ms",
+        100,
+        "--model",
+        model_dir,
+        "--out",
+        out,
+        json_output=False,
+    )
+    assert code == 0, err
+    assert text.startswith(f"wrote {out} (5 frames of 32 px, WEBP")
+    with Image.open(out) as animation:
+        assert animation.format == "WEBP" and animation.n_frames == 5
+    recipe = json.loads((tmp_path / "morph.webp.json").read_text())
+    assert recipe["start"] == json.loads(parents[0].read_text())
+    assert render_recipe_bytes(recipe, make_model_resolver(model_dir)) == out.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--frames", 1], "--frames must be in [2, 120], got 1"),
+        (["--frames", 500], "--frames must be in [2, 120], got 500"),
+        (["--frame-ms", 5], "--frame-ms must be in [20, 1000], got 5"),
+        (["--frame-ms", 55], "`frame_ms` must be a multiple of 10, got 55"),
+        (["--truncation", 2], "--truncation must be in [0, 1], got 2"),
+        (["--size", 9999], "--size must be in [16, 2048], got 9999"),
+    ],
+)
+def test_morph_refuses_bad_numbers(cli, tmp_path, model_dir, args, message):
+    out = tmp_path / "m.gif"
+    result = cli("morph", "--seeds", 1, 2, "--frames", 4, "--model", model_dir, "--out", out, *args)
+    assert_refused(result, message, out, tmp_path / "m.gif.json")
+
+
+def test_morph_refuses_other_formats_one_seed_twice_and_mixed_models(
+    cli, tmp_path, parents, model_dir
+):
+    base = ["--frames", 4, "--model", model_dir]
+    assert_refused(
+        cli("morph", "--seeds", 1, 2, *base, "--out", tmp_path / "m.mp4"),
+        "--out must end in .gif or .webp, got 'm.mp4'",
+        tmp_path / "m.mp4",
+    )
+    out = tmp_path / "m.gif"
+    assert_refused(cli("morph", "--seeds", 3, 3, *base, "--out", out), "two different seeds", out)
+    other = save_tiny(tmp_path / "other", seed=1)
+    code, *_ = cli("generate", "--model", other, "--size", 32, "--out", tmp_path / "o")
+    assert code == 0
+    result = cli(
+        "morph", "--recipes", parents[0], tmp_path / "o" / "seed_0.json", *base, "--out", out
+    )
+    assert_refused(result, "were made by different models", out)
+    kids = tmp_path / "anim.gif"
+    code, *_ = cli("morph", "--recipes", *parents, *base, "--out", kids)
+    assert code == 0
+    result = cli("morph", "--recipes", tmp_path / "anim.gif.json", parents[0], *base, "--out", out)
+    assert_refused(result, "is a gan_morph recipe, not a picture", out)
