@@ -40,8 +40,11 @@ MAX_TAGS = 20
 MAX_TAG_LENGTH = 32
 MAX_RECIPE_BYTES = 64 * 1024
 # recipe kinds that mean a model made the pixels, or changed someone's pixels
-AI_GENERATED_KINDS = frozenset({"gan", "breed", "morph", "txt2img", "diffusion"})
-AI_MODIFIED_KINDS = frozenset({"style", "img2img"})
+AI_GENERATED_KINDS = frozenset(
+    {"gan", "gan_sample", "gan_breed", "gan_morph", "breed", "morph", "txt2img", "diffusion"}
+    | {"diffusion_txt2img"}
+)
+AI_MODIFIED_KINDS = frozenset({"style", "img2img", "diffusion_img2img"})
 # licence tiers whose holders may make derivative works
 DERIVATIVE_TIERS = frozenset({"commercial"})
 # a PostgreSQL advisory lock key: registrations queue so two near-copies cannot both pass

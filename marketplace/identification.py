@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +31,7 @@ from db.blobs import BlobStore
 from db.models import Artwork, LogLeaf, ProvenanceEvent
 from marketplace.artworks import find_near_copies, synced_index
 from marketplace.errors import InvalidInput
+from marketplace.regeneration import check_artwork_recipe
 from marketplace.transparency import log_for, sign_head
 from marketplace.views import artwork_detail
 from provenance.c2pa import MIME_TYPES, read_manifest
@@ -232,13 +234,35 @@ def identify(
     anchor_pem: str | None,
     signer: NoteSigner,
     blobs: BlobStore | None = None,
+    model_cache: str | Path | None = None,
 ) -> Identification:
     """Identify an image file (see the module docstring). With `blobs`, copies PDQ misses
-    are looked for with the second signal (trimmed margins, then keypoints).
+    are looked for with the second signal (trimmed margins, then keypoints), and the
+    recipe of the work named (or the nearest match) is re-run and compared with its stored
+    image (`marketplace.regeneration`; GAN models are unpacked into `model_cache`).
 
     Raises:
         InvalidInput: the bytes are not a usable image.
     """
+    result = _identify(session, data, anchor_pem=anchor_pem, signer=signer, blobs=blobs)
+    if blobs is not None and result.matches:
+        top = next(
+            (m for m in result.matches if m["artwork_id"] == result.artwork_id),
+            result.matches[0],
+        )
+        artwork = session.get(Artwork, top["artwork_id"])
+        top["regeneration"] = check_artwork_recipe(session, blobs, artwork, model_cache=model_cache)
+    return result
+
+
+def _identify(
+    session: Session,
+    data: bytes,
+    *,
+    anchor_pem: str | None,
+    signer: NoteSigner,
+    blobs: BlobStore | None,
+) -> Identification:
     try:
         decoded = decode_image(data)
     except InvalidImage as exc:
