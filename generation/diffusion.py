@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import io
 import json
 import math
 import os
@@ -94,9 +93,10 @@ def how_to_provide_a_model() -> str:
     """One sentence telling an operator how to give Atelier a text-to-image model."""
     return (
         f"set {MODEL_ENV} (or pass --model) to a local diffusers pipeline folder, the one "
-        "that holds model_index.json (download it on a machine with network, e.g. "
-        f"`hf download {EXAMPLE_HUB_ID} --local-dir sd15`, and copy it here), or to a hub id "
-        f"such as {EXAMPLE_HUB_ID} on a machine with network access"
+        'that holds model_index.json (make it on a machine with network: `python -c "from '
+        f"diffusers import DiffusionPipeline as P; P.from_pretrained('{EXAMPLE_HUB_ID}')"
+        ".save_pretrained('sd15')\"`, then copy sd15 here), or to a hub id such as "
+        f"{EXAMPLE_HUB_ID} on a machine with network access; see docs/DIFFUSION.md"
     )
 
 
@@ -337,19 +337,27 @@ def resolve_model_folder(model: str, env: Mapping[str, str] = os.environ) -> Pat
             )
         return path.resolve()
 
-    from diffusers import DiffusionPipeline
+    from huggingface_hub import try_to_load_from_cache
 
     offline_reason = hub_unreachable_reason(env)
+    not_cached = ModelUnavailable(
+        f"the hub model {model!r} is not in the local Hugging Face cache and the hub "
+        f"cannot be used ({offline_reason}): {how_to_provide_a_model()}"
+    )
+    # answer before the slow diffusers import when the cache cannot have it
+    if offline_reason is not None and not isinstance(
+        try_to_load_from_cache(model, "model_index.json"), str
+    ):
+        raise not_cached
     try:
+        with _quiet_imports():
+            from diffusers import DiffusionPipeline
         with _quiet_loading():
             folder = DiffusionPipeline.download(model, local_files_only=offline_reason is not None)
     except Exception as exc:  # diffusers/huggingface_hub raise many kinds; all mean "not here"
         detail = _first_line(exc)
         if offline_reason is not None:
-            raise ModelUnavailable(
-                f"the hub model {model!r} is not in the local Hugging Face cache and the hub "
-                f"cannot be used ({offline_reason}): {how_to_provide_a_model()}"
-            ) from exc
+            raise not_cached from exc
         raise ModelUnavailable(
             f"the hub model {model!r} could not be downloaded ({detail}): "
             f"{how_to_provide_a_model()}"
@@ -360,6 +368,19 @@ def resolve_model_folder(model: str, env: Mapping[str, str] = os.environ) -> Pat
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+
+
+@contextmanager
+def _quiet_imports() -> Iterator[None]:
+    """Hide transformers' import-time notices (e.g. "requires torchvision ... falling back")."""
+    from transformers.utils import logging as transformers_logging
+
+    verbosity = transformers_logging.get_verbosity()
+    transformers_logging.set_verbosity_error()
+    try:
+        yield
+    finally:
+        transformers_logging.set_verbosity(verbosity)
 
 
 @contextmanager
@@ -455,6 +476,11 @@ class DiffusionImagePipeline:
         num_threads: int = 1,
     ) -> None:
         _check_int("num_threads", num_threads, 1, 256)
+        if getattr(pipe, "unet", None) is None:
+            raise ModelUnavailable(
+                f"{type(pipe).__name__} from {model_id!r} is not a UNet-based Stable "
+                "Diffusion-family pipeline (SD 1.x, 2.x, SDXL and their fine-tunes are)"
+            )
         missing = [
             name
             for name in _NEEDED_CALL_ARGS
@@ -524,7 +550,9 @@ class DiffusionImagePipeline:
         model_sha256 = model_weights_sha256(folder)
 
         import torch
-        from diffusers import AutoPipelineForText2Image
+
+        with _quiet_imports():
+            from diffusers import AutoPipelineForText2Image
 
         kwargs, safety_checker = _safety_checker_kwargs(folder, index)
         variant = _weights_variant(folder)
@@ -695,7 +723,8 @@ class DiffusionImagePipeline:
 
     def _image_to_image_pipeline(self) -> Any:
         if self._image_to_image is None:
-            from diffusers import AutoPipelineForImage2Image
+            with _quiet_imports():
+                from diffusers import AutoPipelineForImage2Image
 
             try:
                 pipe = AutoPipelineForImage2Image.from_pipe(self.text_to_image)
@@ -854,12 +883,6 @@ _A1111_SAMPLERS = {
 }
 
 
-def _a1111_value(value: object) -> str:
-    text = str(value)
-    # A1111 quotes values that would break its "key: value, key: value" line
-    return json.dumps(text, ensure_ascii=False) if any(c in text for c in ',:"\n') else text
-
-
 def a1111_infotext(recipe: Mapping[str, Any]) -> str:
     """The AUTOMATIC1111 `parameters` text for a diffusion recipe.
 
@@ -869,33 +892,33 @@ def a1111_infotext(recipe: Mapping[str, Any]) -> str:
     Returns:
         The prompt line, a "Negative prompt: ..." line when there is one, then
         "Steps: 20, Sampler: Euler, CFG scale: 7.5, Seed: 1, Size: 512x512, Model hash:
-        <10 hex>, Model: <name>" (plus "Denoising strength" for image-to-image).
+        <10 hex>, Model: <name>" (plus "Denoising strength" for image-to-image) and
+        "Atelier kind".
     """
-    model_name = Path(str(recipe["model"])).name or str(recipe["model"])
-    fields = [
-        ("Steps", recipe["steps"]),
-        ("Sampler", _A1111_SAMPLERS.get(recipe["scheduler"], recipe["scheduler"])),
-        ("CFG scale", f"{float(recipe['guidance']):g}"),
-        ("Seed", recipe["seed"]),
-        ("Size", f"{recipe['width']}x{recipe['height']}"),
-        ("Model hash", str(recipe["model_sha256"])[:10]),
-        ("Model", model_name),
-    ]
+    from generation.parameters import MODEL_HASH_DIGITS, infotext
+
+    model = str(recipe["model"])
+    params: dict[str, Any] = {
+        "Steps": recipe["steps"],
+        "Sampler": _A1111_SAMPLERS.get(recipe["scheduler"], recipe["scheduler"]),
+        "CFG scale": f"{float(recipe['guidance']):g}",
+        "Seed": recipe["seed"],
+        "Size": f"{recipe['width']}x{recipe['height']}",
+        "Model hash": str(recipe["model_sha256"])[:MODEL_HASH_DIGITS],
+        "Model": Path(model).name or model,
+    }
     if recipe.get("kind") == IMG2IMG_KIND:
-        fields.append(("Denoising strength", f"{float(recipe['strength']):g}"))
-    lines = [str(recipe["prompt"])]
-    if recipe.get("negative_prompt"):
-        lines.append(f"Negative prompt: {recipe['negative_prompt']}")
-    lines.append(", ".join(f"{key}: {_a1111_value(value)}" for key, value in fields))
-    return "\n".join(lines)
+        params["Denoising strength"] = f"{float(recipe['strength']):g}"
+    params["Atelier kind"] = recipe.get("kind")
+    return infotext(str(recipe["prompt"]), params, str(recipe.get("negative_prompt") or ""))
 
 
 def png_with_recipe(image: Any, recipe: Mapping[str, Any]) -> bytes:
     """Encode an image as PNG carrying its recipe.
 
-    Two text chunks: `parameters` (A1111's infotext, read by A1111, ComfyUI and civitai) and
-    `atelier_recipe` (the full recipe as sorted JSON). The same image and recipe always give
-    the same bytes.
+    Two text chunks, as for every Atelier picture (`generation.parameters`): `parameters`
+    (A1111's infotext, read by A1111, ComfyUI and civitai) and `atelier_recipe` (the recipe
+    as canonical JSON). The same image and recipe always give the same bytes.
 
     Args:
         image: An RGB `PIL.Image.Image`.
@@ -904,12 +927,9 @@ def png_with_recipe(image: Any, recipe: Mapping[str, Any]) -> bytes:
     Returns:
         The PNG file's bytes.
     """
-    from PIL.PngImagePlugin import PngInfo
+    from generation.parameters import RECIPE_KEY, png_with_parameters
 
-    info = PngInfo()
-    # tEXt when the text is Latin-1, as A1111 writes it; Pillow switches to iTXt otherwise
-    info.add_text("parameters", a1111_infotext(recipe))
-    info.add_text("atelier_recipe", json.dumps(dict(recipe), sort_keys=True))
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG", pnginfo=info)
-    return buffer.getvalue()
+    recipe_json = json.dumps(
+        dict(recipe), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+    return png_with_parameters(image, a1111_infotext(recipe), {RECIPE_KEY: recipe_json})

@@ -32,6 +32,7 @@ from generation.diffusion import (
     render_diffusion_recipe,
 )
 from generation.errors import GenerationError, ModelUnavailable
+from generation.parameters import parse_a1111_parameters, read_recipe
 from provenance.fingerprint import pixel_hash
 from tests.tiny_diffusion import save_tiny_stable_diffusion
 
@@ -426,9 +427,9 @@ def test_png_carries_a1111_parameters_and_the_full_recipe(cat):
     sha = cat.recipe["model_sha256"]
     assert lines[2] == (
         f"Steps: 2, Sampler: DDIM, CFG scale: 7.5, Seed: 7, Size: 64x64, "
-        f"Model hash: {sha[:10]}, Model: tiny-sd"
+        f"Model hash: {sha[:10]}, Model: tiny-sd, Atelier kind: diffusion_txt2img"
     )
-    assert json.loads(text["atelier_recipe"]) == cat.recipe
+    assert json.loads(text["atelier_recipe"]) == cat.recipe == read_recipe(data)
     assert b"tEXtparameters\0" in data
 
 
@@ -436,4 +437,192 @@ def test_a1111_text_quotes_values_with_commas_and_drops_an_empty_negative_prompt
     recipe = {**cat.recipe, "negative_prompt": "", "model": "/models/sd, fine-tuned"}
     lines = a1111_infotext(recipe).split("\n")
     assert len(lines) == 2
-    assert lines[1].endswith('Model: "sd, fine-tuned"')
+    assert 'Model: "sd, fine-tuned", Atelier kind' in lines[1]
+    parsed = parse_a1111_parameters("\n".join(lines))
+    assert (parsed["Prompt"], parsed["Model"], parsed["Seed"]) == (
+        "a red cat",
+        "sd, fine-tuned",
+        "7",
+    )
+
+
+# --- the command line ---------------------------------------------------------------------
+
+
+def _run_cli(capsys, *argv):
+    from atelier.cli import main
+
+    code = main([str(a) for a in argv])
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def _one_line_error(err: str) -> str:
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_cli_txt2img_writes_the_same_png_as_the_library(capsys, tmp_path, tiny_folder, cat):
+    out = tmp_path / "cat.png"
+    code, stdout, err = _run_cli(
+        capsys,
+        "txt2img",
+        "a red cat",
+        "--seed",
+        7,
+        "--steps",
+        2,
+        "--size",
+        "64x64",
+        "--negative",
+        "a dog",
+        "--model",
+        tiny_folder,
+        "--out",
+        out,
+        "--json",
+    )
+    assert code == 0, err
+    data = json.loads(stdout)
+    assert data["path"] == str(out) and data["recipe"] == cat.recipe
+    assert data["nsfw_content_detected"] is None
+    assert out.read_bytes() == png_with_recipe(cat.image, cat.recipe)
+    assert data["bytes"] == out.stat().st_size
+
+
+def test_cli_txt2img_reads_the_model_from_the_environment(
+    capsys, tmp_path, tiny_folder, monkeypatch
+):
+    monkeypatch.setenv(MODEL_ENV, str(tiny_folder))
+    out = tmp_path / "env.png"
+    code, stdout, err = _run_cli(
+        capsys, "txt2img", "a dog", "--seed", 1, "--steps", 1, "--size", "64x72", "--out", out
+    )
+    assert code == 0, err
+    assert stdout.startswith(f"wrote {out} (64x72, seed 1, 1 steps, DDIMScheduler, model ")
+    assert "the model has no safety checker" in stdout
+    assert read_recipe(out.read_bytes())["model"] == str(tiny_folder)
+    with Image.open(out) as png:
+        assert png.size == (64, 72)
+
+
+def test_cli_img2img_starts_from_the_file(capsys, tmp_path, tiny_folder):
+    start = tmp_path / "start.png"
+    _gradient(80, 64).save(start)
+    out = tmp_path / "repainted.png"
+    code, stdout, err = _run_cli(
+        capsys,
+        "img2img",
+        start,
+        "a red cat",
+        "--strength",
+        0.5,
+        "--seed",
+        2,
+        "--steps",
+        2,
+        "--model",
+        tiny_folder,
+        "--scheduler",
+        "EulerAncestralDiscreteScheduler",
+        "--out",
+        out,
+        "--json",
+    )
+    assert code == 0, err
+    recipe = json.loads(stdout)["recipe"]
+    assert recipe["kind"] == "diffusion_img2img" and recipe["strength"] == 0.5
+    assert recipe["init_image_sha256"] == pixel_hash(_gradient(80, 64))
+    assert recipe["scheduler"] == "EulerAncestralDiscreteScheduler"
+    assert (recipe["width"], recipe["height"]) == (80, 64)
+    with Image.open(out) as png:
+        assert png.size == (80, 64)
+        assert parse_a1111_parameters(png.text["parameters"])["Sampler"] == "Euler a"
+
+
+def test_cli_without_a_model_says_how_to_provide_one(capsys, tmp_path, monkeypatch):
+    monkeypatch.delenv(MODEL_ENV, raising=False)
+    out = tmp_path / "none.png"
+    code, stdout, err = _run_cli(
+        capsys, "txt2img", "a cat", "--seed", 1, "--steps", 2, "--out", out
+    )
+    assert code == 1 and stdout == ""
+    line = _one_line_error(err)
+    assert line.startswith("error: no text-to-image model is configured: set ATELIER_DIFFUSION")
+    assert "--model" in line and "model_index.json" in line
+    assert not out.exists()
+
+
+def test_cli_with_an_uncached_hub_id_offline_says_so(capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    out = tmp_path / "hub.png"
+    code, _, err = _run_cli(
+        capsys,
+        "txt2img",
+        "a cat",
+        "--seed",
+        1,
+        "--steps",
+        2,
+        "--model",
+        "atelier-tests/no-such-model",
+        "--out",
+        out,
+    )
+    assert code == 1
+    line = _one_line_error(err)
+    assert "'atelier-tests/no-such-model' is not in the local Hugging Face cache" in line
+    assert "HF_HUB_OFFLINE=1 is set" in line
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--steps", "0"], "error: `steps` must be an integer in [1, 150], got 0"),
+        (["--guidance", "40"], "error: `guidance` must be a number in [0, 30], got 40.0"),
+        (["--size", "100x64"], "error: `width` must be a multiple of 8 in [64, 2048], got 100"),
+        (["--size", "big"], "error: --size must look like WIDTHxHEIGHT (e.g. 512x512), got 'big'"),
+        (["--seed", "-3"], "error: `seed` must be an integer in [0, 4294967295], got -3"),
+        (["--scheduler", "Magic"], "error: `scheduler` must be one of "),
+    ],
+)
+def test_cli_txt2img_refuses_bad_values_by_name(capsys, tmp_path, tiny_folder, extra, message):
+    out = tmp_path / "bad.png"
+    argv = ["txt2img", "a cat", "--seed", "1", "--steps", "2", "--size", "64x64"]
+    argv += ["--model", tiny_folder, "--out", out, *extra]
+    code, _, err = _run_cli(capsys, *argv)
+    assert code == 1
+    assert _one_line_error(err).startswith(message)
+    assert not out.exists()
+
+
+def test_cli_refuses_an_empty_prompt_a_missing_folder_and_bad_init_images(
+    capsys, tmp_path, tiny_folder
+):
+    common = ["--seed", "1", "--steps", "2", "--model", tiny_folder]
+    code, _, err = _run_cli(capsys, "txt2img", "  ", *common, "--out", tmp_path / "a.png")
+    assert code == 1 and "`prompt` must be non-empty text" in _one_line_error(err)
+    code, _, err = _run_cli(
+        capsys, "txt2img", "a cat", *common, "--out", tmp_path / "missing" / "a.png"
+    )
+    assert code == 1 and "--out: the folder" in _one_line_error(err)
+    code, _, err = _run_cli(
+        capsys, "img2img", tmp_path / "nope.png", "a cat", *common, "--out", tmp_path / "b.png"
+    )
+    assert code == 1 and "INIT_IMAGE: no such file" in _one_line_error(err)
+    (tmp_path / "text.png").write_text("not an image")
+    code, _, err = _run_cli(
+        capsys, "img2img", tmp_path / "text.png", "a cat", *common, "--out", tmp_path / "c.png"
+    )
+    assert code == 1 and "cannot be used" in _one_line_error(err)
+    start = tmp_path / "start.png"
+    _gradient(64, 64).save(start)
+    code, _, err = _run_cli(
+        capsys, "img2img", start, "a cat", *common, "--strength", "1.5", "--out", tmp_path / "d.png"
+    )
+    assert code == 1
+    assert "`strength` must be a number in (0, 1], got 1.5" in _one_line_error(err)
+    assert not any((tmp_path / name).exists() for name in ("a.png", "b.png", "c.png", "d.png"))
