@@ -1,0 +1,282 @@
+"""Web sign-in: session cookies and the rate limit on wrong passwords.
+
+A session is a random 32-byte token, handed to the browser in an HttpOnly cookie (or to an
+API client, which sends it back as a `Cookie` header). The database keeps only the token's
+SHA-256, so a copy of the database signs nobody in. Sessions expire after SESSION_DAYS and
+sign-out revokes them.
+
+Every sign-in try is recorded. After MAX_FAILURES_PER_USERNAME failures for one username,
+or MAX_FAILURES_PER_IP from one IP address, within FAILURE_WINDOW, further tries are refused
+(without checking the password) until the oldest of those failures leaves the window. A
+success clears the username's count (not the IP's: an attacker cannot reset it by signing in
+to an account of their own). The state is in the database, so it holds across processes and
+restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from argon2 import PasswordHasher
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from atelier.config import MarketRules
+from db.models import LoginAttempt, User, WebSession, utcnow
+from marketplace import accounts
+from marketplace.errors import InvalidCredentials, MarketplaceError
+
+COOKIE_NAME = "atelier_session"
+TOKEN_BYTES = 32
+SESSION_DAYS = 14
+SESSION_LIFETIME = timedelta(days=SESSION_DAYS)
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_IP = 20
+MAX_KEY_LENGTH = 64  # usernames and IPs are stored cut to this
+
+
+class TooManyAttempts(MarketplaceError):
+    """Sign-in refused for now: too many recent failures for this username or address."""
+
+    def __init__(self, message: str, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A new session: the token to hand to the client, once, and whose it is."""
+
+    token: str
+    user_id: int
+    username: str
+    expires_at: datetime
+
+
+def token_hash(token: str) -> str:
+    """The hex SHA-256 under which a session token is stored."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def _aware(moment: datetime) -> datetime:
+    # SQLite hands back naive datetimes; every stored time is UTC
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _username_key(username: object) -> str:
+    return str(username).casefold()[:MAX_KEY_LENGTH]
+
+
+def _ip_key(ip: object) -> str:
+    return (str(ip) if ip else "unknown")[:MAX_KEY_LENGTH]
+
+
+def open_session(session: Session, user_id: int, *, now: datetime | None = None) -> SignedIn:
+    """Start a session for `user_id` and return its token (shown to nobody but the client).
+
+    Raises:
+        NotFound: no such user.
+    """
+    user = accounts.get_user(session, user_id)
+    now = now or utcnow()
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    row = WebSession(
+        token_sha256=token_hash(token),
+        user_id=user.id,
+        created_at=now,
+        expires_at=now + SESSION_LIFETIME,
+    )
+    session.add(row)
+    session.flush()
+    return SignedIn(token, user.id, user.username, row.expires_at)
+
+
+def user_for_token(session: Session, token: object, *, now: datetime | None = None) -> User | None:
+    """The user a session token belongs to, or None when it is unknown, expired or revoked
+    (or not a token at all: cookies are untrusted input)."""
+    if not isinstance(token, str) or not 16 <= len(token) <= 128:
+        return None
+    now = now or utcnow()
+    return session.scalar(
+        select(User)
+        .join(WebSession, WebSession.user_id == User.id)
+        .where(
+            WebSession.token_sha256 == token_hash(token),
+            WebSession.revoked_at.is_(None),
+            WebSession.expires_at > now,
+        )
+    )
+
+
+def revoke_session(session: Session, token: object, *, now: datetime | None = None) -> bool:
+    """Sign a session out; True if it was open."""
+    if not isinstance(token, str) or not token:
+        return False
+    result = session.execute(
+        update(WebSession)
+        .where(WebSession.token_sha256 == token_hash(token), WebSession.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+    return bool(result.rowcount)
+
+
+def revoke_all_sessions(session: Session, user_id: int, *, now: datetime | None = None) -> int:
+    """Sign a user out everywhere; returns how many sessions were open."""
+    result = session.execute(
+        update(WebSession)
+        .where(WebSession.user_id == user_id, WebSession.revoked_at.is_(None))
+        .values(revoked_at=now or utcnow())
+    )
+    return result.rowcount
+
+
+def _retry_after(failures: list[datetime], limit: int, now: datetime) -> int | None:
+    """Seconds until fewer than `limit` of `failures` (oldest first) lie in the window."""
+    if len(failures) < limit:
+        return None
+    frees_at = _aware(failures[len(failures) - limit]) + FAILURE_WINDOW
+    return max(1, math.ceil((frees_at - now).total_seconds()))
+
+
+def check_attempt_allowed(
+    session: Session, username: object, ip: object, *, now: datetime | None = None
+) -> None:
+    """Refuse a sign-in try while this username or address has too many recent failures.
+
+    Raises:
+        TooManyAttempts: "too many failed sign-ins; try again in N minutes".
+    """
+    now = now or utcnow()
+    since = now - FAILURE_WINDOW
+    name = _username_key(username)
+    last_ok = session.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.username == name, LoginAttempt.ok.is_(True), LoginAttempt.at > since
+        )
+    )
+    by_name = select(LoginAttempt.at).where(
+        LoginAttempt.username == name, LoginAttempt.ok.is_(False), LoginAttempt.at > since
+    )
+    if last_ok is not None:
+        by_name = by_name.where(LoginAttempt.at > last_ok)
+    name_failures = list(
+        session.scalars(by_name.order_by(LoginAttempt.at.desc()).limit(MAX_FAILURES_PER_USERNAME))
+    )[::-1]
+    ip_failures = list(
+        session.scalars(
+            select(LoginAttempt.at)
+            .where(LoginAttempt.ip == _ip_key(ip), LoginAttempt.ok.is_(False))
+            .where(LoginAttempt.at > since)
+            .order_by(LoginAttempt.at.desc())
+            .limit(MAX_FAILURES_PER_IP)
+        )
+    )[::-1]
+    waits = [
+        w
+        for w in (
+            _retry_after(name_failures, MAX_FAILURES_PER_USERNAME, now),
+            _retry_after(ip_failures, MAX_FAILURES_PER_IP, now),
+        )
+        if w is not None
+    ]
+    if waits:
+        wait = max(waits)
+        minutes = max(1, math.ceil(wait / 60))
+        unit = "minute" if minutes == 1 else "minutes"
+        raise TooManyAttempts(
+            f"too many failed sign-ins; try again in {minutes} {unit}", retry_after_seconds=wait
+        )
+
+
+def record_attempt(
+    session: Session, username: object, ip: object, ok: bool, *, now: datetime | None = None
+) -> None:
+    """Remember one sign-in try (and forget tries older than the window)."""
+    now = now or utcnow()
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - FAILURE_WINDOW))
+    session.add(LoginAttempt(username=_username_key(username), ip=_ip_key(ip), at=now, ok=ok))
+    session.flush()
+
+
+def purge_expired_sessions(session: Session, *, now: datetime | None = None) -> int:
+    """Delete sessions that expired, or were revoked, more than a day ago."""
+    cutoff = (now or utcnow()) - timedelta(days=1)
+    result = session.execute(
+        delete(WebSession).where(
+            (WebSession.expires_at < cutoff) | (WebSession.revoked_at < cutoff)
+        )
+    )
+    return result.rowcount
+
+
+def sign_in(
+    sessions: sessionmaker,
+    readers: sessionmaker,
+    username: str,
+    password: str,
+    ip: str | None,
+    *,
+    hasher: PasswordHasher = accounts.DEFAULT_HASHER,
+    now: datetime | None = None,
+) -> SignedIn:
+    """Check a password, subject to the rate limit, and open a session.
+
+    This one service takes session factories rather than a session: the password hash is
+    checked in a read-only unit of work, so argon2's deliberate slowness never holds the
+    SQLite write lock; the attempt and the new session are then written in a short one.
+
+    Args:
+        sessions: the read-write session factory.
+        readers: the read-only session factory.
+        username: as typed (compared case-insensitively).
+        password: as typed.
+        ip: the client's address, for the per-address limit.
+        hasher: the password hasher (tests pass a fast one).
+        now: the current time (tests pass their own).
+
+    Returns:
+        The new session.
+
+    Raises:
+        TooManyAttempts: too many recent failures for this username or address.
+        InvalidCredentials: wrong username or password (recorded as a failure).
+    """
+    now = now or utcnow()
+    with readers() as s:
+        check_attempt_allowed(s, username, ip, now=now)
+        try:
+            user_id = accounts.authenticate(s, username, password, hasher=hasher).id
+        except InvalidCredentials:
+            user_id = None
+    with sessions() as s, s.begin():
+        record_attempt(s, username, ip, ok=user_id is not None, now=now)
+        if user_id is None:
+            failure = InvalidCredentials("wrong username or password")
+        else:
+            purge_expired_sessions(s, now=now)
+            return open_session(s, user_id, now=now)
+    raise failure
+
+
+def sign_up(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    rules: MarketRules = accounts.DEFAULT_RULES,
+    hasher: PasswordHasher = accounts.DEFAULT_HASHER,
+    now: datetime | None = None,
+) -> SignedIn:
+    """Create an account (see `accounts.sign_up`) and open a session for it.
+
+    Raises:
+        InvalidInput: a malformed username or password.
+        UsernameTaken: the name exists, in any letter case.
+    """
+    user = accounts.sign_up(session, username, password, rules=rules, hasher=hasher)
+    return open_session(session, user.id, now=now)
