@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from pathlib import Path
 
 
@@ -93,6 +94,36 @@ def add_commands(add, group) -> None:
     p.add_argument(
         "--frame-ms", type=int, default=80, help="milliseconds per frame, 20-1000 (default 80)"
     )
+
+    p = add(
+        "train",
+        cmd_train,
+        "train a GAN on a folder of images: "
+        "atelier train my_images/ --out runs/mine --steps 5000 --batch-size 32",
+        needs_db=False,
+    )
+    p.add_argument("data_dir", help="folder of at least 20 images (and nothing else)")
+    p.add_argument(
+        "--out", required=True, help="run folder: checkpoint, samples/, loss_curve.png, model/"
+    )
+    p.add_argument("--steps", type=int, default=20_000, help="steps to reach (default 20000)")
+    p.add_argument("--batch-size", type=int, default=64, help="images per step (default 64)")
+    p.add_argument("--image-size", type=int, default=64, choices=(64, 128))
+    p.add_argument(
+        "--resume", action="store_true", help="continue the run in --out from its checkpoint"
+    )
+    p.add_argument(
+        "--sample-every", type=int, default=500, help="steps between sample grids (0: never)"
+    )
+    p.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=300,
+        help="seconds between checkpoints (default 300; one is always written at the end)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the whole run (default 0)")
+    p.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
+    p.add_argument("--no-progress-bar", action="store_true", help="no progress bar on stderr")
 
 
 # --- helpers ------------------------------------------------------------------------------
@@ -405,4 +436,108 @@ def cmd_morph(args, settings) -> None:
         data,
         f"wrote {out} ({args.frames} frames of {size} px, {fmt.upper()}, "
         f"{len(result.data):,} bytes) and its recipe {recipe_path}",
+    )
+
+
+# --- train --------------------------------------------------------------------------------
+
+MAX_TRAIN_STEPS = 10_000_000
+MAX_BATCH_SIZE = 1024
+
+
+def cmd_train(args, settings) -> None:
+    """Train a GAN on `data_dir` into `--out`; Ctrl-C or SIGTERM stops with a checkpoint."""
+    import os
+    import signal
+    import threading
+
+    import torch
+
+    from atelier.cli import _emit
+    from generation.training import CHECKPOINT_NAME, TrainConfig, train
+
+    _check_range(args.steps, "--steps", 1, MAX_TRAIN_STEPS)
+    _check_range(args.batch_size, "--batch-size", 1, MAX_BATCH_SIZE)
+    _check_range(args.sample_every, "--sample-every", 0, MAX_TRAIN_STEPS)
+    _check_range(args.checkpoint_every, "--checkpoint-every", 0, 7 * 24 * 3600)
+    _check_range(args.seed, "--seed", 0, 2**31 - 1)
+    _check_range(args.threads, "--threads", 1, os.cpu_count() or 1)
+    data_dir, out = Path(args.data_dir), Path(args.out)
+    if not data_dir.is_dir():
+        raise _command_error(f"DATA_DIR must be a folder of images, got {str(data_dir)!r}")
+    if out.exists() and not out.is_dir():
+        raise _command_error(f"--out must be a folder, but {out} is a file")
+    if (out / CHECKPOINT_NAME).exists() and not args.resume:
+        raise _command_error(
+            f"{out} already holds a training run; pass --resume to continue it, "
+            "or choose another --out"
+        )
+    config = TrainConfig(
+        image_size=args.image_size,
+        batch_size=args.batch_size,
+        total_steps=args.steps,
+        seed=args.seed,
+        sample_every_steps=args.sample_every,
+        checkpoint_every_seconds=float(args.checkpoint_every),
+        log_every_steps=max(1, min(100, args.steps // 20)),
+        num_samples=64,
+    )
+
+    stop = threading.Event()
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+
+        def request_stop(signum, frame) -> None:
+            print(
+                f"signal {signum}: stopping after this step, writing a checkpoint",
+                file=sys.stderr,
+                flush=True,
+            )
+            stop.set()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            handlers[sig] = signal.signal(sig, request_stop)
+
+    def progress(p) -> None:
+        if p.event in ("sample", "checkpoint"):
+            print(f"[{p.event}] step {p.step}/{p.total_steps}: {p.path}", file=sys.stderr)
+
+    previous_threads = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        result = train(
+            config,
+            data_dir,
+            out,
+            resume=args.resume,
+            progress=progress,
+            should_stop=stop.is_set,
+            progress_bar=not args.no_progress_bar,
+        )
+    finally:
+        torch.set_num_threads(previous_threads)
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+    samples = sorted((out / "samples").glob("step_*.png"))
+    data = {
+        "step": result.step,
+        "total_steps": args.steps,
+        "stopped": result.stopped,
+        "run_dir": str(out),
+        "checkpoint": str(result.checkpoint),
+        "model_dir": str(result.model_dir),
+        "model_sha256": result.model_sha256,
+        "latest_samples": str(samples[-1]) if samples else None,
+        "loss_curve": str(out / "loss_curve.png") if (out / "loss_curve.png").exists() else None,
+    }
+    state = (
+        f"stopped at step {result.step} of {args.steps}; continue with --resume"
+        if result.stopped
+        else f"trained to step {result.step}"
+    )
+    _emit(
+        args,
+        data,
+        f"{state}; model {result.model_dir} ({result.model_sha256[:12]}); "
+        f"use it with: atelier generate --model {result.model_dir} --out pics",
     )

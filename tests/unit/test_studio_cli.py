@@ -366,3 +366,175 @@ def test_morph_refuses_other_formats_one_seed_twice_and_mixed_models(
     assert code == 0
     result = cli("morph", "--recipes", tmp_path / "anim.gif.json", parents[0], *base, "--out", out)
     assert_refused(result, "is a gan_morph recipe, not a picture", out)
+
+
+# --- train --------------------------------------------------------------------------------
+
+
+def write_training_images(folder, count, size=64):
+    from PIL import ImageDraw
+
+    folder.mkdir(parents=True, exist_ok=True)
+    g = torch.Generator().manual_seed(0)
+    for i in range(count):
+        image = Image.new("RGB", (size, size), "white")
+        colour = tuple(int(c) for c in torch.randint(0, 256, (3,), generator=g))
+        x, y = (int(v) for v in torch.randint(4, size // 2 - 4, (2,), generator=g))
+        ImageDraw.Draw(image).ellipse([x, y, x + size // 2, y + size // 2], fill=colour)
+        image.save(folder / f"img_{i:02d}.png")
+    return folder
+
+
+@pytest.fixture
+def images(tmp_path):
+    return write_training_images(tmp_path / "images", 24)
+
+
+TRAIN = ["--batch-size", 4, "--sample-every", 2, "--no-progress-bar"]
+
+
+def test_train_then_resume_gives_the_same_model_as_one_uninterrupted_run(cli, tmp_path, images):
+    code, straight, _, err = cli("train", images, "--out", tmp_path / "a", "--steps", 4, *TRAIN)
+    assert code == 0, err
+    assert straight["step"] == 4 and not straight["stopped"]
+    code, first, _, err = cli("train", images, "--out", tmp_path / "b", "--steps", 2, *TRAIN)
+    assert code == 0, err
+    assert first["model_sha256"] != straight["model_sha256"]
+    code, resumed, _, err = cli(
+        "train", images, "--out", tmp_path / "b", "--steps", 4, "--resume", *TRAIN
+    )
+    assert code == 0, err
+    assert resumed["step"] == 4
+    assert resumed["model_sha256"] == straight["model_sha256"]
+    run = tmp_path / "b"
+    assert sorted(p.name for p in (run / "samples").iterdir()) == [
+        "step_000000002.png",
+        "step_000000004.png",
+    ]
+    assert (run / "loss_curve.png").is_file() and resumed["loss_curve"]
+    # the run folder is a model folder for the other commands
+    code, made, _, err = cli(
+        "generate", "--model", run, "--size", 64, "--count", 2, "--out", tmp_path / "pics"
+    )
+    assert code == 0, err
+    assert made["model_sha256"] == resumed["model_sha256"] and made["model_name"] == "b"
+
+
+def test_a_signal_stops_training_with_a_checkpoint_that_resumes(cli, tmp_path, images):
+    import os
+    import signal
+    import threading
+    import time
+
+    run = tmp_path / "run"
+    handler_before = signal.getsignal(signal.SIGTERM)
+
+    def stop_when_started():
+        deadline = time.monotonic() + 60
+        while not (run / "progress.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    killer = threading.Thread(target=stop_when_started)
+    killer.start()
+    code, data, _, err = cli("train", images, "--out", run, "--steps", 60, *TRAIN)
+    killer.join()
+    assert code == 0, err
+    assert data["stopped"] and 2 <= data["step"] < 60
+    assert "stopping after this step" in err
+    assert (run / "checkpoint.pt").is_file() and (run / "model" / "model.safetensors").is_file()
+    assert signal.getsignal(signal.SIGTERM) is handler_before
+    step = data["step"]
+    code, data, _, err = cli("train", images, "--out", run, "--steps", step + 1, "--resume", *TRAIN)
+    assert code == 0, err
+    assert data["step"] == step + 1 and not data["stopped"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "args", "message"),
+    [
+        ("empty", [], "`data_dir` contains no images"),
+        ("text", [], "`data_dir` contains files that are not images: notes.txt"),
+        ("few", [], "`data_dir` must contain at least 20 images, got 19"),
+        ("missing", [], "DATA_DIR must be a folder of images"),
+        ("ok", ["--steps", 0], "--steps must be in [1, 10000000], got 0"),
+        ("ok", ["--batch-size", 0], "--batch-size must be in [1, 1024], got 0"),
+        ("ok", ["--batch-size", 30], "`batch_size` must be <= the number of images (24), got 30"),
+        ("ok", ["--sample-every", -1], "--sample-every must be in [0, "),
+    ],
+)
+def test_train_refuses_bad_input_and_writes_nothing(cli, tmp_path, setup, args, message):
+    folder = tmp_path / "data"
+    if setup == "empty":
+        folder.mkdir()
+    elif setup == "text":
+        write_training_images(folder, 24)
+        (folder / "notes.txt").write_text("not an image")
+    elif setup == "few":
+        write_training_images(folder, 19)
+    elif setup == "ok":
+        write_training_images(folder, 24)
+    out = tmp_path / "run"
+    assert_refused(cli("train", folder, "--out", out, "--no-progress-bar", *args), message, out)
+
+
+def test_train_refuses_to_overwrite_a_run_or_change_its_config(cli, tmp_path, images):
+    run = tmp_path / "run"
+    code, *_ = cli("train", images, "--out", run, "--steps", 1, *TRAIN)
+    assert code == 0
+    before = (run / "checkpoint.pt").read_bytes()
+    assert_refused(
+        cli("train", images, "--out", run, "--steps", 2, *TRAIN), "pass --resume to continue"
+    )
+    result = cli("train", images, "--out", run, "--steps", 2, "--resume", *TRAIN, "--seed", 5)
+    assert_refused(result, "cannot resume")
+    assert (run / "checkpoint.pt").read_bytes() == before
+
+
+# --- training fingerprints ----------------------------------------------------------------
+
+
+def test_training_fingerprints_match_what_the_marketplace_registers(images):
+    from generation.fingerprints import training_fingerprints
+    from provenance.fingerprint import content_hash, perceptual_hash, pixel_hash
+    from provenance.images import decode_image
+
+    prints = training_fingerprints(images)
+    assert [p.file for p in prints] == sorted(p.name for p in images.iterdir())
+    for fp in prints[:3]:
+        data = (images / fp.file).read_bytes()
+        rgb = decode_image(data).rgb
+        phash = perceptual_hash(rgb)
+        assert fp.sha256 == content_hash(data) and fp.pixel_sha256 == pixel_hash(rgb)
+        assert fp.pdq == phash.hex and fp.pdq_quality == phash.quality
+        assert len(fp.pdq_dihedral) == 8 and fp.pdq_dihedral[0] == fp.pdq
+        assert fp.to_json()["pdq_dihedral"] == list(phash.dihedral)
+    assert len({p.sha256 for p in prints}) == len(prints)
+
+
+def test_training_fingerprints_refuse_what_training_refuses(tmp_path, images):
+    from generation.fingerprints import training_fingerprints
+
+    (images / "notes.txt").write_text("x")
+    with pytest.raises(ValueError, match="not images: notes.txt"):
+        training_fingerprints(images)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="contains no images"):
+        training_fingerprints(tmp_path / "empty")
+    with pytest.raises(FileNotFoundError, match="must be a directory"):
+        training_fingerprints(tmp_path / "nope")
+
+
+def test_training_record_pdq_converts_to_the_provenance_encoding(images):
+    from generation.fingerprints import training_pdq_to_provenance_hex
+    from generation.image_folder import pdq_hash
+    from provenance.fingerprint import perceptual_hash
+
+    image = Image.open(images / "img_00.png").convert("RGB")
+    recorded, _ = pdq_hash(image)
+    provenance_hex = perceptual_hash(image, dihedral=False).hex
+    assert recorded != provenance_hex
+    assert training_pdq_to_provenance_hex(recorded) == provenance_hex
+    assert training_pdq_to_provenance_hex(provenance_hex) == recorded
+    with pytest.raises(ValueError, match="64 hex digits"):
+        training_pdq_to_provenance_hex("abc")
