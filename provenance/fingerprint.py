@@ -178,4 +178,4 @@ def iscc_image_code(rgb: Image.Image) -> str:
     if rgb.mode != "RGB":
         raise ValueError(f"`rgb` must be an RGB image, got mode {rgb.mode}")
     grey = rgb.convert("L").resize((32, 32), Image.Resampling.BICUBIC)
-    return iscc_core.gen_image_code_v0(list(grey.getdata()), bits=64)["iscc"]
+    return iscc_core.gen_image_code_v0(np.asarray(grey).ravel().tolist(), bits=64)["iscc"]

@@ -125,3 +125,26 @@ def test_a_restyle_of_licensed_works_records_both_sources_and_verifies(sessions,
         edges = {(d.parent_id, d.role) for d in s.query(Derivation).filter_by(child_id=art)}
     assert edges == {(content_id, "content_source"), (style_id, "style_source")}
     assert regeneration(sessions, blobs, art, tmp_path)["status"] == "verified"
+
+
+def test_downloads_carry_a1111_parameters_beside_trusted_credentials(sessions, blobs, gan):
+    from generation.parameters import parse_a1111_parameters, read_parameters
+    from generation.style import StylePipeline
+    from marketplace.certificates import signed_download
+    from provenance.c2pa import create_signing_material, read_manifest
+
+    material = create_signing_material()
+    ada = new_user(sessions, "ada")
+    data, recipe = generated(gan, 41)
+    sample = save(sessions, blobs, ada, data, recipe, "Sample")
+    # the style pipeline writes a bare PNG: the download adds the chunk from the recipe
+    out = StylePipeline(threads=1)(encode(art_image(42)), presets=3, size=96)
+    restyle = save(sessions, blobs, ada, out.png(), out.recipe, "Preset three")
+    assert read_parameters(out.png()) is None
+    for artwork_id, expected in ((sample, {"Seed": "41"}), (restyle, {"Sampler": "Magenta"})):
+        with sessions() as s:
+            signed, mime, _ = signed_download(s, blobs, artwork_id, material)
+        fields = parse_a1111_parameters(read_parameters(signed))
+        for key, value in expected.items():
+            assert fields[key].startswith(value)
+        assert read_manifest(signed, mime, material.anchor_pem).state == "trusted"
