@@ -98,6 +98,24 @@ def test_an_uncached_hub_id_with_an_unreachable_hub_is_looked_up_in_the_cache_on
     assert "cannot be reached" in str(info.value)
 
 
+def test_a_cached_hub_id_loads_offline_and_hashes_like_its_folder(
+    tmp_path, tiny_folder, monkeypatch
+):
+    import huggingface_hub.constants
+
+    revision = "0123456789abcdef0123456789abcdef01234567"
+    repo = tmp_path / "hub" / "models--atelier-tests--tiny-sd"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(revision)
+    shutil.copytree(tiny_folder, repo / "snapshots" / revision)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    pipeline = DiffusionImagePipeline.from_pretrained("atelier-tests/tiny-sd", env=OFFLINE)
+    assert pipeline.model_id == "atelier-tests/tiny-sd"
+    assert pipeline.model_sha256 == model_weights_sha256(tiny_folder)
+    out = pipeline("a cat", steps=1, width=64, height=64)
+    assert out.recipe["model"] == "atelier-tests/tiny-sd"
+
+
 def test_the_hub_counts_as_unreachable_when_its_endpoint_refuses_connections():
     endpoint = f"http://127.0.0.1:{_closed_port()}"
     reason = hub_unreachable_reason({"HF_ENDPOINT": endpoint})
