@@ -41,7 +41,6 @@ from generation.recipes import (
     sample_recipe,
     validate_recipe,
 )
-from generation.training_report import to_uint8
 from generation.upscale import DEFAULT_UPSCALE, check_display_size, check_upscale, upscale
 
 DEFAULT_MODEL_NAME = "emoji64"
@@ -319,7 +318,9 @@ class GANPipeline:
         with single_thread(), torch.no_grad():
             for start in range(0, latents.shape[0], CHUNK):
                 images = self.generator(latents[start : start + CHUNK])  # (n, 3, S, S)
-                pixels = to_uint8(images).permute(0, 2, 3, 1).numpy()  # (n, S, S, 3)
+                # the arithmetic of training_report.to_uint8, in place
+                images = images.clamp_(-1, 1).add_(1).mul_(127.5).round_().to(torch.uint8)
+                pixels = images.permute(0, 2, 3, 1).contiguous().numpy()  # (n, S, S, 3)
                 out += [upscale(Image.fromarray(p), size, method) for p in pixels]
         return out
 
