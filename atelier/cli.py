@@ -439,6 +439,25 @@ def cmd_browse(args, ctx: Context) -> None:
     _emit(args, data, "\n".join(lines))
 
 
+def cmd_worker(args, ctx: Context) -> None:
+    """Run queued jobs (model training) in this process until interrupted, or once."""
+    from marketplace import training_jobs
+    from marketplace.jobs import Worker
+
+    worker = Worker(
+        ctx.sessions,
+        {training_jobs.KIND: training_jobs.run_training},
+        {"blobs": ctx.blobs, "data_dir": ctx.settings.data_dir},
+        poll_seconds=args.poll,
+    )
+    if args.once:
+        job_id = worker.run_once()
+        _emit(args, {"job_id": job_id}, f"ran job #{job_id}" if job_id else "the queue is empty")
+        return
+    print(f"worker {worker.name} is waiting for jobs (Ctrl-C to stop)", file=sys.stderr)
+    worker.run_forever()
+
+
 def cmd_serve(args, settings: Settings) -> None:
     from app import launch
 
@@ -613,6 +632,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--page", type=int, default=1)
     p.add_argument("--per-page", type=int, default=24)
+
+    p = add(
+        "worker",
+        cmd_worker,
+        "run queued jobs (training) in this process: atelier worker",
+    )
+    p.add_argument("--once", action="store_true", help="run at most one job, then exit")
+    p.add_argument("--poll", type=float, default=2.0, help="seconds between queue checks")
 
     p = add(
         "serve",

@@ -145,3 +145,25 @@ def test_verify_download_and_certificate_from_the_command_line(cli, tmp_path):
     assert code == 0 and cert["certificate"].startswith('{"ai_label"')
     code, _, err = cli("verify", str(tmp_path / "missing.png"))
     assert code == 1 and "no such file" in err
+
+
+def test_a_worker_process_runs_a_training_job_queued_by_the_app(cli, engine, tmp_path):
+    from db.blobs import LocalBlobStore
+    from db.models import Job
+    from db.session import make_sessionmaker
+    from marketplace.training_jobs import submit_training
+
+    code, ada, _ = cli("user", "create", "ada", "--password-stdin", stdin=PASSWORD)
+    assert code == 0
+    assert cli("worker", "--once")[1] == {"job_id": None}
+    sessions = make_sessionmaker(engine)
+    blobs = LocalBlobStore(tmp_path / "data" / "blobs")
+    files = [(f"{i}.png", png_bytes(700 + i, 64)) for i in range(20)]
+    with sessions() as s, s.begin():
+        job_id = submit_training(s, blobs, ada["id"], "studies", files, steps=10)
+    code, out, err = cli("worker", "--once")
+    assert code == 0 and out == {"job_id": job_id}, err
+    with sessions() as s:
+        job = s.get(Job, job_id)
+        assert job.status == "done", job.error
+        assert len(job.result["model_sha256"]) == 64
