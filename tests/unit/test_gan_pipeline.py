@@ -271,7 +271,9 @@ def test_children_can_be_parents_up_to_the_depth_limit(pipe, resolver):
         ]
         assert recipe_depth(generation[0]) == depth
     deepest = generation[0]
-    assert len(json.dumps(deepest)) < 64 * 1024  # the marketplace's recipe size limit
+    # the marketplace's recipe size limit, even for a morph between two deepest children
+    morph = pipe.morph(generation[0], generation[1], frames=2).recipe
+    assert len(json.dumps(morph)) < 64 * 1024
     image = render_recipe(deepest, resolver)
     assert image.size == (16, 16)
     with pytest.raises(GenerationError, match=f"{MAX_BREED_DEPTH + 1} generations deep"):
@@ -494,3 +496,17 @@ def test_pipeline_from_pretrained_keeps_working(model_dir):
     pipe = GANPipeline.from_pretrained(model_dir)
     assert pipe.model_sha256 == weights_sha256(model_dir)
     assert pipe(num_images=2, seed=1).recipes[1]["seed"] == 2
+
+
+def test_check_regeneration_verifies_the_right_picture_and_not_another(pipe, resolver):
+    from generation.gan_pipeline import check_regeneration
+
+    out = pipe(num_images=2, seed=4, size=32)
+    png = encode_png(out.images[0], out.recipes[0])
+    assert check_regeneration(out.recipes[0], png, resolver)["identical"]
+    assert not check_regeneration(out.recipes[0], out.images[1], resolver)["verified"]
+    # a lossy copy of the right picture still verifies when PSNR >= 50 dB
+    copy = out.images[0].copy()
+    copy.putpixel((3, 3), tuple(min(255, c + 2) for c in copy.getpixel((3, 3))))
+    result = check_regeneration(out.recipes[0], copy, resolver)
+    assert not result["identical"] and result["verified"] and result["psnr_db"] >= 50
