@@ -384,6 +384,10 @@ def cmd_morph(args, settings) -> None:
         raise _command_error(f"--out must be a file name, but {out} is a folder")
     _check_range(args.frames, "--frames", MIN_FRAMES, MAX_FRAMES)
     _check_range(args.frame_ms, "--frame-ms", MIN_FRAME_MS, MAX_FRAME_MS)
+    if args.frame_ms % 10:
+        raise _command_error(
+            f"--frame-ms must be a multiple of 10 (GIF timing), got {args.frame_ms}"
+        )
     if args.size is not None:
         _check_range(args.size, "--size", MIN_DISPLAY_SIZE, MAX_DISPLAY_SIZE)
     if args.seeds:

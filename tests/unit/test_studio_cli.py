@@ -332,7 +332,7 @@ def test_morph_between_two_recipes_writes_a_webp(cli, tmp_path, parents, model_d
         (["--frames", 1], "--frames must be in [2, 120], got 1"),
         (["--frames", 500], "--frames must be in [2, 120], got 500"),
         (["--frame-ms", 5], "--frame-ms must be in [20, 1000], got 5"),
-        (["--frame-ms", 55], "`frame_ms` must be a multiple of 10, got 55"),
+        (["--frame-ms", 55], "--frame-ms must be a multiple of 10 (GIF timing), got 55"),
         (["--truncation", 2], "--truncation must be in [0, 1], got 2"),
         (["--size", 9999], "--size must be in [16, 2048], got 9999"),
     ],
