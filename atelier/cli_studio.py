@@ -99,10 +99,17 @@ def add_commands(add, group) -> None:
         "train",
         cmd_train,
         "train a GAN on a folder of images: "
-        "atelier train my_images/ --out runs/mine --steps 5000 --batch-size 32",
-        needs_db=False,
+        "atelier train my_images/ --out runs/mine --steps 5000 --batch-size 32 --as ada",
     )
     p.add_argument("data_dir", help="folder of at least 20 images (and nothing else)")
+    p.add_argument(
+        "--as",
+        dest="as_user",
+        default=None,
+        metavar="NAME",
+        help="who trains: images that are registered artworks must be theirs or licensed "
+        "to them (without --as, no registered artwork may be among the images)",
+    )
     p.add_argument(
         "--out", required=True, help="run folder: checkpoint, samples/, loss_curve.png, model/"
     )
@@ -127,6 +134,29 @@ def add_commands(add, group) -> None:
 
 
 # --- helpers ------------------------------------------------------------------------------
+
+
+def _check_training_rights(ctx, data_dir: Path, as_user: str | None) -> None:
+    """Refuse images that are registered artworks `as_user` may not train on (all of them
+    when no user is named). Unreadable files are left to the training's own checks."""
+    from marketplace.errors import InvalidInput, NotOwner
+    from marketplace.training_jobs import check_training_rights
+
+    images = [
+        (path.name, path.read_bytes())
+        for path in sorted(data_dir.iterdir())
+        if path.is_file() and not path.name.startswith(".")
+    ]
+    with ctx.sessions() as s:
+        user_id = ctx.user_id(s, as_user) if as_user else None
+        try:
+            check_training_rights(s, user_id, images)
+        except InvalidInput:
+            return  # a non-image: `train` names every such file
+        except NotOwner as exc:
+            if user_id is None:
+                raise NotOwner(f"{exc}; to train on your own works, pass --as NAME") from None
+            raise
 
 
 def _command_error(message: str) -> Exception:
@@ -449,8 +479,11 @@ MAX_TRAIN_STEPS = 10_000_000
 MAX_BATCH_SIZE = 1024
 
 
-def cmd_train(args, settings) -> None:
-    """Train a GAN on `data_dir` into `--out`; Ctrl-C or SIGTERM stops with a checkpoint."""
+def cmd_train(args, ctx) -> None:
+    """Train a GAN on `data_dir` into `--out`; Ctrl-C or SIGTERM stops with a checkpoint.
+
+    Before training, every image is checked against the registered artworks: training on
+    another owner's work needs their licence (`marketplace.training_jobs`)."""
     import os
     import signal
     import threading
@@ -476,6 +509,7 @@ def cmd_train(args, settings) -> None:
             f"{out} already holds a training run; pass --resume to continue it, "
             "or choose another --out"
         )
+    _check_training_rights(ctx, data_dir, args.as_user)
     config = TrainConfig(
         image_size=args.image_size,
         batch_size=args.batch_size,

@@ -167,3 +167,28 @@ def test_a_worker_process_runs_a_training_job_queued_by_the_app(cli, engine, tmp
         job = s.get(Job, job_id)
         assert job.status == "done", job.error
         assert len(job.result["model_sha256"]) == 64
+
+
+def test_train_refuses_someone_elses_registered_work_unless_licensed(cli, tmp_path):
+    for name in ("ada", "bob"):
+        assert cli("user", "create", name, "--password-stdin", stdin=PASSWORD)[0] == 0
+    folder = tmp_path / "portfolio"
+    folder.mkdir()
+    for i in range(20):
+        (folder / f"{i:02d}.png").write_bytes(png_bytes(800 + i, 64))
+    (tmp_path / "harbour.png").write_bytes(png_bytes(800, 64))
+    code, work, _ = cli("register", str(tmp_path / "harbour.png"), "--owner", "ada", "--title", "H")
+    assert code == 0
+    common = ["--steps", "2", "--batch-size", "8", "--sample-every", "0", "--no-progress-bar"]
+    code, _, err = cli(
+        "train", str(folder), "--out", str(tmp_path / "run-bob"), "--as", "bob", *common
+    )
+    assert code == 1 and f"00.png is artwork #{work['id']}" in err
+    assert not (tmp_path / "run-bob").exists()
+    code, _, err = cli("train", str(folder), "--out", str(tmp_path / "run-anon"), *common)
+    assert code == 1 and "pass --as NAME" in err
+    code, _, err = cli(
+        "train", str(folder), "--out", str(tmp_path / "run-ada"), "--as", "ada", *common
+    )
+    assert code == 0, err
+    assert (tmp_path / "run-ada" / "model" / "model.safetensors").exists()

@@ -464,7 +464,7 @@ def test_a_signal_stops_training_with_a_checkpoint_that_resumes(cli, tmp_path, i
     ],
 )
 def test_train_refuses_bad_input_and_writes_nothing(cli, tmp_path, setup, args, message):
-    folder = tmp_path / "data"
+    folder = tmp_path / "images"  # not the data dir, where the CLI keeps its database
     if setup == "empty":
         folder.mkdir()
     elif setup == "text":
