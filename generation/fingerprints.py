@@ -8,10 +8,9 @@ through `provenance`. A rights check can then refuse training on someone else's
 registered works by exact bytes, exact pixels or PDQ distance <= 31.
 
 Note on PDQ encodings: a saved model's `training_data.json` records the PDQ of each
-*64 px training copy* in `generation.image_folder.pdq_hash`'s hex, which is the bit
-reversal of `provenance.fingerprint`'s hex (bit 0 first instead of bit 255 first).
-`training_pdq_to_provenance_hex` converts one to the other; the hashes here are already
-in the provenance encoding.
+*training-size copy* (`generation.image_folder.pdq_hash`) in provenance's hex when it says
+`"perceptual_hash": "pdq-provenance"`. Models exported earlier say `"pdq"`: their hex is
+the bit reversal (bit 0 first), and `training_pdq_to_provenance_hex` converts it.
 """
 
 from __future__ import annotations

@@ -47,21 +47,18 @@ class ImageFolder:
 
 
 def pdq_hash(image) -> tuple[str, int] | None:
-    """Return (PDQ hash as 64 hex chars, quality 0..100) of a PIL image, or None without `pdqhash`.
+    """Return (PDQ hash as 64 hex chars, quality 0..100) of a PIL image.
 
-    This is the hook for perceptual hashing of training data; it degrades to
-    None where the optional `pdqhash` package is not installed.
+    The hex is `provenance.fingerprint.perceptual_hash`'s, the encoding the marketplace
+    stores, so training records compare directly with registered artworks. (Models
+    exported before this wrote bit 0 first; their `training_data.json` says
+    `"perceptual_hash": "pdq"` and `generation.fingerprints.training_pdq_to_provenance_hex`
+    converts them.)
     """
-    try:
-        import numpy as np
-        import pdqhash
-    except ImportError:
-        return None
-    bits, quality = pdqhash.compute(np.asarray(image.convert("RGB")))
-    value = 0
-    for bit in bits:
-        value = (value << 1) | int(bit)
-    return f"{value:064x}", int(quality)
+    from provenance.fingerprint import perceptual_hash
+
+    phash = perceptual_hash(image.convert("RGB"), dihedral=False)
+    return phash.hex, phash.quality
 
 
 def load_image_folder(

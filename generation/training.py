@@ -547,7 +547,8 @@ def _export_model(
         "train_config": config.to_json(),
         "data_dir_name": Path(data_dir).name,
         "image_count": len(folder.images),
-        "perceptual_hash": "pdq" if any(img.pdq for img in folder.images) else None,
+        # "pdq-provenance": hex as provenance.fingerprint writes it ("pdq": older, bit 0 first)
+        "perceptual_hash": "pdq-provenance" if any(img.pdq for img in folder.images) else None,
         "images": [img.to_json() for img in folder.images],
     }
     (model_dir / TRAINING_DATA_NAME).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")

@@ -68,8 +68,11 @@ def load_training_set(model_dir: Path, data: Path, image_size: int):
             f"{mismatched} of {len(record['images'])} files in {data} differ from the "
             "model's training_data.json; point --data at the images it was trained on"
         )
+    legacy = record.get("perceptual_hash") == "pdq"  # bit 0 first, before pdq-provenance
     hashes = [
-        training_pdq_to_provenance_hex(item["pdq"]) if item.get("pdq") else None
+        (training_pdq_to_provenance_hex(item["pdq"]) if legacy else item["pdq"])
+        if item.get("pdq")
+        else None
         for item in record["images"]
     ]
     return record, np.stack(pixels), hashes

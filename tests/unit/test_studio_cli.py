@@ -525,7 +525,7 @@ def test_training_fingerprints_refuse_what_training_refuses(tmp_path, images):
         training_fingerprints(tmp_path / "nope")
 
 
-def test_training_record_pdq_converts_to_the_provenance_encoding(images):
+def test_training_records_use_the_provenance_pdq_and_legacy_ones_convert(images):
     from generation.fingerprints import training_pdq_to_provenance_hex
     from generation.image_folder import pdq_hash
     from provenance.fingerprint import perceptual_hash
@@ -533,8 +533,10 @@ def test_training_record_pdq_converts_to_the_provenance_encoding(images):
     image = Image.open(images / "img_00.png").convert("RGB")
     recorded, _ = pdq_hash(image)
     provenance_hex = perceptual_hash(image, dihedral=False).hex
-    assert recorded != provenance_hex
-    assert training_pdq_to_provenance_hex(recorded) == provenance_hex
-    assert training_pdq_to_provenance_hex(provenance_hex) == recorded
+    assert recorded == provenance_hex
+    legacy = f"{int(format(int(recorded, 16), '0256b')[::-1], 2):064x}"  # bit 0 first
+    assert legacy != recorded
+    assert training_pdq_to_provenance_hex(legacy) == provenance_hex
+    assert training_pdq_to_provenance_hex(provenance_hex) == legacy
     with pytest.raises(ValueError, match="64 hex digits"):
         training_pdq_to_provenance_hex("abc")
