@@ -1,97 +1,158 @@
-"""The running web app, driven through gradio_client as any script would drive it."""
+"""The running web app's marketplace, driven through gradio_client as any script would."""
 
 import json
-import socket
-import threading
-import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
-from gradio_client import Client, handle_file
+from gradio_client import handle_file
 
-from atelier.config import Settings
+from marketplace.certificates import read_certificate
 from provenance.checkpoint import NoteVerifier, verify_checkpoint
 from provenance.tiles import check_entries, read_entry_bundle, root_from_tiles
-from tests.factories import PASSWORD, png_bytes
+from tests.e2e.conftest import client, sign_up, text_of
+from tests.factories import png_bytes
+
+XSS = "<img src=x onerror=alert(1)>"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def app_url(tmp_path, engine):
-    import uvicorn
-
-    from app import Services, create_app
-
-    settings = Settings(
-        data_dir=tmp_path / "data",
-        database_url=engine.url.render_as_string(hide_password=False),
-    )
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(Services(settings)), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the app did not start in 30 s")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}/"
-    server.should_exit = True
-    thread.join(timeout=10)
+def register(user, tmp_path, seed: int, title: str, tags: str = "") -> int:
+    image = tmp_path / f"art{seed}.png"
+    image.write_bytes(png_bytes(seed))
+    message, artwork_id = user.predict(handle_file(str(image)), title, tags, api_name="/register")
+    assert f"Registered as artwork #{int(artwork_id)}" in message
+    return int(artwork_id)
 
 
 def test_a_seller_and_a_buyer_trade_through_the_app_api(app_url, tmp_path):
-    seller, buyer = Client(app_url, verbose=False), Client(app_url, verbose=False)
-    status = seller.predict("ada", PASSWORD, api_name="/sign_up")
-    assert "Welcome, ada" in status
-    buyer.predict("bob", PASSWORD, api_name="/sign_up")
-
-    image = tmp_path / "art.png"
-    image.write_bytes(png_bytes(3))
-    message, artwork_id = seller.predict(
-        handle_file(str(image)), "<img src=x onerror=alert(1)>", "sea", api_name="/register"
-    )
-    assert "Registered as artwork #1" in message and artwork_id == 1
+    seller, buyer = sign_up(app_url, "ada"), sign_up(app_url, "bob")
+    assert register(seller, tmp_path, 3, XSS, "sea") == 1
     listed = seller.predict(1, "12.50", "exclusive", 1, "10", api_name="/list")
     assert "listing #1 for 12.50 credits" in listed
 
     tiles, table, summary = buyer.predict("", "", "", "", "", "newest", 1, api_name="/search")
     assert "1 listings" in summary and len(tiles) == 1
-    assert table["data"][0][2] == "<img src=x onerror=alert(1)>"
+    assert table["data"][0][2] == XSS
+    quoted = buyer.predict(1, api_name="/buy_quote")
+    assert "12.50 credits" in quoted[0] and "100.00 → <b>87.50</b>" in quoted[0]
+    assert "<img" not in quoted[0]
 
     bought = buyer.predict(1, None, api_name="/buy")
     assert "Bought listing #1" in bought
-    _image, info, _offers, history = buyer.predict(1, api_name="/artwork")
-    assert "owned by **bob**" in info
+    page = buyer.predict(1, api_name="/artwork")
+    _image, info, _offers, history, timeline = page[:5]
+    assert "Owner</td><td><b>bob</b>" in info and "Creator</td><td><b>ada</b>" in info
     assert "<img" not in info and "&#60;img src=x onerror=alert&#40;1&#41;&#62;" in info
     assert [row[2] for row in history["data"]][-1] == "ownership_transferred"
-    balance, _rows = buyer.predict(api_name="/wallet")
-    assert "87.50 credits" in balance
+    assert "Ownership passed</b> from ada to bob" in timeline
+    balance, _rows, chart = buyer.predict(api_name="/wallet")
+    assert '<span id="wallet-balance">87.50</span> credits' in balance
+    assert [point[1] for point in chart["data"]][-2:] == [100.0, 87.5]
+    assert buyer.predict(api_name="/whoami") == ["bob", 8750]
 
 
 def test_buying_without_signing_in_is_refused_with_a_clear_message(app_url):
-    client = Client(app_url, verbose=False)
     with pytest.raises(Exception, match="Sign in first"):
-        client.predict(1, None, api_name="/buy")
+        client(app_url).predict(1, None, api_name="/buy")
+
+
+def test_a_forged_or_revoked_session_cookie_signs_nobody_in(app_url):
+    message, token, _name = client(app_url).predict("ada", "a long password", api_name="/sign_up")
+    assert "Welcome, ada" in message
+    assert client(app_url, token).predict(api_name="/whoami")[0] == "ada"
+    assert client(app_url, token[:-2] + "xx").predict(api_name="/whoami") == ["", 0]
+    assert client(app_url, token).predict(api_name="/sign_out") == "Signed out."
+    assert client(app_url, token).predict(api_name="/whoami") == ["", 0]
+    with pytest.raises(Exception, match="Sign in first"):
+        client(app_url, token).predict(api_name="/wallet")
+
+
+def test_sign_in_returns_a_fresh_token_and_wrong_passwords_are_rate_limited(app_url):
+    client(app_url).predict("ada", "a long password", api_name="/sign_up")
+    _msg, token, name = client(app_url).predict("ADA", "a long password", api_name="/sign_in")
+    assert name == "ada" and client(app_url, token).predict(api_name="/whoami")[0] == "ada"
+    for _ in range(5):
+        with pytest.raises(Exception, match="wrong username or password"):
+            client(app_url).predict("ada", "not the password", api_name="/sign_in")
+    with pytest.raises(Exception, match="too many failed sign-ins; try again in 15 minutes"):
+        client(app_url).predict("ada", "a long password", api_name="/sign_in")
+
+
+def test_the_browser_sign_in_routes_set_an_httponly_cookie_and_sign_out_clears_it(app_url):
+    def post(path, body, cookie=None, content_type="application/json"):
+        request = urllib.request.Request(
+            app_url + path, data=json.dumps(body).encode(), method="POST"
+        )
+        request.add_header("Content-Type", content_type)
+        if cookie:
+            request.add_header("Cookie", cookie)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.headers, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, error.headers, json.loads(error.read())
+
+    status, headers, body = post("auth/sign-up", {"username": "ada", "password": "long enough"})
+    assert status == 200 and body["username"] == "ada"
+    cookie = headers["set-cookie"]
+    assert cookie.startswith("atelier_session=") and "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie and "Max-Age=1209600" in cookie
+    token = cookie.split(";")[0].split("=", 1)[1]
+    assert client(app_url, token).predict(api_name="/whoami")[0] == "ada"
+
+    status, _h, body = post("auth/sign-in", {"username": "ada", "password": "wrong one!"})
+    assert status == 401 and body["error"] == "wrong username or password"
+    status, _h, body = post("auth/sign-up", {"username": XSS, "password": "long enough"})
+    assert status == 400 and "<img" not in body["message_md"] and "&#60;img" in body["message_md"]
+    # a cross-site form cannot send JSON, so form posts are refused
+    status, _h, _b = post("auth/sign-in", {"username": "ada"}, content_type="text/plain")
+    assert status == 415
+
+    status, headers, _b = post("auth/sign-out", {}, cookie=f"atelier_session={token}")
+    assert status == 200 and 'atelier_session=""' in headers["set-cookie"]
+    assert client(app_url, token).predict(api_name="/whoami") == ["", 0]
+
+
+def test_sellers_manage_their_collection_and_listings(app_url, tmp_path):
+    ada = sign_up(app_url, "ada")
+    first, second = register(ada, tmp_path, 1, "Harbour"), register(ada, tmp_path, 2, "Hill")
+    ada.predict(first, "5.00", "personal", 3, "", api_name="/list")
+    tiles, table, summary, *_ = ada.predict(api_name="/collection")
+    assert "You own 2 artworks" in summary and len(tiles) == 2
+    assert [row[:2] for row in table["data"]] == [[second, "Hill"], [first, "Harbour"]]
+    assert "#1 personal 5.00 (0/3 sold)" in table["data"][1][4]
+    assert "now asks 7.25 credits" in ada.predict(1, "7.25", api_name="/change_price")
+    assert "Listing #1 is withdrawn" in ada.predict(1, api_name="/delist")
+    with pytest.raises(Exception, match="listing #1 is delisted"):
+        ada.predict(1, "8.00", api_name="/change_price")
+    bob = sign_up(app_url, "bob")
+    with pytest.raises(Exception, match="you do not own artwork #2"):
+        bob.predict(second, "1.00", "exclusive", 1, "", api_name="/list")
+
+
+def test_only_owners_creators_and_licensees_download_the_signed_file(app_url, tmp_path):
+    from provenance.c2pa import read_manifest
+
+    ada, bob = sign_up(app_url, "ada"), sign_up(app_url, "bob")
+    artwork_id = register(ada, tmp_path, 4, "Dunes")
+    with pytest.raises(Exception, match="only the owner, the creator and licensees"):
+        bob.predict(artwork_id, api_name="/download")
+    ada.predict(artwork_id, "3.00", "personal", 5, "", api_name="/list")
+    bob.predict(1, None, api_name="/buy")
+    signed = bob.predict(artwork_id, api_name="/download")
+    data = Path(signed).read_bytes()
+    report = read_manifest(data, "image/png", None)
+    assert report.atelier["artwork_id"] == artwork_id and report.atelier["owner"] == "ada"
+    certificate = client(app_url).predict(artwork_id, api_name="/certificate")
+    text = Path(certificate).read_text(encoding="utf-8")
+    assert '"type":"atelier.certificate.v1"' in text and "\n— atelier.local/log " in text
 
 
 def test_the_log_is_served_as_tiles_a_spec_only_client_can_check(app_url, tmp_path):
-    seller = Client(app_url, verbose=False)
-    seller.predict("ada", PASSWORD, api_name="/sign_up")
+    seller = sign_up(app_url, "ada")
     for seed in range(3):
-        image = tmp_path / f"art{seed}.png"
-        image.write_bytes(png_bytes(seed))
-        seller.predict(handle_file(str(image)), f"Piece {seed}", "", api_name="/register")
+        register(seller, tmp_path, seed, f"Piece {seed}")
 
     def get(path: str) -> bytes:
         with urllib.request.urlopen(app_url + "log/" + path, timeout=30) as response:
@@ -115,17 +176,20 @@ def test_anyone_can_verify_a_copy_and_see_its_owner_and_the_signed_head(app_url,
 
     from tests.factories import art_image, encode
 
-    seller = Client(app_url, verbose=False)
-    seller.predict("ada", PASSWORD, api_name="/sign_up")
-    original = tmp_path / "art.png"
-    original.write_bytes(png_bytes(8))
-    seller.predict(handle_file(str(original)), "Original", "", api_name="/register")
+    seller = sign_up(app_url, "ada")
+    register(seller, tmp_path, 8, "Original")
 
     copy = tmp_path / "copy.jpg"
     copy.write_bytes(encode(ImageOps.mirror(art_image(8)).resize((64, 64)), "JPEG", quality=70))
-    visitor = Client(app_url, verbose=False)
-    verdict, matches, evidence, head = visitor.predict(handle_file(str(copy)), api_name="/verify")
-    assert "Copy of #1" in verdict
+    verdict, matches, evidence, head, certificate = client(app_url).predict(
+        handle_file(str(copy)), api_name="/verify"
+    )
+    assert "Copy of #1" in text_of(verdict)
+    assert "#1 Original: created by ada, owned by ada" in text_of(verdict)
     assert matches["data"][0][:4] == [1, "Original", "ada", "ada"]
     assert evidence["verdict"] == "copy_of"
     assert head.startswith("atelier.local/log\n")
+    with urllib.request.urlopen(app_url + "log/verifier-key", timeout=30) as response:
+        verifier = NoteVerifier.from_vkey(response.read().decode())
+    signed = read_certificate(Path(certificate).read_text(encoding="utf-8"), verifier)
+    assert signed["id"] == 1 and signed["owner"] == "ada" and len(signed["events"]) == 1

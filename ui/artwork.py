@@ -1,0 +1,424 @@
+"""The Artwork page: the picture and its record (creator, owner, price, licence, edition,
+AI-disclosure badge), its derivation tree as thumbnails, the provenance timeline, Buy with a
+confirmation step, and downloads (the signed file, the provenance certificate)."""
+
+from __future__ import annotations
+
+import uuid
+
+import gradio as gr
+
+from marketplace import certificates, collection, purchases, views
+from marketplace.artworks import get_artwork
+from marketplace.errors import NotOwner
+from marketplace.money import format_cents
+from ui.auth import require_viewer
+from ui.common import (
+    AI_BADGE_TONES,
+    Services,
+    api_endpoint,
+    badge,
+    escape,
+    run,
+    thumbnail,
+    whole,
+)
+from ui.shell import Page
+
+LICENCE_WORDS = {
+    "personal": "personal licence (the seller keeps the work)",
+    "commercial": "commercial licence (allows derivative works; the seller keeps the work)",
+    "exclusive": "exclusive: buying transfers ownership of the work",
+}
+ROLE_WORDS = {
+    "style_source": "style",
+    "content_source": "content",
+    "breeding_parent": "parent",
+    "training_data": "training data",
+}
+OFFER_HEADERS = ["listing", "licence", "price", "status", "sold", "version"]
+HISTORY_HEADERS = ["event", "time", "what", "by"]
+
+
+def _when(iso: str) -> str:
+    return iso[:16].replace("T", " ") + " UTC"
+
+
+def describe_event(event: dict, names: dict[int, str]) -> str:
+    """One provenance event in words (HTML, user text escaped)."""
+    p, who = event["payload"] or {}, escape(event["actor"] or "the platform")
+
+    def name(key: str) -> str:
+        return escape(names.get(p.get(key), f"user #{p.get(key)}"))
+
+    kind = event["kind"]
+    if kind == "registered":
+        return f"<b>Registered</b> by {who}"
+    if kind == "derived":
+        parents = ", ".join(
+            f"#{q['artwork_id']} ({ROLE_WORDS.get(q['role'], escape(q['role']))})"
+            for q in p.get("parents", [])
+        )
+        return f"<b>Made from</b> {parents}"
+    if kind == "listed":
+        return (
+            f"<b>Listed</b> by {who}: {escape(p.get('licence_tier', ''))} for "
+            f"{format_cents(p.get('price_cents', 0))} credits (listing #{p.get('listing_id')})"
+        )
+    if kind == "price_changed":
+        return (
+            f"<b>Price changed</b> by {who}: {format_cents(p.get('old_price_cents', 0))} → "
+            f"{format_cents(p.get('price_cents', 0))} (listing #{p.get('listing_id')})"
+        )
+    if kind == "delisted":
+        return f"<b>Delisted</b> by {who} (listing #{p.get('listing_id')})"
+    if kind == "sold":
+        return (
+            f"<b>Sold</b> to {name('buyer_id')} by {name('seller_id')}: "
+            f"{escape(p.get('licence_tier', ''))} for {format_cents(p.get('price_cents', 0))} "
+            f"credits (sale #{p.get('sale_id')})"
+        )
+    if kind == "ownership_transferred":
+        return f"<b>Ownership passed</b> from {name('from_user_id')} to {name('to_user_id')}"
+    if kind == "licence_granted":
+        return f"<b>Licence granted</b>: {escape(p.get('tier', ''))} to {name('holder_id')}"
+    return f"<b>{escape(kind)}</b> by {who}"
+
+
+def _facts(d: dict) -> str:
+    open_offers = [x for x in d["listings"] if x["status"] == "active"]
+    if open_offers:
+        cheapest = min(open_offers, key=lambda x: x["price_cents"])
+        sale = badge("For sale", "green")
+        price = f"{format_cents(cheapest['price_cents'])} credits"
+        if len(open_offers) > 1:
+            price = "from " + price
+        licence = "<br>".join(escape(LICENCE_WORDS[x["licence_tier"]]) for x in open_offers)
+        edition = "<br>".join(
+            f"{x['licence_tier']}: {x['sold_count']} of {x['edition_size']} sold"
+            for x in open_offers
+        )
+    else:
+        sale = badge("Not for sale", "grey")
+        price, licence, edition = "—", "—", "—"
+    royalty = (
+        "set at the first listing"
+        if d["royalty_percent"] is None
+        else f"{d['royalty_percent']:g}% of every resale"
+    )
+    rows = [
+        ("Creator", f"<b>{escape(d['creator'])}</b>"),
+        ("Owner", f"<b>{escape(d['owner'])}</b>"),
+        ("Price", price),
+        ("Licence", licence),
+        ("Edition", edition),
+        ("Royalty", royalty),
+        ("Tags", escape(", ".join(d["tags"])) or "—"),
+        ("Picture", f"{d['width']}×{d['height']} {escape(d['format'])}"),
+        ("Registered", _when(d["created_at"])),
+        ("SHA-256", f"<code>{d['content_sha256'][:16]}…</code>"),
+    ]
+    if d["licences"]:
+        held = ", ".join(f"{escape(x['holder'])} ({x['tier']})" for x in d["licences"])
+        rows.insert(6, ("Licensees", held))
+    table = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
+    return (
+        f'<h2 id="artwork-title" style="margin:0 0 6px 0">{escape(d["title"])} '
+        f'<span class="atelier-muted">#{d["id"]}</span></h2>'
+        f"<div>{badge(d['ai_label_text'], AI_BADGE_TONES[d['ai_label']])} {sale}</div>"
+        f'<table class="atelier-facts">{table}</table>'
+    )
+
+
+def build(services: Services, page: Page) -> None:
+    rules = services.settings.rules
+
+    def load(number: int) -> tuple[dict, dict[int, str]]:
+        with services.readers() as s:
+            detail = views.artwork_detail(s, number)
+            ids: set[int] = set()
+            for e in detail["events"]:
+                for key in ("buyer_id", "seller_id", "holder_id", "from_user_id", "to_user_id"):
+                    if isinstance((e["payload"] or {}).get(key), int):
+                        ids.add(e["payload"][key])
+            return detail, collection.usernames(s, ids)
+
+    def related_tiles(items: list[dict], keys: dict[int, str]) -> list:
+        tiles = []
+        for item in items:
+            thumb = thumbnail(services, keys[item["artwork_id"]], size=256)
+            if thumb is not None:
+                caption = (
+                    f"#{item['artwork_id']} {item['title']} "
+                    f"({ROLE_WORDS.get(item['role'], item['role'])}, owned by {item['owner']})"
+                )
+                tiles.append((thumb, caption))
+        return tiles
+
+    def related_keys(items: list[dict]) -> dict[int, str]:
+        def work():
+            with services.readers() as s:
+                return {i["artwork_id"]: get_artwork(s, i["artwork_id"]).blob_key for i in items}
+
+        return run(work) if items else {}
+
+    def show(artwork_id):
+        """An artwork's page. Returns (image, record HTML, offers, provenance events,
+        timeline HTML, made-from thumbnails, used-in thumbnails, buy choices)."""
+        number = whole(artwork_id, "the artwork number")
+        d, names = run(load, number)
+        image = thumbnail(services, d["blob_key"], size=768)
+        offers = [
+            [
+                x["id"],
+                x["licence_tier"],
+                x["price"],
+                x["status"].replace("_", " "),
+                f"{x['sold_count']}/{x['edition_size']}",
+                x["version"],
+            ]
+            for x in d["listings"]
+        ]
+        history = [
+            [e["id"], e["created_at"][:19], e["kind"], e["actor"] or ""] for e in d["events"]
+        ]
+        timeline = "".join(
+            f'<li><span class="atelier-muted">{_when(e["created_at"])}</span> · '
+            f"{describe_event(e, names)}</li>"
+            for e in d["events"]
+        )
+        keys = related_keys(d["parents"] + d["children"])
+        choices = [
+            (
+                f"Listing #{x['id']} · {x['licence_tier']} · {x['price']} credits"
+                + (
+                    f" · {x['edition_size'] - x['sold_count']} left"
+                    if x["licence_tier"] != "exclusive"
+                    else ""
+                ),
+                x["id"],
+            )
+            for x in d["listings"]
+            if x["status"] == "active"
+        ]
+        return (
+            image,
+            _facts(d),
+            offers,
+            history,
+            f'<ol class="atelier-timeline">{timeline}</ol>',
+            related_tiles(d["parents"], keys),
+            related_tiles(d["children"], keys),
+            gr.update(choices=choices, value=choices[0][1] if choices else None),
+            d["id"],
+            [p["artwork_id"] for p in d["parents"] if p["artwork_id"] in keys],
+            [c["artwork_id"] for c in d["children"] if c["artwork_id"] in keys],
+            gr.update(visible=False),
+            "",
+        )
+
+    def quote(listing_id, request: gr.Request):
+        """What buying a listing would cost the signed-in person; shows the confirmation."""
+        who = require_viewer(services, request)
+        number = whole(listing_id, "the listing to buy")
+
+        def work():
+            with services.readers() as s:
+                from marketplace.listings import get_listing
+
+                listing = get_listing(s, number)
+                return views.listing_summary(listing), listing.artwork.title
+
+        x, title = run(work)
+        if x["status"] != "active":
+            raise gr.Error(f"Listing #{x['id']} is {x['status'].replace('_', ' ')}.")
+        if x["seller"] == who.username:
+            raise gr.Error("This is your own listing.")
+        after = who.balance_cents - x["price_cents"]
+        what = (
+            "the artwork itself (you become its owner)"
+            if x["licence_tier"] == "exclusive"
+            else f"a {x['licence_tier']} licence"
+        )
+        money = (
+            f"Your balance: {format_cents(who.balance_cents)} → <b>{format_cents(after)}</b>"
+            if after >= 0
+            else f'<span style="color:#b91c1c">You have {format_cents(who.balance_cents)} '
+            "credits: not enough.</span>"
+        )
+        text = (
+            f"<b>Buy {what}</b> of #{x['artwork_id']} <i>{escape(title)}</i> from "
+            f"{escape(x['seller'])} for <b>{x['price']} credits</b>?<br>{money}"
+        )
+        return text, x["id"], x["version"], gr.update(visible=True), ""
+
+    def buy(listing_id, version, request: gr.Request) -> str:
+        """Buy a listing as the signed-in person. `version` (optional) is the listing version
+        you saw; if the seller changed the price since, the purchase is refused."""
+        who = require_viewer(services, request)
+        number = whole(listing_id, "the listing to buy")
+        seen = whole(version, "the version", required=False)
+
+        def work():
+            with services.sessions() as s, s.begin():
+                result = purchases.purchase(
+                    s, number, who.id, str(uuid.uuid4()), expected_version=seen, rules=rules
+                )
+                return views.purchase_summary(result)
+
+        r = run(work)
+        return (
+            f"✅ Bought listing #{r['listing_id']} ({r['licence_tier']}) for "
+            f"{format_cents(r['price_cents'])} credits. Sale #{r['sale_id']}."
+        )
+
+    def confirm(listing_id, version, request: gr.Request):
+        return buy(listing_id, version, request), gr.update(visible=False)
+
+    def download(artwork_id, request: gr.Request) -> str:
+        """The artwork's file with signed Content Credentials (and its PNG parameters chunk).
+        For its owner, creator and licensees."""
+        who = require_viewer(services, request)
+        number = whole(artwork_id, "the artwork number")
+
+        def work():
+            with services.readers() as s:
+                if not collection.may_download_original(s, who.id, number):
+                    raise NotOwner(
+                        f"only the owner, the creator and licensees of artwork #{number} may "
+                        "download its file; buy a licence first"
+                    )
+                return certificates.signed_download(s, services.blobs, number, services.c2pa)
+
+        data, _mime, name = run(work)
+        path = services.new_file(name)
+        path.write_bytes(data)
+        return str(path)
+
+    def certificate(artwork_id) -> str:
+        """A signed provenance certificate (record, events with inclusion proofs, signed tree
+        head) as a text file; anyone may have one."""
+        number = whole(artwork_id, "the artwork number")
+
+        def work():
+            with services.sessions() as s, s.begin():
+                return certificates.certificate(s, number, services.log_signer)
+
+        note = run(work)
+        path = services.new_file(f"atelier-{number}.cert.txt")
+        path.write_text(note, encoding="utf-8")
+        return str(path)
+
+    def open_related(ids, event: gr.SelectData):
+        index = event.index if isinstance(event.index, int) else event.index[0]
+        if not ids or not 0 <= index < len(ids):
+            return gr.update()
+        return ids[index]
+
+    with gr.Row(equal_height=True):
+        number = gr.Number(label="Artwork #", precision=0, minimum=1, scale=1, elem_id="artwork-id")
+        go = gr.Button("Open", scale=0, min_width=120, elem_id="artwork-open")
+        gr.HTML(
+            '<div class="atelier-muted">Open an artwork from the gallery, or type its number. '
+            "Share a page as <code>/?artwork=NUMBER</code>.</div>",
+            scale=3,
+        )
+    with gr.Row():
+        with gr.Column(scale=5):
+            image = gr.Image(
+                label="Artwork",
+                show_label=False,
+                type="filepath",
+                interactive=False,
+                height=460,
+                elem_id="artwork-image",
+            )
+        with gr.Column(scale=4):
+            info = gr.HTML(
+                '<div class="atelier-muted">No artwork open yet.</div>', elem_id="artwork-info"
+            )
+            with gr.Group():
+                listing = gr.Dropdown(
+                    [],
+                    allow_custom_value=True,
+                    label="Offers open now",
+                    elem_id="artwork-offer",
+                    interactive=True,
+                )
+                buy_button = gr.Button("Buy…", variant="primary", elem_id="artwork-buy")
+            with gr.Column(visible=False, elem_classes="atelier-confirm") as confirm_box:
+                confirm_text = gr.HTML(elem_id="artwork-confirm-text")
+                with gr.Row():
+                    yes = gr.Button(
+                        "Confirm purchase", variant="primary", elem_id="artwork-confirm"
+                    )
+                    no = gr.Button("Cancel", elem_id="artwork-cancel")
+            result = gr.Markdown(elem_id="artwork-result")
+            with gr.Row():
+                download_button = gr.Button("Download signed file", size="sm")
+                certificate_button = gr.Button("Provenance certificate", size="sm")
+            with gr.Row():
+                signed_file = gr.File(label="Signed file", height=80, elem_id="artwork-file")
+                cert_file = gr.File(label="Certificate", height=80, elem_id="artwork-cert")
+    with gr.Row():
+        with gr.Column():
+            gr.Markdown("#### Made from")
+            parents = gr.Gallery(
+                show_label=False, columns=4, height=170, allow_preview=False, object_fit="cover"
+            )
+        with gr.Column():
+            gr.Markdown("#### Used in")
+            children = gr.Gallery(
+                show_label=False, columns=4, height=170, allow_preview=False, object_fit="cover"
+            )
+    gr.Markdown("#### Provenance")
+    timeline = gr.HTML(elem_id="artwork-timeline")
+    with gr.Accordion("Offers and events as tables", open=False):
+        offers = gr.Dataframe(headers=OFFER_HEADERS, interactive=False, label="Offers")
+        history = gr.Dataframe(headers=HISTORY_HEADERS, interactive=False, label="Events")
+
+    current = gr.State(None)
+    parent_ids, child_ids = gr.State([]), gr.State([])
+    quoted_listing, quoted_version = gr.State(None), gr.State(None)
+    outputs = [
+        image,
+        info,
+        offers,
+        history,
+        timeline,
+        parents,
+        children,
+        listing,
+        current,
+        parent_ids,
+        child_ids,
+        confirm_box,
+        result,
+    ]
+    go.click(show, [number], outputs, api_name="artwork")
+    number.submit(show, [number], outputs, api_visibility="private")
+    page.artwork_loader = (show, outputs)
+    page.open_events.append(parents.select(open_related, [parent_ids], [page.opener]))
+    page.open_events.append(children.select(open_related, [child_ids], [page.opener]))
+    page.opener.change(lambda n: n, page.opener, number, queue=False, show_progress="hidden")
+
+    buy_button.click(
+        quote,
+        [listing],
+        [confirm_text, quoted_listing, quoted_version, confirm_box, result],
+        api_name="buy_quote",
+    )
+    no.click(lambda: gr.update(visible=False), None, confirm_box, queue=False)
+    bought = yes.click(
+        confirm, [quoted_listing, quoted_version], [result, confirm_box], api_visibility="private"
+    )
+    bought.success(lambda n: show(n)[:-1], [current], outputs[:-1], show_progress="hidden")
+    page.refresh_header(bought, services)
+    # for API clients: the same actions on plain numbers
+    api_number = gr.Number(visible=False, precision=0)
+    api_version = gr.Number(visible=False, precision=0)
+    api_endpoint(buy, [api_number, api_version], [result], "buy")
+    api_endpoint(download, [api_number], [signed_file], "download")
+    api_endpoint(certificate, [api_number], [cert_file], "certificate")
+    download_button.click(download, [current], [signed_file], api_visibility="private")
+    certificate_button.click(certificate, [current], [cert_file], api_visibility="private")

@@ -1,0 +1,267 @@
+"""What every page shares: the services, one escaping function, error translation, form
+parsing, display copies, per-browser cancel flags, and the look (theme and CSS).
+
+Escaping: every user-entered string (titles, tags, usernames, search text, error messages
+that quote them) goes through `escape` before it is put into Markdown or HTML. Nothing else
+in `ui/` builds markup from user text.
+"""
+
+from __future__ import annotations
+
+import secrets
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import gradio as gr
+
+from atelier.config import Settings
+from db.blobs import BlobNotFound, LocalBlobStore
+from db.migrate import upgrade
+from db.session import make_engine, make_sessionmaker
+from marketplace import transparency
+from marketplace.errors import MarketplaceError
+from marketplace.media import thumbnail_path
+from provenance.c2pa import load_signing_material
+from provenance.errors import InvalidImage
+
+T = TypeVar("T")
+DOWNLOADS_KEEP_SECONDS = 3600
+
+
+@dataclass
+class Services:
+    """What the handlers need; built once at start from the settings.
+
+    Attributes:
+        settings: where the state is and which rules apply.
+        sessions / readers: read-write and read-only session factories.
+        blobs: the image blob store.
+        thumbs: the display-copy cache folder.
+        files: a folder for files handed to browsers (downloads, renders), pruned hourly.
+        model_cache: where trained GAN models are unpacked from blobs.
+        log_signer / c2pa: the transparency log's key and the Content Credentials keys.
+        cancels: per-browser cancel flags for long work (see `CancelFlags`).
+    """
+
+    settings: Settings
+    cancels: CancelFlags = field(default_factory=lambda: CancelFlags())
+
+    def __post_init__(self) -> None:
+        self.engine = make_engine(self.settings.database_url)
+        upgrade(self.engine)
+        self.sessions = make_sessionmaker(self.engine)
+        self.readers = make_sessionmaker(self.engine, read_only=True)
+        self.blobs = LocalBlobStore(self.settings.blob_dir)
+        self.thumbs = self.settings.data_dir / "thumbs"
+        self.files = self.settings.data_dir / "web"
+        self.model_cache = self.settings.data_dir / "models"
+        self.log_signer = transparency.load_signer(self.settings.data_dir, self.settings.log_origin)
+        self.c2pa = load_signing_material(self.settings.data_dir / "keys")
+        for folder in (self.thumbs, self.files, self.model_cache):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def new_file(self, name: str) -> Path:
+        """A fresh path `files/<random>/<name>` for a file to hand to a browser; folders
+        older than an hour are removed on the way (they were downloaded or abandoned)."""
+        cutoff = time.time() - DOWNLOADS_KEEP_SECONDS
+        for old in self.files.iterdir():
+            try:
+                if old.is_dir() and old.stat().st_mtime < cutoff:
+                    shutil.rmtree(old, ignore_errors=True)
+            except OSError:
+                pass
+        folder = self.files / secrets.token_hex(8)
+        folder.mkdir(parents=True)
+        return folder / Path(name).name
+
+
+class CancelFlags:
+    """Cancel requests for long work, one flag per (browser session, kind of work).
+
+    The Cancel button of a page sets the flag of its own browser session (Gradio's
+    `session_hash`), and the running work polls it. Flags say nothing about who is signed
+    in; they only let a click reach a computation that is already running.
+    """
+
+    def __init__(self) -> None:
+        self._flags: dict[tuple[str, str], threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def start(self, session_hash: str | None, kind: str) -> threading.Event:
+        """A fresh, clear flag for new work (replacing any old one)."""
+        flag = threading.Event()
+        with self._lock:
+            self._flags[(session_hash or "", kind)] = flag
+        return flag
+
+    def cancel(self, session_hash: str | None, kind: str) -> bool:
+        """Raise the flag of running work; True if there was some."""
+        with self._lock:
+            flag = self._flags.get((session_hash or "", kind))
+        if flag is None or flag.is_set():
+            return False
+        flag.set()
+        return True
+
+    def finish(self, session_hash: str | None, kind: str, flag: threading.Event) -> None:
+        with self._lock:
+            if self._flags.get((session_hash or "", kind)) is flag:
+                del self._flags[(session_hash or "", kind)]
+
+
+# one pass: HTML's special characters and every character Markdown gives a meaning
+_ESCAPES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>\"'\\`*_{}[]()#+-.!|~$"})
+_HTML_TEXT_ESCAPES = str.maketrans({c: f"&#{ord(c)};" for c in "&<>"})
+
+
+def escape(value: object, *, markdown: bool = True) -> str:
+    """User text made safe for Markdown and HTML output: HTML's special characters and
+    every character Markdown gives a meaning (emphasis, links, headings, code, tables, maths)
+    become numeric character references, which both render as the characters themselves.
+
+    Args:
+        value: the text (anything; it is converted with `str`).
+        markdown: False for places that render HTML but not Markdown (Gradio's error
+            toasts): only `&`, `<` and `>` are replaced, so API clients get readable text.
+    """
+    return str(value).translate(_ESCAPES if markdown else _HTML_TEXT_ESCAPES)
+
+
+def fail(exc: BaseException) -> gr.Error:
+    """A refusal as the message the person sees. Error toasts render HTML, and messages may
+    quote input (a username, a title), so the text is escaped."""
+    return gr.Error(escape(str(exc), markdown=False), title="Not done")
+
+
+def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Call a service; a refusal (a named marketplace or generation error, or a bad value)
+    becomes a `gr.Error` with its message."""
+    try:
+        return fn(*args, **kwargs)
+    except (MarketplaceError, ValueError, LookupError, PermissionError) as exc:
+        raise fail(exc) from None
+
+
+def whole(value: object, what: str, *, required: bool = True) -> int | None:
+    """A whole number from a form field, or a clear message naming the field."""
+    if value in (None, ""):
+        if required:
+            raise gr.Error(f"Enter {what}.")
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise gr.Error(
+            f"{what.capitalize()} must be a whole number, got {escape(value, markdown=False)}."
+        ) from None
+    if not number.is_integer() or abs(number) > 2**53:
+        raise gr.Error(
+            f"{what.capitalize()} must be a whole number, got {escape(value, markdown=False)}."
+        )
+    return int(number)
+
+
+def number_in(value: object, what: str, low: float, high: float) -> float:
+    """A number from a slider or field, within [low, high]."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise gr.Error(
+            f"{what.capitalize()} must be a number, got {escape(value, markdown=False)}."
+        ) from None
+    if not low <= number <= high:
+        raise gr.Error(f"{what.capitalize()} must be between {low:g} and {high:g}, got {number:g}.")
+    return number
+
+
+def read_upload(path: object, what: str) -> bytes:
+    """The bytes of an uploaded file (Gradio hands handlers a path in its own cache)."""
+    if not path:
+        raise gr.Error(f"Choose {what}.")
+    try:
+        return Path(str(path)).read_bytes()
+    except OSError:
+        raise gr.Error(f"The upload of {what} could not be read; try again.") from None
+
+
+def thumbnail(services: Services, key: str, size: int = 256) -> str | None:
+    """A display copy of a stored image, or None if it cannot be read (the page still loads)."""
+    try:
+        return str(thumbnail_path(services.blobs, key, services.thumbs, size=size))
+    except (BlobNotFound, InvalidImage, OSError):
+        return None
+
+
+def session_hash(request: gr.Request | None) -> str:
+    return (getattr(request, "session_hash", None) or "") if request is not None else ""
+
+
+def badge(text: str, tone: str) -> str:
+    """A coloured label (tone: green, amber, red, blue, grey) with escaped text."""
+    return f'<span class="atelier-badge atelier-{tone}">{escape(text)}</span>'
+
+
+AI_BADGE_TONES = {"ai_generated": "blue", "ai_modified": "amber", "human_upload": "grey"}
+
+# system font stacks: a theme's default Google font would be fetched from the internet
+FONT = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif"]
+MONO = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace"]
+
+
+def theme() -> gr.themes.Base:
+    """The app's look: Gradio's Soft theme with system fonts (nothing fetched)."""
+    return gr.themes.Soft(primary_hue="indigo", neutral_hue="slate", font=FONT, font_mono=MONO)
+
+
+CSS = """
+.gradio-container { max-width: 1280px !important; margin: 0 auto !important; }
+#atelier-header { align-items: center; border-bottom: 1px solid var(--border-color-primary);
+  padding-bottom: 6px; margin-bottom: 4px; }
+#atelier-header .atelier-brand { font-size: 1.6rem; font-weight: 700; letter-spacing: -0.01em; }
+#atelier-header .atelier-tagline { color: var(--body-text-color-subdued); margin-left: 10px; }
+#atelier-who { text-align: right; }
+.atelier-badge { display: inline-block; padding: 2px 10px; border-radius: 999px;
+  font-size: 0.85rem; font-weight: 600; line-height: 1.5; white-space: nowrap; }
+.atelier-green { background: #dcfce7; color: #166534; }
+.atelier-amber { background: #fef3c7; color: #92400e; }
+.atelier-red { background: #fee2e2; color: #991b1b; }
+.atelier-blue { background: #dbeafe; color: #1e40af; }
+.atelier-grey { background: #e5e7eb; color: #374151; }
+.atelier-verdict { font-size: 1.35rem; font-weight: 700; }
+.atelier-verdict .atelier-badge { font-size: 1.1rem; padding: 4px 14px; }
+.atelier-facts { border-collapse: collapse; margin: 6px 0; }
+.atelier-facts td { padding: 3px 14px 3px 0; vertical-align: top; border: none; }
+.atelier-facts td:first-child { color: var(--body-text-color-subdued); white-space: nowrap; }
+.atelier-muted { color: var(--body-text-color-subdued); }
+.atelier-notice { padding: 10px 14px; border-radius: 8px;
+  background: var(--background-fill-secondary); border: 1px solid var(--border-color-primary); }
+.atelier-timeline { list-style: none; padding-left: 0; margin: 4px 0; }
+.atelier-timeline li { padding: 4px 0 4px 14px; border-left: 3px solid var(--color-accent-soft);
+  margin-left: 4px; }
+.atelier-confirm { border: 2px solid var(--color-accent); border-radius: 10px; padding: 8px 12px; }
+footer { display: none !important; }
+"""
+
+
+def api_endpoint(fn: Callable, inputs: list, outputs: list, api_name: str, **kwargs: Any):
+    """An endpoint for API clients whose browser counterpart takes its inputs from page state
+    (a hidden trigger; the API takes plain values, e.g. an artwork number)."""
+    return gr.Button(visible=False).click(fn, inputs, outputs, api_name=api_name, **kwargs)
+
+
+def quiet_for_guests(fn: Callable, count: int) -> Callable:
+    """A page-load version of a member-only handler `fn(request)`: a guest's load shows no
+    error (the page's sign-in notice says what to do), it just changes nothing."""
+
+    def load(request: gr.Request):
+        try:
+            return fn(request)
+        except gr.Error:
+            return [gr.update()] * count if count > 1 else gr.update()
+
+    return load

@@ -1,0 +1,162 @@
+"""Gallery: open listings as a thumbnail grid with text search, filters, sort and pages.
+Clicking a tile opens its Artwork page."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from marketplace import browse, views
+from marketplace.money import format_cents, parse_price
+from ui.common import Services, run, thumbnail, whole
+from ui.shell import Page
+
+PER_PAGE = 24
+LICENCE_CHOICES = [("any licence", ""), ("personal", "personal"), ("commercial", "commercial")]
+LICENCE_CHOICES.append(("exclusive (buy the work)", "exclusive"))
+AI_CHOICES = [
+    ("anything", ""),
+    ("AI-generated", "ai_generated"),
+    ("AI-modified", "ai_modified"),
+    ("Uploaded", "human_upload"),
+]
+SORT_CHOICES = [
+    ("Newest", "newest"),
+    ("Oldest", "oldest"),
+    ("Price: low to high", "price_asc"),
+    ("Price: high to low", "price_desc"),
+]
+TABLE_HEADERS = [
+    "artwork",
+    "listing",
+    "title",
+    "creator",
+    "owner",
+    "price",
+    "licence",
+    "sold",
+    "label",
+]
+
+
+def build(services: Services, page: Page) -> None:
+    rules = services.settings.rules
+
+    def query(text, min_price, max_price, licence, ai_label, sort, page_number):
+        price = {
+            name: None
+            if value in (None, "")
+            else parse_price(value, max_cents=rules.max_price_cents)
+            for name, value in (("min", min_price), ("max", max_price))
+        }
+        q = browse.BrowseQuery(
+            text=(text or "").strip() or None,
+            min_price_cents=price["min"],
+            max_price_cents=price["max"],
+            licence_tier=licence or None,
+            ai_label=ai_label or None,
+            sort=sort or "newest",
+            page=page_number,
+            per_page=PER_PAGE,
+        )
+        with services.readers() as s:
+            return browse.browse_listings(s, q)
+
+    def search(text, min_price, max_price, licence, ai_label, sort, page_number):
+        """One page of open listings. Returns (tiles, table, summary); the artwork ids of the
+        tiles go to the page's state, for clicks."""
+        number = whole(page_number, "the page number", required=False) or 1
+        result = run(query, text, min_price, max_price, licence, ai_label, sort, number)
+        tiles, ids = [], []
+        for card in result.items:
+            thumb = thumbnail(services, card.blob_key)
+            if thumb is not None:
+                caption = (
+                    f"#{card.artwork_id} {card.title} · {format_cents(card.price_cents)} "
+                    f"({card.licence_tier})"
+                )
+                tiles.append((thumb, caption))
+                ids.append(card.artwork_id)
+        rows = [
+            [
+                c.artwork_id,
+                c.listing_id,
+                c.title,
+                c.creator,
+                c.owner,
+                format_cents(c.price_cents),
+                c.licence_tier,
+                f"{c.sold_count}/{c.edition_size}",
+                views.AI_LABEL_TEXT[c.ai_label],
+            ]
+            for c in result.items
+        ]
+        if result.total == 0:
+            summary = "No listings match. Clear the search or the filters to see everything."
+        else:
+            summary = (
+                f"Page {result.page} of {result.pages} · {result.total_text} listings · "
+                "click a picture to open it"
+            )
+        return tiles, rows, summary, ids
+
+    def step(page_number, delta):
+        return max(1, (whole(page_number, "the page number", required=False) or 1) + delta)
+
+    def open_tile(ids, event: gr.SelectData):
+        index = event.index if isinstance(event.index, int) else event.index[0]
+        if not ids or not 0 <= index < len(ids):
+            return gr.update(), gr.update()
+        return ids[index], gr.Tabs(selected="artwork")
+
+    with gr.Row(equal_height=True):
+        text = gr.Textbox(
+            label="Search",
+            placeholder="title, tag or artist",
+            scale=4,
+            max_length=browse.MAX_QUERY_LENGTH,
+            elem_id="gallery-search",
+        )
+        min_price = gr.Textbox(label="Min price", placeholder="0.00", scale=1, min_width=100)
+        max_price = gr.Textbox(label="Max price", placeholder="any", scale=1, min_width=100)
+        go = gr.Button("Search", variant="primary", scale=1, min_width=100, elem_id="gallery-go")
+    with gr.Row(equal_height=True):
+        licence = gr.Dropdown(LICENCE_CHOICES, value="", label="Licence", min_width=160)
+        ai_label = gr.Dropdown(AI_CHOICES, value="", label="Made with", min_width=160)
+        sort = gr.Dropdown(SORT_CHOICES, value="newest", label="Sort", min_width=160)
+        page_number = gr.Number(value=1, precision=0, minimum=1, label="Page", min_width=90)
+    summary = gr.Markdown(elem_id="gallery-summary")
+    tiles = gr.Gallery(
+        label="Listings",
+        show_label=False,
+        columns=6,
+        height="auto",
+        object_fit="cover",
+        allow_preview=False,
+        elem_id="gallery-tiles",
+    )
+    with gr.Row():
+        previous = gr.Button("← Previous page", size="sm")
+        following = gr.Button("Next page →", size="sm")
+    with gr.Accordion("As a table", open=False):
+        table = gr.Dataframe(headers=TABLE_HEADERS, interactive=False, wrap=True)
+    ids = gr.State([])
+
+    inputs = [text, min_price, max_price, licence, ai_label, sort, page_number]
+    outputs = [tiles, table, summary, ids]
+    go.click(search, inputs, outputs, api_name="search")
+
+    def first_page_then_search(trigger):
+        trigger(lambda: 1, None, page_number, queue=False).then(
+            search, inputs, outputs, api_visibility="private"
+        )
+
+    for trigger in (text.submit, min_price.submit, max_price.submit):
+        first_page_then_search(trigger)
+    for control in (licence, ai_label, sort):
+        first_page_then_search(control.input)
+    for button, delta in ((previous, -1), (following, +1)):
+        button.click(lambda p, d=delta: step(p, d), page_number, page_number, queue=False).then(
+            search, inputs, outputs, api_visibility="private"
+        )
+    page.open_events.append(tiles.select(open_tile, [ids], [page.opener, page.tabs]))
+    page.loaders.append((search, inputs, outputs))

@@ -1,0 +1,341 @@
+"""Studio (GAN): seeded pictures from the bundled model or your own trained ones, a grid to
+pick from, saving with title and tags, breeding two of your works, and morphing between two
+into an animation.
+
+What was generated is kept per browser session as recipes (server-side `gr.State`); saving
+re-renders the chosen recipe, so the saved file is exactly what its recipe makes.
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+import gradio as gr
+
+from generation.recipes import (
+    DEFAULT_TRUNCATION,
+    MAX_CHILDREN,
+    MAX_FRAMES,
+    MAX_MUTATION,
+    MAX_SEED,
+    MIN_FRAMES,
+)
+from marketplace import collection, gan_models, studio
+from marketplace.artworks import MAX_TITLE_LENGTH
+from ui.auth import Viewer, require_viewer
+from ui.common import Services, escape, number_in, quiet_for_guests, run, whole
+from ui.shell import Page
+
+SIZES = [64, 128, 256, 512]
+MAX_COUNT = 16
+SEED_LIMIT = 2**31 - 1  # what a browser's number field holds exactly (MAX_SEED is 2**63 - 1)
+BREEDABLE = ("gan_sample", "gan_breed")
+
+
+def _pipeline_for(services: Services, sha256: str):
+    """The GAN pipeline of a model id (bundled, or a trained one unpacked from blobs)."""
+    from generation.gan_pipeline import load_model
+
+    with services.readers() as s:
+        folder = gan_models.resolve_model_dir(s, services.blobs, sha256, services.model_cache)
+    return load_model(folder)
+
+
+def _render_png(services: Services, recipe: dict) -> bytes:
+    from generation.gan_pipeline import encode_png
+
+    pipeline = _pipeline_for(services, recipe["model_sha256"])
+    return encode_png(pipeline.render([recipe])[0], recipe)
+
+
+def build(services: Services, page: Page) -> None:
+    def model_choices(who: Viewer | None) -> list[tuple[str, str]]:
+        with services.readers() as s:
+            models = gan_models.available_models(s, None if who is None else who.id)
+        return [(m.label, m.sha256) for m in models]
+
+    def breedable_choices(who: Viewer) -> list[tuple[str, int]]:
+        with services.readers() as s:
+            cards = collection.derivable_artworks(s, who.id)
+        return [
+            (
+                f"#{c['id']} {c['title']}" + (" (licensed)" if c["access"] == "licence" else ""),
+                c["id"],
+            )
+            for c in cards
+            if c["recipe_kind"] in BREEDABLE
+        ]
+
+    def refresh(request: gr.Request):
+        """Your model choices and the artworks you may breed or morph."""
+        who = require_viewer(services, request)
+        models = run(model_choices, who)
+        parents = run(breedable_choices, who)
+        first, second = [*parents, (None, None), (None, None)][:2]
+        return (
+            gr.update(choices=models, value=models[0][1]),
+            gr.update(choices=parents, value=first[1]),
+            gr.update(choices=parents, value=second[1]),
+            gr.update(choices=parents, value=first[1]),
+            gr.update(choices=parents, value=second[1]),
+        )
+
+    def generate(model, seed, count, truncation, size, request: gr.Request):
+        """Pictures from seeds seed, seed+1, ... Returns (grid, status)."""
+        who = require_viewer(services, request)
+        first = whole(seed, "the seed")
+        if not 0 <= first <= MAX_SEED:
+            raise gr.Error(f"The seed must be between 0 and {MAX_SEED}, got {first}.")
+        n = whole(count, "the number of pictures")
+        if not 1 <= n <= MAX_COUNT:
+            raise gr.Error(f"Make 1 to {MAX_COUNT} pictures at a time, got {n}.")
+        psi = number_in(truncation, "the truncation", 0.0, 1.0)
+        side = whole(size, "the size")
+
+        def work():
+            with services.readers() as s:
+                gan_models.owned_model(s, model, who.id)
+            return _pipeline_for(services, model)(
+                num_images=n, seed=first, truncation=psi, size=side
+            )
+
+        out = run(work)
+        batch = {"kind": "sample", "recipes": out.recipes, "parents": [], "file": None}
+        tiles = [
+            (image, f"{i + 1} · seed {s}")
+            for i, (image, s) in enumerate(zip(out.images, out.seeds, strict=True))
+        ]
+        status = (
+            f"{n} picture{'s' if n != 1 else ''} from seed {first} (truncation {psi:g}). "
+            "Click one to choose it, then save it below."
+        )
+        return tiles, status, batch, 1 if n == 1 else None
+
+    def breed(parent_a, parent_b, children, mutation, seed, request: gr.Request):
+        """Children of two of your GAN artworks (latent crossover + mutation).
+        Returns (grid, status)."""
+        who = require_viewer(services, request)
+        a, b = whole(parent_a, "the first parent"), whole(parent_b, "the second parent")
+        if a == b:
+            raise gr.Error("Pick two different artworks to breed.")
+        n = whole(children, "the number of children")
+        if not 1 <= n <= MAX_COUNT:
+            raise gr.Error(f"Make 1 to {MAX_COUNT} children at a time, got {n}.")
+        rate = number_in(mutation, "the mutation", 0.0, MAX_MUTATION)
+        crossover = whole(seed, "the seed")
+
+        def work():
+            with services.readers() as s:
+                recipe_a = studio.breeding_parent_recipe(s, who.id, a)
+                recipe_b = studio.breeding_parent_recipe(s, who.id, b)
+            pipeline = _pipeline_for(services, recipe_a["model_sha256"])
+            return pipeline.breed(recipe_a, recipe_b, n, rate, crossover)
+
+        out = run(work)
+        batch = {
+            "kind": "breed",
+            "recipes": out.recipes,
+            "parents": [[a, "breeding_parent"], [b, "breeding_parent"]],
+            "file": None,
+        }
+        tiles = [(image, f"{i + 1} · child of #{a} × #{b}") for i, image in enumerate(out.images)]
+        return tiles, f"{n} children of #{a} and #{b}. Click one, then save it below.", batch, None
+
+    def morph(start, end, frames, fmt, request: gr.Request, progress=gr.Progress()):  # noqa: B008
+        """An animation along the path between two of your GAN artworks.
+        Returns (animation file, status)."""
+        who = require_viewer(services, request)
+        a, b = whole(start, "the first artwork"), whole(end, "the last artwork")
+        n = whole(frames, "the number of frames")
+        if not MIN_FRAMES <= n <= MAX_FRAMES:
+            raise gr.Error(f"A morph has {MIN_FRAMES} to {MAX_FRAMES} frames, got {n}.")
+        if fmt not in ("gif", "webp"):
+            raise gr.Error(f"The format must be gif or webp, got {escape(fmt, markdown=False)}.")
+
+        def work():
+            with services.readers() as s:
+                recipe_a = studio.breeding_parent_recipe(s, who.id, a)
+                recipe_b = studio.breeding_parent_recipe(s, who.id, b)
+            progress(0.1, desc=f"rendering {n} frames")
+            pipeline = _pipeline_for(services, recipe_a["model_sha256"])
+            return pipeline.morph(recipe_a, recipe_b, n, fmt)
+
+        out = run(work)
+        path = services.new_file(f"morph-{a}-{b}.{fmt}")
+        path.write_bytes(out.data)
+        batch = {
+            "kind": "morph",
+            "recipes": [out.recipe],
+            "parents": [[a, "breeding_parent"], [b, "breeding_parent"]],
+            "file": str(path),
+        }
+        return str(path), f"A {n}-frame morph from #{a} to #{b}. Save it below.", batch, 1
+
+    def save(number, title, tags, batch, request: gr.Request):
+        """Save picture `number` (1-based, of your last grid or morph) as your artwork.
+        Returns (message, artwork number)."""
+        who = require_viewer(services, request)
+        if not batch or not batch.get("recipes"):
+            raise gr.Error("Generate, breed or morph something first.")
+        index = whole(number, "the picture to save (click one in the grid)")
+        if not 1 <= index <= len(batch["recipes"]):
+            raise gr.Error(f"Pick a picture from 1 to {len(batch['recipes'])}, got {index}.")
+        recipe = batch["recipes"][index - 1]
+
+        def work():
+            if batch["kind"] == "morph":
+                data = Path(batch["file"]).read_bytes()
+            else:
+                data = _render_png(services, recipe)
+            with services.sessions() as s, s.begin():
+                artwork = studio.save_creation(
+                    s,
+                    services.blobs,
+                    who.id,
+                    data,
+                    recipe,
+                    title=title,
+                    tags=tags,
+                    parents=[tuple(p) for p in batch["parents"]],
+                )
+                return artwork.id
+
+        artwork_id = run(work)
+        return (
+            f"✅ Saved as artwork #{artwork_id}. List it on the Sell page, or restyle it on the "
+            "Style page.",
+            artwork_id,
+        )
+
+    def pick(event: gr.SelectData):
+        index = event.index if isinstance(event.index, int) else event.index[0]
+        return index + 1
+
+    with page.member_section("The studio needs an account: what you make is saved as yours."):
+        with gr.Row():
+            with gr.Column(scale=1, min_width=300):
+                gr.Markdown("### Generate")
+                model = gr.Dropdown(
+                    [], allow_custom_value=True, label="Model", elem_id="studio-model"
+                )
+                with gr.Row(equal_height=True):
+                    seed = gr.Number(
+                        value=0,
+                        precision=0,
+                        minimum=0,
+                        label="Seed",
+                        scale=3,
+                        elem_id="studio-seed",
+                    )
+                    dice = gr.Button("🎲", scale=1, min_width=50, elem_id="studio-dice")
+                count = gr.Slider(1, MAX_COUNT, value=8, step=1, label="How many")
+                truncation = gr.Slider(
+                    0.0,
+                    1.0,
+                    value=DEFAULT_TRUNCATION,
+                    step=0.05,
+                    label="Truncation (lower: more typical, higher: more varied)",
+                )
+                size = gr.Dropdown(SIZES, value=256, label="Display size (px)")
+                go = gr.Button("Generate", variant="primary", elem_id="studio-generate")
+            with gr.Column(scale=3):
+                grid = gr.Gallery(
+                    label="Results",
+                    columns=4,
+                    height=420,
+                    object_fit="contain",
+                    allow_preview=False,
+                    elem_id="studio-grid",
+                )
+                animation = gr.Image(
+                    label="Morph", type="filepath", interactive=False, visible=False, height=300
+                )
+                status = gr.Markdown(elem_id="studio-status")
+                with gr.Row(equal_height=True):
+                    chosen = gr.Number(
+                        label="Picture to save",
+                        precision=0,
+                        minimum=1,
+                        scale=1,
+                        elem_id="studio-pick",
+                    )
+                    title = gr.Textbox(
+                        label="Title", max_length=MAX_TITLE_LENGTH, scale=3, elem_id="studio-title"
+                    )
+                    tags = gr.Textbox(label="Tags", scale=2, elem_id="studio-tags")
+                    save_button = gr.Button(
+                        "Save", variant="primary", scale=1, elem_id="studio-save"
+                    )
+                saved = gr.Markdown(elem_id="studio-saved")
+                saved_id = gr.Number(visible=False, precision=0)
+        with gr.Row():
+            with gr.Column():
+                gr.Markdown("### Breed two of your works")
+                with gr.Row():
+                    parent_a = gr.Dropdown(
+                        [], allow_custom_value=True, label="Parent A", elem_id="studio-parent-a"
+                    )
+                    parent_b = gr.Dropdown(
+                        [], allow_custom_value=True, label="Parent B", elem_id="studio-parent-b"
+                    )
+                with gr.Row():
+                    children = gr.Slider(1, MAX_CHILDREN // 4, value=4, step=1, label="Children")
+                    mutation = gr.Slider(0.0, MAX_MUTATION, value=0.2, step=0.05, label="Mutation")
+                    breed_seed = gr.Number(value=0, precision=0, minimum=0, label="Crossover seed")
+                breed_button = gr.Button("Breed")
+            with gr.Column():
+                gr.Markdown("### Morph between two")
+                with gr.Row():
+                    morph_a = gr.Dropdown([], allow_custom_value=True, label="From")
+                    morph_b = gr.Dropdown([], allow_custom_value=True, label="To")
+                with gr.Row():
+                    frames = gr.Slider(MIN_FRAMES, 60, value=24, step=1, label="Frames")
+                    fmt = gr.Radio(["gif", "webp"], value="gif", label="Format")
+                with gr.Row():
+                    morph_button = gr.Button("Render morph")
+                    stop = gr.Button("Cancel", variant="stop")
+    batch = gr.State(None)
+    choosers = [model, parent_a, parent_b, morph_a, morph_b]
+
+    dice.click(lambda: secrets.randbelow(SEED_LIMIT), None, seed, queue=False)
+    generated = go.click(
+        generate,
+        [model, seed, count, truncation, size],
+        [grid, status, batch, chosen],
+        api_name="generate",
+        concurrency_limit=2,
+        concurrency_id="gan",
+    )
+    for event in (generated,):
+        event.then(
+            lambda: (gr.update(visible=True), gr.update(visible=False)), None, [grid, animation]
+        )
+    grid.select(pick, None, chosen, queue=False)
+    bred = breed_button.click(
+        breed,
+        [parent_a, parent_b, children, mutation, breed_seed],
+        [grid, status, batch, chosen],
+        api_name="breed",
+        concurrency_limit=2,
+        concurrency_id="gan",
+    )
+    bred.then(lambda: (gr.update(visible=True), gr.update(visible=False)), None, [grid, animation])
+    morphing = morph_button.click(
+        morph,
+        [morph_a, morph_b, frames, fmt],
+        [animation, status, batch, chosen],
+        api_name="morph",
+        concurrency_limit=2,
+        concurrency_id="gan",
+    )
+    morphing.then(
+        lambda: (gr.update(visible=False), gr.update(visible=True)), None, [grid, animation]
+    )
+    stop.click(None, None, None, cancels=[morphing])
+    saving = save_button.click(
+        save, [chosen, title, tags, batch], [saved, saved_id], api_name="save_generated"
+    )
+    saving.success(refresh, None, choosers, show_progress="hidden")
+    gr.Button(visible=False).click(refresh, None, choosers, api_name="studio_choices")
+    page.loaders.append((quiet_for_guests(refresh, len(choosers)), None, choosers))

@@ -1,0 +1,384 @@
+"""Style: restyle a picture (an upload or one of your works) after a preset, a picture, or a
+gallery artwork whose licence allows it; blend two styles, set the strength, keep the
+colours, choose the size; compare before and after; save the result as your artwork.
+
+Long runs (large sizes are painted tile by tile) report progress and can be cancelled.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import gradio as gr
+from PIL import Image
+
+from marketplace import collection, studio
+from marketplace.artworks import MAX_TITLE_LENGTH
+from ui.auth import Viewer, require_viewer
+from ui.common import (
+    Services,
+    escape,
+    number_in,
+    quiet_for_guests,
+    read_upload,
+    run,
+    session_hash,
+    whole,
+)
+from ui.shell import Page
+
+SHEET = Path(__file__).resolve().parents[1] / "docs" / "style_presets.png"
+SHEET_COLUMNS, SHEET_LABEL, SHEET_PAD = 7, 24, 6  # as scripts/make_style_sheet.py draws it
+CONTENT_MODES = ["Upload a picture", "One of my works"]
+STYLE_MODES = ["Preset", "Picture or gallery artwork"]
+MIN_SIZE, MAX_SIZE, DEFAULT_SIZE = 128, 2048, 512
+
+
+@functools.cache
+def preset_tiles() -> list[tuple[Image.Image, str]]:
+    """The 26 presets as (thumbnail, "N name"), cut from the preset sheet; [] without it."""
+    from generation.style_presets import PRESET_COUNT, PRESET_NAMES
+
+    try:
+        sheet = Image.open(SHEET).convert("RGB")
+    except OSError:
+        return []
+    rows = -(-(PRESET_COUNT + 1) // SHEET_COLUMNS)
+    width = (sheet.width - SHEET_PAD) // SHEET_COLUMNS - SHEET_PAD
+    height = (sheet.height - SHEET_PAD) // rows - SHEET_LABEL - SHEET_PAD
+    tiles = []
+    for number in range(PRESET_COUNT):
+        row, column = divmod(number + 1, SHEET_COLUMNS)  # cell 0 is the original
+        x = SHEET_PAD + column * (width + SHEET_PAD)
+        y = SHEET_PAD + row * (height + SHEET_LABEL + SHEET_PAD)
+        tiles.append(
+            (sheet.crop((x, y, x + width, y + height)), f"{number} {PRESET_NAMES[number]}")
+        )
+    return tiles
+
+
+def _png_with_recipe(image: Image.Image, recipe: dict, style_names: list[str]) -> bytes:
+    """The stylised picture as PNG with its A1111 parameters and recipe chunks (as the CLI)."""
+    from generation.parameters import RECIPE_KEY, infotext, png_with_parameters
+
+    width, height = image.size
+    text = infotext(
+        "Atelier style transfer",
+        {
+            "Steps": 1,
+            "Sampler": "Style transfer",
+            "Size": f"{width}x{height}",
+            "Model hash": next(iter(recipe["models"].values()))[:10],
+            "Style": " + ".join(style_names),
+            "Strength": recipe["strength"],
+            "Colour": recipe["colour"],
+        },
+    )
+    return png_with_parameters(image, text, {RECIPE_KEY: json.dumps(recipe, sort_keys=True)})
+
+
+def build(services: Services, page: Page) -> None:
+    @functools.cache
+    def pipeline():
+        from generation.style import StylePipeline
+
+        return StylePipeline(threads=1)
+
+    def source_choices(who: Viewer) -> list[tuple[str, int]]:
+        with services.readers() as s:
+            cards = collection.derivable_artworks(s, who.id)
+        return [
+            (
+                f"#{c['id']} {c['title']}" + (" (licensed)" if c["access"] == "licence" else ""),
+                c["id"],
+            )
+            for c in cards
+        ]
+
+    def refresh(request: gr.Request):
+        """The works you may restyle or use as a style."""
+        who = require_viewer(services, request)
+        choices = run(source_choices, who)
+        return gr.update(choices=choices, value=choices[0][1] if choices else None)
+
+    def artwork_bytes(who: Viewer, artwork_id: int, role: str) -> bytes:
+        with services.readers() as s:
+            artwork = studio.check_source(s, who.id, artwork_id, role)
+            return services.blobs.get(artwork.blob_key)
+
+    def stylise(
+        content_mode,
+        content_upload,
+        content_artwork,
+        style_mode,
+        preset_a,
+        preset_b,
+        style_upload,
+        style_artwork,
+        blend,
+        strength,
+        preserve,
+        size,
+        request: gr.Request,
+        progress=gr.Progress(),  # noqa: B008 (Gradio's idiom)
+    ):
+        """Restyle a picture. Returns (before/after pair, status)."""
+        from generation.style_presets import PRESET_COUNT, PRESET_NAMES
+
+        who = require_viewer(services, request)
+        mix = number_in(blend, "the blend", 0.0, 1.0)
+        power = number_in(strength, "the strength", 0.0, 1.0)
+        side = whole(size, "the output size")
+        if not MIN_SIZE <= side <= MAX_SIZE:
+            raise gr.Error(f"The output size must be {MIN_SIZE} to {MAX_SIZE} px, got {side}.")
+        parents: list[list] = []
+        sources: list[bytes] = []
+        if content_mode == CONTENT_MODES[1]:
+            content_id = whole(content_artwork, "the work to restyle")
+            content = run(artwork_bytes, who, content_id, "content_source")
+            parents.append([content_id, "content_source"])
+        else:
+            content_id = None
+            content = read_upload(content_upload, "a picture to restyle")
+            sources.append(content)
+        kwargs: dict = {}
+        style_ids: list[int] = []
+        if style_mode == STYLE_MODES[0]:
+            first = whole(preset_a, "a preset (click one)")
+            second = whole(preset_b, "the second preset", required=False)
+            for number in (first, second):
+                if number is not None and not 0 <= number < PRESET_COUNT:
+                    raise gr.Error(f"Presets are numbered 0 to {PRESET_COUNT - 1}, got {number}.")
+            if second is None or second == first or mix == 0:
+                kwargs["presets"], names = first, [PRESET_NAMES[first]]
+            else:
+                kwargs["presets"] = {first: 1.0 - mix, second: mix}
+                names = [PRESET_NAMES[first], PRESET_NAMES[second]]
+        else:
+            styles, names = [], []
+            if style_upload:
+                data = read_upload(style_upload, "a style picture")
+                styles.append(data)
+                sources.append(data)
+                names.append("uploaded picture")
+            if style_artwork not in (None, ""):
+                number = whole(style_artwork, "the gallery artwork to use as a style")
+                styles.append(run(artwork_bytes, who, number, "style_source"))
+                style_ids.append(number)
+                parents.append([number, "style_source"])
+                names.append(f"artwork #{number}")
+            if not styles:
+                raise gr.Error("Upload a style picture, or give a gallery artwork's number.")
+            kwargs["style"] = styles
+            if len(styles) == 2:
+                kwargs["blend"] = [1.0 - mix, mix] if 0 < mix < 1 else [0.5, 0.5]
+        flag = services.cancels.start(session_hash(request), "style")
+        try:
+            out = run(
+                pipeline(),
+                content,
+                strength=power,
+                preserve_colour=bool(preserve),
+                size=side,
+                progress=lambda fraction, message: progress(fraction, desc=message),
+                should_cancel=flag.is_set,
+                **kwargs,
+            )
+        finally:
+            services.cancels.finish(session_hash(request), "style", flag)
+        recipe = dict(out.recipe)
+        recipe["content_artwork_id"] = content_id
+        recipe["style_artwork_ids"] = style_ids or None
+        after = services.new_file("styled.png")
+        after.write_bytes(_png_with_recipe(out.image, recipe, names))
+        before = after.with_name("before.png")
+        from provenance.images import decode_image
+
+        decode_image(content).rgb.resize(out.image.size, Image.LANCZOS).save(before)
+        source_files = []
+        for i, data in enumerate(sources):
+            path = after.with_name(f"source-{i}.bin")
+            path.write_bytes(data)
+            source_files.append(str(path))
+        result = {
+            "file": str(after),
+            "recipe": recipe,
+            "parents": parents,
+            "sources": source_files,
+        }
+        width, height = out.image.size
+        status = (
+            f"Restyled at {width}×{height} with {escape(' + '.join(names))} "
+            f"(strength {power:g}{', content colours kept' if preserve else ''}). "
+            "Drag the slider to compare; save it below."
+        )
+        return (str(before), str(after)), status, result
+
+    def cancel(request: gr.Request) -> str:
+        stopped = services.cancels.cancel(session_hash(request), "style")
+        return "Stopping…" if stopped else "Nothing is running."
+
+    def save(title, tags, result, request: gr.Request):
+        """Save your last restyled picture as your artwork. Returns (message, artwork number)."""
+        who = require_viewer(services, request)
+        if not result:
+            raise gr.Error("Restyle something first.")
+
+        def work():
+            data = Path(result["file"]).read_bytes()
+            sources = [Path(p).read_bytes() for p in result["sources"]]
+            with services.sessions() as s, s.begin():
+                return studio.save_creation(
+                    s,
+                    services.blobs,
+                    who.id,
+                    data,
+                    result["recipe"],
+                    title=title,
+                    tags=tags,
+                    parents=[tuple(p) for p in result["parents"]],
+                    sources=sources,
+                ).id
+
+        artwork_id = run(work)
+        return f"✅ Saved as artwork #{artwork_id} (AI-modified).", artwork_id
+
+    def pick_preset(event: gr.SelectData):
+        index = event.index if isinstance(event.index, int) else event.index[0]
+        return index
+
+    from generation.style_presets import PRESET_NAMES
+
+    with (
+        page.member_section("Restyling needs an account: results are saved as your works."),
+        gr.Row(),
+    ):
+        with gr.Column(scale=1, min_width=320):
+            gr.Markdown("### 1. The picture")
+            content_mode = gr.Radio(CONTENT_MODES, value=CONTENT_MODES[0], show_label=False)
+            content_upload = gr.Image(
+                label="Picture to restyle",
+                type="filepath",
+                sources=["upload", "clipboard"],
+                height=220,
+                elem_id="style-content-upload",
+            )
+            content_artwork = gr.Dropdown(
+                [],
+                allow_custom_value=True,
+                label="One of your works",
+                visible=False,
+                elem_id="style-content-artwork",
+            )
+            gr.Markdown("### 2. The style")
+            style_mode = gr.Radio(STYLE_MODES, value=STYLE_MODES[0], show_label=False)
+            with gr.Column(visible=True) as preset_box:
+                presets = gr.Gallery(
+                    value=preset_tiles() or None,
+                    label="Click a preset",
+                    columns=5,
+                    height=300,
+                    allow_preview=False,
+                    object_fit="cover",
+                    elem_id="style-presets",
+                )
+                with gr.Row():
+                    preset_a = gr.Number(
+                        value=19, precision=0, minimum=0, maximum=25, label="Preset"
+                    )
+                    preset_b = gr.Dropdown(
+                        [("none", None)] + [(f"{i} {n}", i) for i, n in enumerate(PRESET_NAMES)],
+                        value=None,
+                        label="Blend with",
+                    )
+            with gr.Column(visible=False) as picture_box:
+                style_upload = gr.Image(
+                    label="Style picture", type="filepath", sources=["upload"], height=180
+                )
+                style_artwork = gr.Number(
+                    label="…and/or a gallery artwork # (yours, or one you hold a commercial "
+                    "licence for)",
+                    precision=0,
+                    minimum=1,
+                )
+        with gr.Column(scale=2):
+            gr.Markdown("### 3. Settings")
+            with gr.Row():
+                blend = gr.Slider(
+                    0, 1, value=0.5, step=0.05, label="Blend (share of the second style)"
+                )
+                strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Strength")
+            with gr.Row():
+                size = gr.Slider(
+                    MIN_SIZE,
+                    MAX_SIZE,
+                    value=DEFAULT_SIZE,
+                    step=64,
+                    label="Output size (longer side, px)",
+                )
+                preserve = gr.Checkbox(label="Keep the picture's colours", value=False)
+            with gr.Row():
+                go = gr.Button("Restyle", variant="primary", elem_id="style-go")
+                stop = gr.Button("Cancel", variant="stop", elem_id="style-cancel")
+            compare = gr.ImageSlider(
+                label="Before / after", type="filepath", height=420, elem_id="style-compare"
+            )
+            status = gr.Markdown(elem_id="style-status")
+            with gr.Row(equal_height=True):
+                title = gr.Textbox(
+                    label="Title", max_length=MAX_TITLE_LENGTH, scale=3, elem_id="style-title"
+                )
+                tags = gr.Textbox(label="Tags", scale=2)
+                save_button = gr.Button("Save", variant="primary", scale=1, elem_id="style-save")
+            saved = gr.Markdown(elem_id="style-saved")
+            saved_id = gr.Number(visible=False, precision=0)
+    result = gr.State(None)
+
+    content_mode.change(
+        lambda mode: (
+            gr.update(visible=mode == CONTENT_MODES[0]),
+            gr.update(visible=mode == CONTENT_MODES[1]),
+        ),
+        content_mode,
+        [content_upload, content_artwork],
+        queue=False,
+    )
+    style_mode.change(
+        lambda mode: (
+            gr.update(visible=mode == STYLE_MODES[0]),
+            gr.update(visible=mode != STYLE_MODES[0]),
+        ),
+        style_mode,
+        [preset_box, picture_box],
+        queue=False,
+    )
+    presets.select(pick_preset, None, preset_a, queue=False)
+    inputs = [
+        content_mode,
+        content_upload,
+        content_artwork,
+        style_mode,
+        preset_a,
+        preset_b,
+        style_upload,
+        style_artwork,
+        blend,
+        strength,
+        preserve,
+        size,
+    ]
+    go.click(
+        stylise,
+        inputs,
+        [compare, status, result],
+        api_name="stylise",
+        concurrency_limit=1,
+        concurrency_id="style",
+    )
+    stop.click(cancel, None, status, api_name="cancel_stylise", queue=False)
+    save_button.click(
+        save, [title, tags, result], [saved, saved_id], api_name="save_style"
+    ).success(refresh, None, content_artwork, show_progress="hidden")
+    page.loaders.append((quiet_for_guests(refresh, 1), None, content_artwork))

@@ -1,0 +1,226 @@
+"""Train: upload your images (or a zip), start a training job for your own GAN, watch its
+progress (ETA, the latest sample grid, the losses), cancel it; the finished model appears in
+the Studio's model choice, owned by you.
+
+Training runs as a job (`marketplace.jobs`) in the app's worker thread, outside the request;
+this page only submits, polls the job row every few seconds, and cancels.
+"""
+
+from __future__ import annotations
+
+import gradio as gr
+import pandas as pd
+
+from marketplace import jobs, training_jobs
+from marketplace.gan_models import clean_model_name
+from ui.auth import require_viewer
+from ui.common import Services, escape, quiet_for_guests, run, thumbnail, whole
+from ui.shell import Page
+
+JOB_HEADERS = ["job", "model", "status", "progress", "started"]
+POLL_SECONDS = 3.0
+MAX_STEPS_UI = 20_000
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "estimating…"
+    seconds = int(seconds)
+    if seconds < 90:
+        return f"{seconds} s"
+    if seconds < 5400:
+        return f"{round(seconds / 60)} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def build(services: Services, page: Page) -> None:
+    def start(files, name, steps, image_size, request: gr.Request):
+        """Start training a GAN on your images (at least 20 images, or zips of them).
+        Returns (status, job number)."""
+        who = require_viewer(services, request)
+        if not files:
+            raise gr.Error(f"Upload at least {training_jobs.MIN_IMAGES} images, or a zip of them.")
+        run(clean_model_name, name)
+        count = whole(steps, "the number of steps")
+        size = whole(image_size, "the image size")
+        paths = files if isinstance(files, list) else [files]
+
+        def work():
+            uploads = []
+            for path in paths:
+                path = str(getattr(path, "name", path))
+                with open(path, "rb") as f:
+                    uploads.append((path, f.read()))
+            with services.sessions() as s, s.begin():
+                return training_jobs.submit_training(
+                    s, services.blobs, who.id, name, uploads, steps=count, image_size=size
+                )
+
+        job_id = run(work)
+        return (
+            f"✅ Training job #{job_id} is queued. Progress shows below; you may leave this "
+            "page and come back.",
+            job_id,
+        )
+
+    def job_rows(request: gr.Request):
+        """Your training jobs, newest first."""
+        who = require_viewer(services, request)
+
+        def work():
+            with services.readers() as s:
+                return [
+                    [
+                        j.id,
+                        j.params.get("name", ""),
+                        j.status,
+                        f"{(j.progress or {}).get('step', 0)}/{j.params.get('steps', '?')}",
+                        j.created_at.isoformat()[:16].replace("T", " "),
+                    ]
+                    for j in jobs.list_jobs(s, who.id, kind=training_jobs.KIND)
+                ]
+
+        rows = run(work)
+        latest = rows[0][0] if rows else None
+        return rows, latest
+
+    def status(job_id, request: gr.Request):
+        """A job's progress. Returns (summary, latest sample grid, losses)."""
+        who = require_viewer(services, request)
+        number = whole(job_id, "the job number", required=False)
+        empty = pd.DataFrame({"step": [], "loss": [], "network": []})
+        if number is None:
+            return "No training job yet.", None, empty, gr.Timer(active=False)
+
+        def work():
+            with services.readers() as s:
+                j = jobs.get_job(s, number, who.id)
+                return (
+                    j.status,
+                    dict(j.params),
+                    dict(j.progress or {}),
+                    dict(j.result or {}),
+                    j.error,
+                )
+
+        state, params, progress, result, error = run(work)
+        step, total = progress.get("step", 0), progress.get("total_steps", params.get("steps"))
+        lines = [f"**Job #{number}** · model “{escape(params.get('name', ''))}” · **{state}**"]
+        if state in jobs.ACTIVE:
+            share = f" ({100 * step / total:.0f}%)" if total else ""
+            lines.append(
+                f"Step {step} of {total}{share} · about "
+                f"{_duration(progress.get('eta_seconds'))} left"
+                if state == "running"
+                else "Waiting for the worker (one training runs at a time)."
+            )
+            if progress.get("message"):
+                lines.append(escape(progress["message"]))
+        elif state == "done":
+            lines.append(
+                f"Finished after {result.get('steps')} steps. Your model is in the Studio's model "
+                "choice."
+            )
+        elif state == "failed":
+            lines.append(f"Failed: {escape(error or 'unknown error')}")
+        elif state == "cancelled":
+            lines.append("Cancelled.")
+        sample = (
+            thumbnail(services, progress["sample_key"], size=512)
+            if progress.get("sample_key")
+            else None
+        )
+        losses = progress.get("losses") or []
+        chart = pd.DataFrame(
+            {
+                "step": [row[0] for row in losses] * 2,
+                "loss": [row[1] for row in losses] + [row[2] for row in losses],
+                "network": ["discriminator"] * len(losses) + ["generator"] * len(losses),
+            }
+        )
+        return "\n\n".join(lines), sample, chart, gr.Timer(active=state in jobs.ACTIVE)
+
+    def cancel(job_id, request: gr.Request) -> str:
+        """Cancel one of your training jobs (a running one stops at its next step)."""
+        who = require_viewer(services, request)
+        number = whole(job_id, "the job number")
+
+        def work():
+            with services.sessions() as s, s.begin():
+                return jobs.request_cancel(s, number, who.id).status
+
+        now = run(work)
+        when = "is cancelled" if now == "cancelled" else "will stop at its next step"
+        return f"Job #{number} {when}."
+
+    def pick(rows, event: gr.SelectData):
+        row = event.index[0] if isinstance(event.index, list | tuple) else event.index
+        try:
+            return int(rows.iloc[row, 0]) if hasattr(rows, "iloc") else int(rows[row][0])
+        except (IndexError, KeyError, TypeError, ValueError):
+            return gr.update()
+
+    with (
+        page.member_section("Training a model needs an account: the model will be yours."),
+        gr.Row(),
+    ):
+        with gr.Column(scale=1, min_width=320):
+            gr.Markdown(
+                "### Train your own GAN\n"
+                f"Upload at least {training_jobs.MIN_IMAGES} images of one kind (or zips of "
+                "them). They must be yours, or works you hold a commercial licence for. "
+                "Training runs in the background; on this server's CPU a few hundred steps "
+                "take minutes."
+            )
+            files = gr.File(
+                label="Images or zip files",
+                file_count="multiple",
+                file_types=["image", ".zip"],
+                height=150,
+                elem_id="train-files",
+            )
+            name = gr.Textbox(
+                label="Model name", placeholder="e.g. my watercolours", max_length=100
+            )
+            with gr.Row():
+                steps = gr.Slider(10, MAX_STEPS_UI, value=500, step=10, label="Steps")
+                image_size = gr.Radio([64, 128], value=64, label="Image size")
+            go = gr.Button("Start training", variant="primary", elem_id="train-go")
+            started = gr.Markdown()
+        with gr.Column(scale=2):
+            with gr.Row(equal_height=True):
+                job = gr.Number(label="Job", precision=0, minimum=1, scale=1, elem_id="train-job")
+                watch = gr.Button("Show", scale=0, min_width=90)
+                stop = gr.Button("Cancel job", variant="stop", scale=0, min_width=120)
+            summary = gr.Markdown(elem_id="train-summary")
+            with gr.Row():
+                sample = gr.Image(
+                    label="Latest samples", type="filepath", interactive=False, height=300
+                )
+                losses = gr.LinePlot(
+                    x="step",
+                    y="loss",
+                    color="network",
+                    title="Losses",
+                    height=300,
+                    elem_id="train-losses",
+                )
+            table = gr.Dataframe(headers=JOB_HEADERS, interactive=False, label="Your training jobs")
+    timer = gr.Timer(POLL_SECONDS, active=False)
+    watched = [summary, sample, losses, timer]
+
+    go.click(start, [files, name, steps, image_size], [started, job], api_name="train").success(
+        status, [job], watched
+    ).then(job_rows, None, [table, job])
+    watch.click(status, [job], watched, api_name="job_status")
+    job.submit(status, [job], watched, api_visibility="private")
+    timer.tick(status, [job], watched, show_progress="hidden", api_visibility="private")
+    stop.click(cancel, [job], [summary], api_name="cancel_job").then(status, [job], watched)
+    table.select(pick, [table], [job], queue=False).then(status, [job], watched)
+    gr.Button(visible=False).click(job_rows, None, [table, job], api_name="jobs")
+
+    def on_load(request: gr.Request):
+        rows, latest = job_rows(request)
+        return (rows, latest, *status(latest, request))
+
+    page.loaders.append((quiet_for_guests(on_load, 2 + len(watched)), None, [table, job, *watched]))

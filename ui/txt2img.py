@@ -1,0 +1,167 @@
+"""Text to image: a prompt, a seed and a diffusers model give a picture to save as your work.
+
+Shown when the operator configured a model (`ATELIER_DIFFUSION_MODEL`); otherwise the page
+says how to configure one. The model is loaded on first use and shared by all requests,
+which run one at a time.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from pathlib import Path
+
+import gradio as gr
+
+from generation import diffusion
+from marketplace import studio
+from marketplace.artworks import MAX_TITLE_LENGTH
+from ui.auth import require_viewer
+from ui.common import Services, escape, number_in, run, session_hash, whole
+from ui.shell import Page
+
+
+def build(services: Services, page: Page) -> None:
+    model = diffusion.configured_model()
+    loaded: dict[str, diffusion.DiffusionImagePipeline] = {}
+    loading = threading.Lock()
+
+    def pipeline() -> diffusion.DiffusionImagePipeline:
+        with loading:
+            if "pipe" not in loaded:
+                loaded["pipe"] = diffusion.DiffusionImagePipeline.from_pretrained(model)
+            return loaded["pipe"]
+
+    def generate(
+        prompt,
+        negative,
+        seed,
+        steps,
+        guidance,
+        size,
+        request: gr.Request,
+        progress=gr.Progress(),  # noqa: B008 (Gradio's idiom)
+    ):
+        """A picture from a prompt. Returns (image file, status)."""
+        require_viewer(services, request)
+        if model is None:
+            raise gr.Error(
+                "No text-to-image model is configured here: "
+                + escape(diffusion.how_to_provide_a_model(), markdown=False)
+            )
+        first = whole(seed, "the seed")
+        count = whole(steps, "the number of steps")
+        scale = number_in(guidance, "the guidance", diffusion.MIN_GUIDANCE, diffusion.MAX_GUIDANCE)
+        side = whole(size, "the size")
+        run(
+            diffusion.check_request,
+            prompt,
+            seed=first,
+            steps=count,
+            guidance=scale,
+            width=side,
+            height=side,
+            negative_prompt=negative or "",
+        )
+        flag = services.cancels.start(session_hash(request), "txt2img")
+        progress(0, desc="loading the model")
+        try:
+            out = run(
+                lambda: pipeline()(
+                    prompt,
+                    seed=first,
+                    steps=count,
+                    guidance=scale,
+                    width=side,
+                    height=side,
+                    negative_prompt=negative or "",
+                    progress=lambda step, total: progress(
+                        step / total, desc=f"step {step}/{total}"
+                    ),
+                    should_cancel=flag.is_set,
+                )
+            )
+        finally:
+            services.cancels.finish(session_hash(request), "txt2img", flag)
+        path = services.new_file("txt2img.png")
+        path.write_bytes(diffusion.png_with_recipe(out.image, out.recipe))
+        note = ""
+        if out.nsfw_content_detected and out.nsfw_content_detected[0]:
+            note = " The model's safety checker blacked it out."
+        result = {"file": str(path), "recipe": out.recipe}
+        return (
+            str(path),
+            f"Seed {first}, {count} steps, guidance {scale:g}.{note} Save it below.",
+            result,
+        )
+
+    def cancel(request: gr.Request) -> str:
+        stopped = services.cancels.cancel(session_hash(request), "txt2img")
+        return "Stopping…" if stopped else "Nothing is running."
+
+    def save(title, tags, result, request: gr.Request):
+        """Save your last text-to-image picture as your artwork. Returns (message, number)."""
+        who = require_viewer(services, request)
+        if not result:
+            raise gr.Error("Make a picture first.")
+
+        def work():
+            data = Path(result["file"]).read_bytes()
+            with services.sessions() as s, s.begin():
+                return studio.save_creation(
+                    s, services.blobs, who.id, data, result["recipe"], title=title, tags=tags
+                ).id
+
+        artwork_id = run(work)
+        return f"✅ Saved as artwork #{artwork_id} (AI-generated).", artwork_id
+
+    if model is None:
+        gr.HTML(
+            '<div class="atelier-notice"><b>Text to image is not set up on this server.</b><br>'
+            f"An operator can enable it: {escape(diffusion.how_to_provide_a_model())}. "
+            "Until then, make pictures in the Studio.</div>",
+            elem_id="txt2img-missing",
+        )
+        return
+
+    with (
+        page.member_section("Text to image needs an account: pictures are saved as yours."),
+        gr.Row(),
+    ):
+        with gr.Column(scale=1, min_width=320):
+            gr.HTML(f'<div class="atelier-muted">Model: <code>{escape(model)}</code></div>')
+            prompt = gr.Textbox(label="Prompt", lines=3, max_length=diffusion.MAX_PROMPT_CHARS)
+            negative = gr.Textbox(
+                label="Negative prompt (optional)", max_length=diffusion.MAX_PROMPT_CHARS
+            )
+            with gr.Row(equal_height=True):
+                seed = gr.Number(value=0, precision=0, minimum=0, label="Seed", scale=3)
+                dice = gr.Button("🎲", scale=1, min_width=50)
+            with gr.Row():
+                steps = gr.Slider(1, 50, value=20, step=1, label="Steps")
+                guidance = gr.Slider(0, 15, value=7.5, step=0.5, label="Guidance")
+            size = gr.Dropdown([64, 128, 256, 512, 768], value=512, label="Size (px)")
+            with gr.Row():
+                go = gr.Button("Generate", variant="primary")
+                stop = gr.Button("Cancel", variant="stop")
+        with gr.Column(scale=2):
+            image = gr.Image(label="Result", type="filepath", interactive=False, height=460)
+            status = gr.Markdown()
+            with gr.Row(equal_height=True):
+                title = gr.Textbox(label="Title", max_length=MAX_TITLE_LENGTH, scale=3)
+                tags = gr.Textbox(label="Tags", scale=2)
+                save_button = gr.Button("Save", variant="primary", scale=1)
+            saved = gr.Markdown()
+            saved_id = gr.Number(visible=False, precision=0)
+    result = gr.State(None)
+    dice.click(lambda: secrets.randbelow(diffusion.MAX_SEED), None, seed, queue=False)
+    go.click(
+        generate,
+        [prompt, negative, seed, steps, guidance, size],
+        [image, status, result],
+        api_name="txt2img",
+        concurrency_limit=1,
+        concurrency_id="txt2img",
+    )
+    stop.click(cancel, None, status, api_name="cancel_txt2img", queue=False)
+    save_button.click(save, [title, tags, result], [saved, saved_id], api_name="save_txt2img")

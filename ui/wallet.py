@@ -1,0 +1,86 @@
+"""Wallet: your balance, your ledger entries, and a chart of the balance over time."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import gradio as gr
+import pandas as pd
+
+from marketplace import accounts, ledger
+from marketplace.money import format_cents
+from ui.auth import require_viewer
+from ui.common import Services, quiet_for_guests, run
+from ui.shell import Page
+
+LEDGER_HEADERS = ["time", "entry", "amount", "balance after", "artwork", "memo"]
+ROLE_WORDS = {
+    "grant": "credits granted",
+    "buyer": "purchase",
+    "seller": "sale proceeds",
+    "creator_royalty": "creator royalty",
+    "source_share": "source-work share",
+}
+HISTORY_LIMIT = 500
+
+
+def build(services: Services, page: Page) -> None:
+    def wallet(request: gr.Request):
+        """Your balance, ledger entries (newest first) and balance over time.
+        Returns (balance text, entries, chart data)."""
+        who = require_viewer(services, request)
+
+        def work():
+            with services.readers() as s:
+                user = accounts.get_user(s, who.id)
+                history = ledger.account_history(s, user.id, limit=HISTORY_LIMIT)
+                return user.balance_cents, history
+
+        balance, history = run(work)
+        rows = [
+            [
+                h["created_at"][:19].replace("T", " "),
+                ROLE_WORDS.get(h["role"], h["role"].replace("_", " ")),
+                ("+" if h["amount_cents"] > 0 else "") + format_cents(h["amount_cents"]),
+                format_cents(h["balance_after_cents"]),
+                f"#{h['artwork_id']}" if h["artwork_id"] else "",
+                h["memo"],
+            ]
+            for h in history
+        ]
+        chart = pd.DataFrame(
+            {
+                "time": [datetime.fromisoformat(h["created_at"]) for h in reversed(history)],
+                "balance": [h["balance_after_cents"] / 100 for h in reversed(history)],
+            }
+        )
+        newest = f" (the newest {HISTORY_LIMIT})" if len(history) >= HISTORY_LIMIT else ""
+        text = (
+            f'<div class="atelier-verdict">Balance: <span id="wallet-balance">'
+            f"{format_cents(balance)}</span> credits</div>"
+            f'<div class="atelier-muted">{len(history)} ledger entries'
+            f"{newest}."
+            " Every sale is one balanced transaction: buyer, seller, royalties and the platform"
+            " fee sum to zero.</div>"
+        )
+        return text, rows, chart
+
+    with page.member_section("Your wallet needs an account."):
+        with gr.Row(equal_height=True):
+            balance = gr.HTML(elem_id="wallet-summary")
+            refresh = gr.Button("Refresh", size="sm", scale=0, min_width=120)
+        chart = gr.LinePlot(
+            x="time",
+            y="balance",
+            title="Balance over time (credits)",
+            x_title="time",
+            y_title="credits",
+            height=260,
+            elem_id="wallet-chart",
+        )
+        table = gr.Dataframe(
+            headers=LEDGER_HEADERS, interactive=False, wrap=True, label="Ledger", max_height=420
+        )
+    outputs = [balance, table, chart]
+    refresh.click(wallet, None, outputs, api_name="wallet")
+    page.loaders.append((quiet_for_guests(wallet, len(outputs)), None, outputs))
