@@ -247,6 +247,7 @@ def build(services: Services, page: Page) -> None:
                     object_fit="contain",
                     allow_preview=False,
                     elem_id="studio-grid",
+                    format="png",
                 )
                 animation = gr.Image(
                     label="Morph", type="filepath", interactive=False, visible=False, height=300

@@ -84,13 +84,13 @@ def build(services: Services, page: Page) -> None:
         latest = rows[0][0] if rows else None
         return rows, latest
 
-    def status(job_id, request: gr.Request):
-        """A job's progress. Returns (summary, latest sample grid, losses)."""
+    def progress_of(job_id, request: gr.Request):
+        """(summary, sample grid, losses, whether the job is still active)."""
         who = require_viewer(services, request)
         number = whole(job_id, "the job number", required=False)
         empty = pd.DataFrame({"step": [], "loss": [], "network": []})
         if number is None:
-            return "No training job yet.", None, empty, gr.Timer(active=False)
+            return "No training job yet.", None, empty, False
 
         def work():
             with services.readers() as s:
@@ -138,7 +138,16 @@ def build(services: Services, page: Page) -> None:
                 "network": ["discriminator"] * len(losses) + ["generator"] * len(losses),
             }
         )
-        return "\n\n".join(lines), sample, chart, gr.Timer(active=state in jobs.ACTIVE)
+        return "\n\n".join(lines), sample, chart, state in jobs.ACTIVE
+
+    def status(job_id, request: gr.Request):
+        """A training job's progress. Returns (summary, latest sample grid, losses)."""
+        return progress_of(job_id, request)[:3]
+
+    def watch_job(job_id, request: gr.Request):
+        # the page polls while the job runs, and stops when it ends
+        *shown, active = progress_of(job_id, request)
+        return (*shown, gr.Timer(active=active))
 
     def cancel(job_id, request: gr.Request) -> str:
         """Cancel one of your training jobs (a running one stops at its next step)."""
@@ -210,17 +219,19 @@ def build(services: Services, page: Page) -> None:
     watched = [summary, sample, losses, timer]
 
     go.click(start, [files, name, steps, image_size], [started, job], api_name="train").success(
-        status, [job], watched
+        watch_job, [job], watched
     ).then(job_rows, None, [table, job])
-    watch.click(status, [job], watched, api_name="job_status")
-    job.submit(status, [job], watched, api_visibility="private")
-    timer.tick(status, [job], watched, show_progress="hidden", api_visibility="private")
-    stop.click(cancel, [job], [summary], api_name="cancel_job").then(status, [job], watched)
-    table.select(pick, [table], [job], queue=False).then(status, [job], watched)
+    watch.click(status, [job], watched[:3], api_name="job_status").then(
+        watch_job, [job], watched, show_progress="hidden"
+    )
+    job.submit(watch_job, [job], watched)
+    timer.tick(watch_job, [job], watched, show_progress="hidden")
+    stop.click(cancel, [job], [summary], api_name="cancel_job").then(watch_job, [job], watched)
+    table.select(pick, [table], [job], queue=False).then(watch_job, [job], watched)
     gr.Button(visible=False).click(job_rows, None, [table, job], api_name="jobs")
 
     def on_load(request: gr.Request):
         rows, latest = job_rows(request)
-        return (rows, latest, *status(latest, request))
+        return (rows, latest, *watch_job(latest, request))
 
     page.loaders.append((quiet_for_guests(on_load, 2 + len(watched)), None, [table, job, *watched]))

@@ -1,0 +1,225 @@
+"""The running app's studio, style and training pages, driven through gradio_client."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+from gradio_client import handle_file
+from PIL import Image
+
+from generation.parameters import read_parameters, read_recipe
+from tests.e2e.conftest import client, sign_up, text_of
+from tests.factories import detailed, encode, png_bytes
+
+
+def bundled_model(user) -> str:
+    model, *_ = studio_choices(user)
+    return model
+
+
+def studio_choices(user):
+    """(first model id, first parent choice, ...) as the studio's dropdowns get them."""
+    updates = user.predict(api_name="/studio_choices")
+    return [u["value"] if isinstance(u, dict) else u for u in updates]
+
+
+def test_generate_then_save_a_picked_sample_as_an_ai_generated_artwork(app_url):
+    ada = sign_up(app_url, "ada")
+    model = bundled_model(ada)
+    grid, status, chosen = ada.predict(model, 41, 3, 0.7, 64, api_name="/generate")
+    assert len(grid) == 3 and "3 pictures from seed 41" in status and chosen is None
+    assert [tile["caption"] for tile in grid] == ["1 · seed 41", "2 · seed 42", "3 · seed 43"]
+    message, artwork_id = ada.predict(2, "Seed <b>42</b>", "emoji gan", api_name="/save_generated")
+    assert f"Saved as artwork #{int(artwork_id)}" in message
+    page = client(app_url).predict(int(artwork_id), api_name="/artwork")
+    assert "AI-generated" in text_of(page[1]) and "Seed <b>42</b>" in text_of(page[1])
+    assert "<b>42</b>" not in page[1]
+    # the saved file is exactly what the recipe makes: seed 42, the grid's second picture
+    saved = Path(ada.predict(int(artwork_id), api_name="/download")).read_bytes()
+    assert read_recipe(saved)["seed"] == 42 and "Sampler: GAN" in read_parameters(saved)
+    shown = Image.open(grid[1]["image"]).convert("RGB")
+    assert shown.tobytes() == Image.open(io_bytes(saved)).convert("RGB").tobytes()
+
+
+def io_bytes(data: bytes):
+    import io
+
+    return io.BytesIO(data)
+
+
+def test_studio_refusals_name_the_problem(app_url):
+    ada = sign_up(app_url, "ada")
+    model = bundled_model(ada)
+    with pytest.raises(Exception, match="Value 40 is greater than maximum value 16"):
+        ada.predict(model, 1, 40, 0.7, 64, api_name="/generate")
+    with pytest.raises(Exception, match="Generate, breed or morph something first"):
+        ada.predict(1, "Nothing", "", api_name="/save_generated")
+    with pytest.raises(Exception, match="you have no model with the id 0000000000"):
+        ada.predict("0" * 64, 1, 2, 0.7, 64, api_name="/generate")
+    with pytest.raises(Exception, match="Sign in first"):
+        client(app_url).predict(model, 1, 2, 0.7, 64, api_name="/generate")
+
+
+def save_sample(user, model, seed, title) -> int:
+    user.predict(model, seed, 1, 0.7, 64, api_name="/generate")
+    _message, artwork_id = user.predict(1, title, "", api_name="/save_generated")
+    return int(artwork_id)
+
+
+def test_breeding_and_morphing_two_of_your_works_records_them_as_parents(app_url):
+    ada = sign_up(app_url, "ada")
+    model = bundled_model(ada)
+    a, b = save_sample(ada, model, 7, "Mum"), save_sample(ada, model, 8, "Dad")
+    grid, status, _chosen = ada.predict(a, b, 2, 0.2, 5, api_name="/breed")
+    assert len(grid) == 2 and f"2 children of #{a} and #{b}" in status
+    _message, child = ada.predict(1, "Kid", "", api_name="/save_generated")
+    page = client(app_url).predict(int(child), api_name="/artwork")
+    parents = page[5]
+    assert len(parents) == 2 and "(parent, owned by ada)" in parents[0]["caption"]
+
+    animation, status, _chosen = ada.predict(a, b, 6, "gif", api_name="/morph")
+    assert "6-frame morph" in status
+    with Image.open(animation) as gif:
+        assert gif.format == "GIF" and gif.n_frames >= 2
+    _message, morph_id = ada.predict(1, "Mum to Dad", "", api_name="/save_generated")
+    assert int(morph_id) > int(child)
+
+    bob = sign_up(app_url, "bob")
+    with pytest.raises(Exception, match=f"you may not use artwork #{a}"):
+        bob.predict(a, b, 2, 0.2, 5, api_name="/breed")
+
+
+def test_stylise_an_upload_with_a_preset_and_save_it_as_ai_modified(app_url, tmp_path):
+    ada = sign_up(app_url, "ada")
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(encode(detailed(3, 200), "PNG"))
+    args = ["Upload a picture", handle_file(str(photo)), None, "Preset", 19, None, None, None]
+    pair, status = ada.predict(*args, 0.5, 1.0, False, 256, api_name="/stylise")
+    before, after = pair
+    assert "Restyled at 256×256 with starry blues" in text_of(status)
+    with Image.open(after) as styled, Image.open(before) as original:
+        assert styled.size == original.size == (256, 256)
+        assert styled.convert("RGB").tobytes() != original.convert("RGB").tobytes()
+    message, artwork_id = ada.predict("Starry photo", "style", api_name="/save_style")
+    assert f"Saved as artwork #{int(artwork_id)} (AI-modified)" in message
+    saved = Path(ada.predict(int(artwork_id), api_name="/download")).read_bytes()
+    recipe = read_recipe(saved)
+    assert recipe["kind"] == "style" and recipe["content_artwork_id"] is None
+
+
+def test_a_gallery_artwork_is_a_style_only_for_its_owner_or_a_commercial_licensee(
+    app_url, tmp_path
+):
+    ada, bob = sign_up(app_url, "ada"), sign_up(app_url, "bob")
+    art = tmp_path / "art.png"
+    art.write_bytes(png_bytes(5, 128))
+    _m, style_id = ada.predict(handle_file(str(art)), "Ada's colours", "", api_name="/register")
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(encode(detailed(4, 160), "PNG"))
+    args = ["Upload a picture", handle_file(str(photo)), None, "Picture or gallery artwork"]
+    styled = [*args, None, None, None, int(style_id), 0.5, 1.0, False, 128]
+    with pytest.raises(Exception, match=f"you may not use artwork #{int(style_id)}"):
+        bob.predict(*styled, api_name="/stylise")
+    ada.predict(int(style_id), "4.00", "commercial", 10, "", api_name="/list")
+    bob.predict(1, None, api_name="/buy")
+    _pair, status = bob.predict(*styled, api_name="/stylise")
+    assert f"artwork #{int(style_id)}" in text_of(status)
+    _message, derived = bob.predict("Bob after Ada", "", api_name="/save_style")
+    page = client(app_url).predict(int(derived), api_name="/artwork")
+    assert "(style, owned by ada)" in page[5][0]["caption"]
+
+
+def portfolio_files(tmp_path, count=20) -> list:
+    files = []
+    for i in range(count):
+        path = tmp_path / f"train{i}.png"
+        path.write_bytes(png_bytes(900 + i, 64))
+        files.append(handle_file(str(path)))
+    return files
+
+
+def wait_for(user, job_id, statuses, timeout=240):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        summary, sample, losses = user.predict(job_id, api_name="/job_status")
+        if any(f"**{s}**" in summary for s in statuses):
+            return summary, sample, losses
+        time.sleep(1)
+    raise AssertionError(f"job #{job_id} did not reach {statuses}: {summary}")
+
+
+def test_training_a_model_shows_progress_and_the_model_joins_the_studio(app_url, tmp_path):
+    ada = sign_up(app_url, "ada")
+    with pytest.raises(Exception, match="training needs at least 20 images"):
+        ada.predict(portfolio_files(tmp_path, 3), "tiny", 10, 64, api_name="/train")
+    message, job_id = ada.predict(
+        portfolio_files(tmp_path), "my tiny gan", 10, 64, api_name="/train"
+    )
+    assert f"Training job #{int(job_id)} is queued" in message
+    summary, _sample, losses = wait_for(ada, int(job_id), ["done", "failed"])
+    assert "**done**" in summary and "Finished after 10 steps" in summary
+    assert {row[2] for row in losses["data"]} == {"discriminator", "generator"}
+    rows, latest = ada.predict(api_name="/jobs")
+    assert rows["data"][0][:3] == [int(job_id), "my tiny gan", "done"] and latest == job_id
+    labels = json.dumps(ada.predict(api_name="/studio_choices")[0])
+    assert "my tiny gan (64 px, by ada" in labels
+    # someone else neither sees the job nor can cancel it
+    bob = sign_up(app_url, "bob")
+    with pytest.raises(Exception, match=f"job #{int(job_id)} does not exist"):
+        bob.predict(int(job_id), api_name="/job_status")
+
+
+def test_a_queued_training_job_can_be_cancelled(app_url, tmp_path):
+    ada = sign_up(app_url, "ada")
+    files = portfolio_files(tmp_path)
+    _m, first = ada.predict(files, "long one", 20000, 64, api_name="/train")
+    _m, second = ada.predict(files, "second", 20000, 64, api_name="/train")
+    assert "is cancelled" in ada.predict(int(second), api_name="/cancel_job")
+    summary, _s, _l = ada.predict(int(second), api_name="/job_status")
+    assert "**cancelled**" in summary
+    assert "stop" in ada.predict(int(first), api_name="/cancel_job")
+    summary, _s, _l = wait_for(ada, int(first), ["cancelled"], timeout=120)
+    assert "Cancelled." in summary
+
+
+@pytest.fixture
+def diffusion_app(app_settings, tmp_path, monkeypatch):
+    from tests.e2e.conftest import serve
+    from tests.tiny_diffusion import save_tiny_stable_diffusion
+
+    folder = save_tiny_stable_diffusion(tmp_path / "tiny-sd")
+    monkeypatch.setenv("ATELIER_DIFFUSION_MODEL", str(folder))
+    url, server, thread = serve(app_settings)
+    yield url
+    server.should_exit = True
+    thread.join(timeout=15)
+
+
+def test_text_to_image_makes_a_picture_with_its_recipe_and_saves_it(diffusion_app):
+    ada = sign_up(diffusion_app, "ada")
+    image, status = ada.predict("a red cat", "", 7, 2, 5.0, 64, api_name="/txt2img")
+    assert "Seed 7, 2 steps, guidance 5" in status
+    data = Path(image).read_bytes()
+    recipe = read_recipe(data)
+    assert recipe["prompt"] == "a red cat" and recipe["seed"] == 7 and recipe["steps"] == 2
+    assert "a red cat" in read_parameters(data)
+    message, artwork_id = ada.predict("Cat", "", api_name="/save_txt2img")
+    assert "(AI-generated)" in message
+    page = client(diffusion_app).predict(int(artwork_id), api_name="/artwork")
+    assert "AI-generated" in text_of(page[1])
+    with pytest.raises(Exception, match="prompt"):
+        ada.predict("", "", 7, 2, 5.0, 64, api_name="/txt2img")
+
+
+@pytest.fixture
+def no_diffusion_model(monkeypatch):
+    monkeypatch.delenv("ATELIER_DIFFUSION_MODEL", raising=False)
+
+
+def test_without_a_configured_model_text_to_image_is_not_offered(no_diffusion_model, app_url):
+    endpoints = client(app_url).view_api(print_info=False, return_format="dict")
+    names = set(endpoints["named_endpoints"])
+    assert "/generate" in names and "/txt2img" not in names
