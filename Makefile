@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: run test test-sqlite test-postgres lint bench install install-test clean
+.PHONY: run test test-sqlite test-postgres lint bench install install-test browser clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Atelier needs Python 3.11 (found " + sys.version.split()[0] + ")")'
@@ -31,7 +31,11 @@ run: install
 lint: install-test
 	$(BIN)/ruff check .
 
-test-sqlite: install-test
+# the browser tests (tests/browser) drive Debian's Chromium; install it if it is missing
+browser:
+	scripts/chromium.sh >/dev/null
+
+test-sqlite: install-test browser
 	$(BIN)/python -m pytest -q
 
 test-postgres: install-test

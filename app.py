@@ -84,29 +84,29 @@ API_NAMES = (
 
 def build_demo(services: Services) -> gr.Blocks:
     """The whole UI: a header saying who is signed in, then one tab per page."""
-    with gr.Blocks(title="Atelier", analytics_enabled=False) as demo:
+    with gr.Blocks(title="Atelier", analytics_enabled=False, fill_width=True) as demo:
         page = shell.build_header(services)
         with gr.Tabs(elem_id="atelier-tabs") as tabs:
             page.tabs = tabs
-            with gr.Tab("Gallery", id="gallery", elem_id="tab-gallery"):
+            with gr.Tab("Gallery", id="gallery", elem_id="tab-gallery") as page.current_tab:
                 gallery.build(services, page)
-            with gr.Tab("Artwork", id="artwork", elem_id="tab-artwork"):
+            with gr.Tab("Artwork", id="artwork", elem_id="tab-artwork") as page.current_tab:
                 artwork.build(services, page)
-            with gr.Tab("Studio", id="studio", elem_id="tab-studio"):
+            with gr.Tab("Studio", id="studio", elem_id="tab-studio") as page.current_tab:
                 studio.build(services, page)
-            with gr.Tab("Style", id="style", elem_id="tab-style"):
+            with gr.Tab("Style", id="style", elem_id="tab-style") as page.current_tab:
                 style.build(services, page)
-            with gr.Tab("Text to image", id="txt2img", elem_id="tab-txt2img"):
+            with gr.Tab("Text to image", id="txt2img", elem_id="tab-txt2img") as page.current_tab:
                 txt2img.build(services, page)
-            with gr.Tab("Train", id="train", elem_id="tab-train"):
+            with gr.Tab("Train", id="train", elem_id="tab-train") as page.current_tab:
                 train.build(services, page)
-            with gr.Tab("Sell", id="sell", elem_id="tab-sell"):
+            with gr.Tab("Sell", id="sell", elem_id="tab-sell") as page.current_tab:
                 sell.build(services, page)
-            with gr.Tab("Wallet", id="wallet", elem_id="tab-wallet"):
+            with gr.Tab("Wallet", id="wallet", elem_id="tab-wallet") as page.current_tab:
                 wallet.build(services, page)
-            with gr.Tab("Verify", id="verify", elem_id="tab-verify"):
+            with gr.Tab("Verify", id="verify", elem_id="tab-verify") as page.current_tab:
                 verify.build(services, page)
-            with gr.Tab("Account", id="account", elem_id="tab-account"):
+            with gr.Tab("Account", id="account", elem_id="tab-account") as page.current_tab:
                 account.build(services, page)
         shell.wire(services, page, demo)
     for dependency in demo.fns.values():

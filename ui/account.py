@@ -27,13 +27,13 @@ async (username, password) => {
     });
     data = await response.json();
   } catch (e) {
-    return "⚠️ The server could not be reached; try again.";
+    return "⚠ The server could not be reached; try again.";
   }
   if (response.ok && data.ok) {
     window.location.assign(window.location.pathname + "?tab=%s");
     return data.message_md;
   }
-  return data.message_md || ("⚠️ Not signed in (HTTP " + response.status + ").");
+  return data.message_md || ("⚠ Not signed in (HTTP " + response.status + ").");
 }
 """
 SIGN_UP_JS = _POST_JS % ("sign-up", "studio")

@@ -214,6 +214,7 @@ def build(services: Services, page: Page) -> None:
             [p["artwork_id"] for p in d["parents"] if p["artwork_id"] in keys],
             [c["artwork_id"] for c in d["children"] if c["artwork_id"] in keys],
             gr.update(visible=False),
+            bool(choices),
             "",
         )
 
@@ -268,7 +269,7 @@ def build(services: Services, page: Page) -> None:
 
         r = run(work)
         return (
-            f"✅ Bought listing #{r['listing_id']} ({r['licence_tier']}) for "
+            f"✓ Bought listing #{r['listing_id']} ({r['licence_tier']}) for "
             f"{format_cents(r['price_cents'])} credits. Sale #{r['sale_id']}."
         )
 
@@ -315,9 +316,18 @@ def build(services: Services, page: Page) -> None:
             return gr.update()
         return ids[index]
 
-    with gr.Row(equal_height=True):
-        number = gr.Number(label="Artwork #", precision=0, minimum=1, scale=1, elem_id="artwork-id")
-        go = gr.Button("Open", scale=0, min_width=120, elem_id="artwork-open")
+    with gr.Row(equal_height=True, elem_id="artwork-open-row"):
+        number = gr.Number(
+            show_label=False,
+            placeholder="Artwork number",
+            precision=0,
+            minimum=1,
+            container=False,
+            scale=0,
+            min_width=180,
+            elem_id="artwork-id",
+        )
+        go = gr.Button("Open", scale=0, min_width=100, size="md", elem_id="artwork-open")
         gr.HTML(
             '<div class="atelier-muted">Open an artwork from the gallery, or type its number. '
             "Share a page as <code>/?artwork=NUMBER</code>.</div>",
@@ -331,13 +341,14 @@ def build(services: Services, page: Page) -> None:
                 type="filepath",
                 interactive=False,
                 height=460,
+                buttons=["fullscreen"],
                 elem_id="artwork-image",
             )
         with gr.Column(scale=4):
             info = gr.HTML(
                 '<div class="atelier-muted">No artwork open yet.</div>', elem_id="artwork-info"
             )
-            with gr.Group():
+            with gr.Group(visible=False) as buy_box:
                 listing = gr.Dropdown(
                     [],
                     allow_custom_value=True,
@@ -357,19 +368,43 @@ def build(services: Services, page: Page) -> None:
             with gr.Row():
                 download_button = gr.Button("Download signed file", size="sm")
                 certificate_button = gr.Button("Provenance certificate", size="sm")
-            with gr.Row():
-                signed_file = gr.File(label="Signed file", height=80, elem_id="artwork-file")
-                cert_file = gr.File(label="Certificate", height=80, elem_id="artwork-cert")
+            with gr.Row(visible=False) as files_row:
+                signed_file = gr.File(label="Signed file", elem_id="artwork-file")
+                cert_file = gr.File(label="Certificate", elem_id="artwork-cert")
     with gr.Row():
         with gr.Column():
             gr.Markdown("#### Made from")
+            no_parents = gr.HTML(
+                '<div class="atelier-muted">Not made from other registered works.</div>'
+            )
             parents = gr.Gallery(
-                show_label=False, columns=4, height=170, allow_preview=False, object_fit="cover"
+                show_label=False,
+                columns=5,
+                height=190,
+                allow_preview=False,
+                fit_columns=False,
+                interactive=False,
+                buttons=[],
+                object_fit="cover",
+                visible=False,
+                elem_id="artwork-parents",
             )
         with gr.Column():
             gr.Markdown("#### Used in")
+            no_children = gr.HTML(
+                '<div class="atelier-muted">No registered work is made from it yet.</div>'
+            )
             children = gr.Gallery(
-                show_label=False, columns=4, height=170, allow_preview=False, object_fit="cover"
+                show_label=False,
+                columns=5,
+                height=190,
+                allow_preview=False,
+                fit_columns=False,
+                interactive=False,
+                buttons=[],
+                object_fit="cover",
+                visible=False,
+                elem_id="artwork-children",
             )
     gr.Markdown("#### Provenance")
     timeline = gr.HTML(elem_id="artwork-timeline")
@@ -378,6 +413,7 @@ def build(services: Services, page: Page) -> None:
         history = gr.Dataframe(headers=HISTORY_HEADERS, interactive=False, label="Events")
 
     current = gr.State(None)
+    has_offers = gr.State(False)
     parent_ids, child_ids = gr.State([]), gr.State([])
     quoted_listing, quoted_version = gr.State(None), gr.State(None)
     outputs = [
@@ -393,6 +429,7 @@ def build(services: Services, page: Page) -> None:
         parent_ids,
         child_ids,
         confirm_box,
+        has_offers,
         result,
     ]
     go.click(show, [number], outputs, api_name="artwork")
@@ -401,6 +438,19 @@ def build(services: Services, page: Page) -> None:
     page.open_events.append(parents.select(open_related, [parent_ids], [page.opener]))
     page.open_events.append(children.select(open_related, [child_ids], [page.opener]))
     page.opener.change(lambda n: n, page.opener, number, queue=False, show_progress="hidden")
+    has_offers.change(lambda yes: gr.update(visible=yes), has_offers, buy_box, queue=False)
+    # a derivation gallery shows when there is something in it, a sentence when not
+    for ids, tiles, notice in (
+        (parent_ids, parents, no_parents),
+        (child_ids, children, no_children),
+    ):
+        ids.change(
+            lambda found: (gr.update(visible=bool(found)), gr.update(visible=not found)),
+            ids,
+            [tiles, notice],
+            queue=False,
+            show_progress="hidden",
+        )
 
     buy_button.click(
         quote,
@@ -420,5 +470,10 @@ def build(services: Services, page: Page) -> None:
     api_endpoint(buy, [api_number, api_version], [result], "buy")
     api_endpoint(download, [api_number], [signed_file], "download")
     api_endpoint(certificate, [api_number], [cert_file], "certificate")
-    download_button.click(download, [current], [signed_file], api_visibility="private")
-    certificate_button.click(certificate, [current], [cert_file], api_visibility="private")
+    for button, fn, target in (
+        (download_button, download, signed_file),
+        (certificate_button, certificate, cert_file),
+    ):
+        button.click(fn, [current], [target]).success(
+            lambda: gr.update(visible=True), None, files_row, queue=False
+        )

@@ -98,7 +98,7 @@ def _set_cookie(response: JSONResponse, request: Request, token: str) -> None:
 
 def _refusal(message: str, status: int, **extra) -> JSONResponse:
     return JSONResponse(
-        {"ok": False, "error": message, "message_md": "⚠️ " + escape(message), **extra},
+        {"ok": False, "error": message, "message_md": "⚠ " + escape(message), **extra},
         status_code=status,
     )
 

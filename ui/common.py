@@ -219,7 +219,10 @@ def theme() -> gr.themes.Base:
 
 
 CSS = """
-.gradio-container { max-width: 1280px !important; margin: 0 auto !important; }
+.gradio-container { max-width: 1280px !important; width: 100% !important;
+  margin: 0 auto !important; }
+.atelier-controls { align-items: flex-end; }
+#artwork-open-row { align-items: center; }
 #atelier-header { align-items: center; border-bottom: 1px solid var(--border-color-primary);
   padding-bottom: 6px; margin-bottom: 4px; }
 #atelier-header .atelier-brand { font-size: 1.6rem; font-weight: 700; letter-spacing: -0.01em; }
@@ -234,8 +237,10 @@ CSS = """
 .atelier-grey { background: #e5e7eb; color: #374151; }
 .atelier-verdict { font-size: 1.35rem; font-weight: 700; }
 .atelier-verdict .atelier-badge { font-size: 1.1rem; padding: 4px 14px; }
-.atelier-facts { border-collapse: collapse; margin: 6px 0; }
-.atelier-facts td { padding: 3px 14px 3px 0; vertical-align: top; border: none; }
+.atelier-facts { border-collapse: collapse; margin: 6px 0; width: auto !important; }
+.atelier-facts, .atelier-facts tr, .atelier-facts td { border: none !important;
+  background: transparent !important; }
+.atelier-facts td { padding: 3px 16px 3px 0 !important; vertical-align: top; }
 .atelier-facts td:first-child { color: var(--body-text-color-subdued); white-space: nowrap; }
 .atelier-muted { color: var(--body-text-color-subdued); }
 .atelier-notice { padding: 10px 14px; border-radius: 8px;

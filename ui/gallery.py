@@ -70,10 +70,7 @@ def build(services: Services, page: Page) -> None:
         for card in result.items:
             thumb = thumbnail(services, card.blob_key)
             if thumb is not None:
-                caption = (
-                    f"#{card.artwork_id} {card.title} · {format_cents(card.price_cents)} "
-                    f"({card.licence_tier})"
-                )
+                caption = f"{format_cents(card.price_cents)} · {card.title}"
                 tiles.append((thumb, caption))
                 ids.append(card.artwork_id)
         rows = [
@@ -118,12 +115,12 @@ def build(services: Services, page: Page) -> None:
         )
         min_price = gr.Textbox(label="Min price", placeholder="0.00", scale=1, min_width=100)
         max_price = gr.Textbox(label="Max price", placeholder="any", scale=1, min_width=100)
-        go = gr.Button("Search", variant="primary", scale=1, min_width=100, elem_id="gallery-go")
-    with gr.Row(equal_height=True):
+    with gr.Row(elem_classes="atelier-controls"):
         licence = gr.Dropdown(LICENCE_CHOICES, value="", label="Licence", min_width=160)
         ai_label = gr.Dropdown(AI_CHOICES, value="", label="Made with", min_width=160)
         sort = gr.Dropdown(SORT_CHOICES, value="newest", label="Sort", min_width=160)
         page_number = gr.Number(value=1, precision=0, minimum=1, label="Page", min_width=90)
+        go = gr.Button("Search", variant="primary", min_width=110, elem_id="gallery-go")
     summary = gr.Markdown(elem_id="gallery-summary")
     tiles = gr.Gallery(
         label="Listings",
@@ -132,6 +129,9 @@ def build(services: Services, page: Page) -> None:
         height="auto",
         object_fit="cover",
         allow_preview=False,
+        fit_columns=False,
+        interactive=False,
+        buttons=[],
         elem_id="gallery-tiles",
     )
     with gr.Row():

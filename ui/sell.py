@@ -111,7 +111,7 @@ def build(services: Services, page: Page) -> None:
 
         x = run(work)
         return (
-            f"✅ Listed artwork #{x['artwork_id']} as listing #{x['id']} for {x['price']} credits "
+            f"✓ Listed artwork #{x['artwork_id']} as listing #{x['id']} for {x['price']} credits "
             f"({x['licence_tier']})."
         )
 
@@ -132,7 +132,7 @@ def build(services: Services, page: Page) -> None:
                 return views.listing_summary(listing)
 
         x = run(work)
-        return f"✅ Listing #{x['id']} now asks {x['price']} credits."
+        return f"✓ Listing #{x['id']} now asks {x['price']} credits."
 
     def delist(listing_id, request: gr.Request) -> str:
         """Withdraw one of your open listings (licences already sold stay valid)."""
@@ -143,7 +143,7 @@ def build(services: Services, page: Page) -> None:
             with services.sessions() as s, s.begin():
                 return listings.delist(s, number, who.id).id
 
-        return f"✅ Listing #{run(work)} is withdrawn."
+        return f"✓ Listing #{run(work)} is withdrawn."
 
     def register(image_path, title, tags, request: gr.Request):
         """Register an image you made elsewhere (labelled 'Uploaded'). Returns (message,
@@ -158,7 +158,7 @@ def build(services: Services, page: Page) -> None:
                 ).id
 
         artwork_id = run(work)
-        return f"✅ Registered as artwork #{artwork_id}.", artwork_id
+        return f"✓ Registered as artwork #{artwork_id}.", artwork_id
 
     def pick(ids, event: gr.SelectData):
         index = event.index if isinstance(event.index, int) else event.index[0]
@@ -174,6 +174,9 @@ def build(services: Services, page: Page) -> None:
                     columns=4,
                     height=330,
                     allow_preview=False,
+                    fit_columns=False,
+                    interactive=False,
+                    buttons=[],
                     object_fit="cover",
                     elem_id="sell-tiles",
                 )
@@ -209,10 +212,10 @@ def build(services: Services, page: Page) -> None:
                 listing = gr.Dropdown(
                     [], allow_custom_value=True, label="Your open listing", elem_id="sell-listing"
                 )
+                new_price = gr.Textbox(label="New price (credits)", elem_id="sell-new-price")
                 with gr.Row():
-                    new_price = gr.Textbox(label="New price (credits)", scale=2)
-                    reprice = gr.Button("Change price", scale=1)
-                    withdraw = gr.Button("Delist", variant="stop", scale=1)
+                    reprice = gr.Button("Change price", elem_id="sell-reprice")
+                    withdraw = gr.Button("Delist", variant="stop", elem_id="sell-delist")
                 manage_status = gr.Markdown()
         with gr.Accordion("Register an image you made elsewhere", open=False), gr.Row():
             upload = gr.Image(label="Image", type="filepath", sources=["upload"], height=260)
@@ -247,4 +250,4 @@ def build(services: Services, page: Page) -> None:
             register, [upload, title, tags], [register_status, registered], api_name="register"
         )
     )
-    page.loaders.append((quiet_for_guests(my_collection, len(shown)), None, shown))
+    page.when_shown(quiet_for_guests(my_collection, len(shown)), shown)

@@ -44,6 +44,7 @@ class Page:
         sign_in / sign_out: header buttons, one of them visible.
         opener: a hidden number: the artwork the Artwork page should show next.
         tabs: the page tabs (set by `app.build_demo`).
+        current_tab: the tab being built (set by `app.build_demo`).
         gated: (notice, content) pairs of member-only sections.
         open_events: events that set `opener` and should then load the Artwork page.
         artwork_loader: the Artwork page's (function, outputs) that loads `opener`.
@@ -55,6 +56,7 @@ class Page:
     sign_out: gr.Button
     opener: gr.Number
     tabs: gr.Tabs | None = None
+    current_tab: gr.Tab | None = None
     gated: list[tuple[gr.HTML, gr.Column]] = field(default_factory=list)
     open_events: list = field(default_factory=list)
     artwork_loader: tuple[Callable, list] | None = None
@@ -71,6 +73,13 @@ class Page:
         column = gr.Column(visible=False)
         self.gated.append((notice, column))
         return column
+
+    def when_shown(self, fn: Callable, outputs: list) -> None:
+        """Run `fn(request)` into `outputs` whenever the tab being built is opened (and on
+        page load), so a page shows what other pages changed."""
+        self.loaders.append((fn, None, outputs))
+        if self.current_tab is not None:
+            self.current_tab.select(fn, None, outputs, show_progress="hidden")
 
     def header_outputs(self) -> list:
         return [self.who, self.sign_in, self.sign_out]

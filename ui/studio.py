@@ -203,7 +203,7 @@ def build(services: Services, page: Page) -> None:
 
         artwork_id = run(work)
         return (
-            f"✅ Saved as artwork #{artwork_id}. List it on the Sell page, or restyle it on the "
+            f"✓ Saved as artwork #{artwork_id}. List it on the Sell page, or restyle it on the "
             "Style page.",
             artwork_id,
         )
@@ -214,12 +214,12 @@ def build(services: Services, page: Page) -> None:
 
     with page.member_section("The studio needs an account: what you make is saved as yours."):
         with gr.Row():
-            with gr.Column(scale=1, min_width=300):
+            with gr.Column(scale=2, min_width=320):
                 gr.Markdown("### Generate")
                 model = gr.Dropdown(
                     [], allow_custom_value=True, label="Model", elem_id="studio-model"
                 )
-                with gr.Row(equal_height=True):
+                with gr.Row(elem_classes="atelier-controls"):
                     seed = gr.Number(
                         value=0,
                         precision=0,
@@ -228,24 +228,28 @@ def build(services: Services, page: Page) -> None:
                         scale=3,
                         elem_id="studio-seed",
                     )
-                    dice = gr.Button("🎲", scale=1, min_width=50, elem_id="studio-dice")
+                    dice = gr.Button("Random", scale=1, min_width=80, elem_id="studio-dice")
                 count = gr.Slider(1, MAX_COUNT, value=8, step=1, label="How many")
                 truncation = gr.Slider(
                     0.0,
                     1.0,
                     value=DEFAULT_TRUNCATION,
                     step=0.05,
-                    label="Truncation (lower: more typical, higher: more varied)",
+                    label="Truncation",
+                    info="lower: more typical pictures; higher: more varied",
                 )
                 size = gr.Dropdown(SIZES, value=256, label="Display size (px)")
                 go = gr.Button("Generate", variant="primary", elem_id="studio-generate")
-            with gr.Column(scale=3):
+            with gr.Column(scale=5):
                 grid = gr.Gallery(
                     label="Results",
                     columns=4,
-                    height=420,
+                    height="auto",
                     object_fit="contain",
                     allow_preview=False,
+                    fit_columns=False,
+                    interactive=False,
+                    buttons=["download", "fullscreen"],
                     elem_id="studio-grid",
                     format="png",
                 )
@@ -253,7 +257,7 @@ def build(services: Services, page: Page) -> None:
                     label="Morph", type="filepath", interactive=False, visible=False, height=300
                 )
                 status = gr.Markdown(elem_id="studio-status")
-                with gr.Row(equal_height=True):
+                with gr.Row(elem_classes="atelier-controls"):
                     chosen = gr.Number(
                         label="Picture to save",
                         precision=0,
@@ -339,4 +343,4 @@ def build(services: Services, page: Page) -> None:
     )
     saving.success(refresh, None, choosers, show_progress="hidden")
     gr.Button(visible=False).click(refresh, None, choosers, api_name="studio_choices")
-    page.loaders.append((quiet_for_guests(refresh, len(choosers)), None, choosers))
+    page.when_shown(quiet_for_guests(refresh, len(choosers)), choosers)

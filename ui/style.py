@@ -243,7 +243,7 @@ def build(services: Services, page: Page) -> None:
                 ).id
 
         artwork_id = run(work)
-        return f"✅ Saved as artwork #{artwork_id} (AI-modified).", artwork_id
+        return f"✓ Saved as artwork #{artwork_id} (AI-modified).", artwork_id
 
     def pick_preset(event: gr.SelectData):
         index = event.index if isinstance(event.index, int) else event.index[0]
@@ -255,7 +255,7 @@ def build(services: Services, page: Page) -> None:
         page.member_section("Restyling needs an account: results are saved as your works."),
         gr.Row(),
     ):
-        with gr.Column(scale=1, min_width=320):
+        with gr.Column(scale=2, min_width=400):
             gr.Markdown("### 1. The picture")
             content_mode = gr.Radio(CONTENT_MODES, value=CONTENT_MODES[0], show_label=False)
             content_upload = gr.Image(
@@ -278,9 +278,12 @@ def build(services: Services, page: Page) -> None:
                 presets = gr.Gallery(
                     value=preset_tiles() or None,
                     label="Click a preset",
-                    columns=5,
-                    height=300,
+                    columns=4,
+                    height=380,
                     allow_preview=False,
+                    fit_columns=False,
+                    interactive=False,
+                    buttons=[],
                     object_fit="cover",
                     elem_id="style-presets",
                 )
@@ -291,7 +294,7 @@ def build(services: Services, page: Page) -> None:
                     preset_b = gr.Dropdown(
                         [("none", None)] + [(f"{i} {n}", i) for i, n in enumerate(PRESET_NAMES)],
                         value=None,
-                        label="Blend with",
+                        label="Blend with (optional)",
                     )
             with gr.Column(visible=False) as picture_box:
                 style_upload = gr.Image(
@@ -303,11 +306,11 @@ def build(services: Services, page: Page) -> None:
                     precision=0,
                     minimum=1,
                 )
-        with gr.Column(scale=2):
+        with gr.Column(scale=3):
             gr.Markdown("### 3. Settings")
             with gr.Row():
                 blend = gr.Slider(
-                    0, 1, value=0.5, step=0.05, label="Blend (share of the second style)"
+                    0, 1, value=0.5, step=0.05, label="Blend", info="share of the second style"
                 )
                 strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Strength")
             with gr.Row():
@@ -317,6 +320,7 @@ def build(services: Services, page: Page) -> None:
                     value=DEFAULT_SIZE,
                     step=64,
                     label="Output size (longer side, px)",
+                    elem_id="style-size",
                 )
                 preserve = gr.Checkbox(label="Keep the picture's colours", value=False)
             with gr.Row():
@@ -326,7 +330,7 @@ def build(services: Services, page: Page) -> None:
                 label="Before / after", type="filepath", height=420, elem_id="style-compare"
             )
             status = gr.Markdown(elem_id="style-status")
-            with gr.Row(equal_height=True):
+            with gr.Row(elem_classes="atelier-controls"):
                 title = gr.Textbox(
                     label="Title", max_length=MAX_TITLE_LENGTH, scale=3, elem_id="style-title"
                 )
@@ -381,4 +385,4 @@ def build(services: Services, page: Page) -> None:
     save_button.click(
         save, [title, tags, result], [saved, saved_id], api_name="save_style"
     ).success(refresh, None, content_artwork, show_progress="hidden")
-    page.loaders.append((quiet_for_guests(refresh, 1), None, content_artwork))
+    page.when_shown(quiet_for_guests(refresh, 1), [content_artwork])

@@ -58,7 +58,7 @@ def build(services: Services, page: Page) -> None:
 
         job_id = run(work)
         return (
-            f"✅ Training job #{job_id} is queued. Progress shows below; you may leave this "
+            f"✓ Training job #{job_id} is queued. Progress shows below; you may leave this "
             "page and come back.",
             job_id,
         )
@@ -88,9 +88,8 @@ def build(services: Services, page: Page) -> None:
         """(summary, sample grid, losses, whether the job is still active)."""
         who = require_viewer(services, request)
         number = whole(job_id, "the job number", required=False)
-        empty = pd.DataFrame({"step": [], "loss": [], "network": []})
         if number is None:
-            return "No training job yet.", None, empty, False
+            return "No training job yet.", None, None, False
 
         def work():
             with services.readers() as s:
@@ -138,6 +137,8 @@ def build(services: Services, page: Page) -> None:
                 "network": ["discriminator"] * len(losses) + ["generator"] * len(losses),
             }
         )
+        if not losses:
+            chart = None  # an empty chart would draw a meaningless legend
         return "\n\n".join(lines), sample, chart, state in jobs.ACTIVE
 
     def status(job_id, request: gr.Request):
@@ -198,9 +199,18 @@ def build(services: Services, page: Page) -> None:
             started = gr.Markdown()
         with gr.Column(scale=2):
             with gr.Row(equal_height=True):
-                job = gr.Number(label="Job", precision=0, minimum=1, scale=1, elem_id="train-job")
-                watch = gr.Button("Show", scale=0, min_width=90)
-                stop = gr.Button("Cancel job", variant="stop", scale=0, min_width=120)
+                job = gr.Number(
+                    show_label=False,
+                    placeholder="Job number",
+                    precision=0,
+                    minimum=1,
+                    container=False,
+                    scale=0,
+                    min_width=160,
+                    elem_id="train-job",
+                )
+                watch = gr.Button("Show job", scale=0, min_width=110, size="md")
+                stop = gr.Button("Cancel job", variant="stop", scale=0, min_width=120, size="md")
             summary = gr.Markdown(elem_id="train-summary")
             with gr.Row():
                 sample = gr.Image(
@@ -234,4 +244,4 @@ def build(services: Services, page: Page) -> None:
         rows, latest = job_rows(request)
         return (rows, latest, *watch_job(latest, request))
 
-    page.loaders.append((quiet_for_guests(on_load, 2 + len(watched)), None, [table, job, *watched]))
+    page.when_shown(quiet_for_guests(on_load, 2 + len(watched)), [table, job, *watched])

@@ -113,7 +113,7 @@ def build(services: Services, page: Page) -> None:
                 ).id
 
         artwork_id = run(work)
-        return f"✅ Saved as artwork #{artwork_id} (AI-generated).", artwork_id
+        return f"✓ Saved as artwork #{artwork_id} (AI-generated).", artwork_id
 
     if model is None:
         gr.HTML(
@@ -134,9 +134,9 @@ def build(services: Services, page: Page) -> None:
             negative = gr.Textbox(
                 label="Negative prompt (optional)", max_length=diffusion.MAX_PROMPT_CHARS
             )
-            with gr.Row(equal_height=True):
+            with gr.Row(elem_classes="atelier-controls"):
                 seed = gr.Number(value=0, precision=0, minimum=0, label="Seed", scale=3)
-                dice = gr.Button("🎲", scale=1, min_width=50)
+                dice = gr.Button("Random", scale=1, min_width=80)
             with gr.Row():
                 steps = gr.Slider(1, 50, value=20, step=1, label="Steps")
                 guidance = gr.Slider(0, 15, value=7.5, step=0.5, label="Guidance")
@@ -147,7 +147,7 @@ def build(services: Services, page: Page) -> None:
         with gr.Column(scale=2):
             image = gr.Image(label="Result", type="filepath", interactive=False, height=460)
             status = gr.Markdown()
-            with gr.Row(equal_height=True):
+            with gr.Row(elem_classes="atelier-controls"):
                 title = gr.Textbox(label="Title", max_length=MAX_TITLE_LENGTH, scale=3)
                 tags = gr.Textbox(label="Tags", scale=2)
                 save_button = gr.Button("Save", variant="primary", scale=1)

@@ -66,15 +66,16 @@ def build(services: Services, page: Page) -> None:
         return text, rows, chart
 
     with page.member_section("Your wallet needs an account."):
-        with gr.Row(equal_height=True):
+        with gr.Row():
             balance = gr.HTML(elem_id="wallet-summary")
-            refresh = gr.Button("Refresh", size="sm", scale=0, min_width=120)
+            refresh = gr.Button("Refresh", size="sm", scale=0, min_width=100)
         chart = gr.LinePlot(
             x="time",
             y="balance",
             title="Balance over time (credits)",
             x_title="time",
             y_title="credits",
+            x_axis_format="%d %b %H:%M",
             height=260,
             elem_id="wallet-chart",
         )
@@ -83,4 +84,4 @@ def build(services: Services, page: Page) -> None:
         )
     outputs = [balance, table, chart]
     refresh.click(wallet, None, outputs, api_name="wallet")
-    page.loaders.append((quiet_for_guests(wallet, len(outputs)), None, outputs))
+    page.when_shown(quiet_for_guests(wallet, len(outputs)), outputs)

@@ -1,0 +1,194 @@
+"""Two strangers use the app in a real browser: an artist makes, restyles and lists; a
+collector buys; anyone verifies a re-encoded copy and sees both owners. A hostile title is
+shown as text. Each page is saved as a screenshot along the way."""
+
+from __future__ import annotations
+
+import io
+import re
+
+from PIL import Image
+
+XSS = "<img src=x onerror=alert(1)>"
+PASSWORD = "a long password"
+TIMEOUT = 60_000
+
+
+class Visitor:
+    """One person's browser window (own cookies), with the few moves the walk-through needs."""
+
+    def __init__(self, browser, url: str, screenshots, dialogs: list) -> None:
+        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT)
+        self.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        self.url, self.screenshots = url, screenshots
+
+    def open(self, query: str = "") -> None:
+        self.page.goto(self.url + query)
+        self.page.wait_for_selector("#atelier-who-text")
+        # Gradio keeps an event stream open, so the network is never idle: let the load run
+        self.page.wait_for_timeout(1500)
+
+    def tab(self, name: str) -> None:
+        self.page.get_by_role("tab", name=name, exact=True).click()
+
+    def fill(self, elem_id: str, text: str) -> None:
+        self.page.locator(f"#{elem_id} textarea, #{elem_id} input").first.fill(text)
+
+    def click(self, elem_id: str) -> None:
+        self.page.click(f"#{elem_id}")
+
+    def choose(self, elem_id: str, option: str) -> None:
+        self.page.click(f"#{elem_id} input[role=combobox]")
+        self.page.get_by_role("option", name=option).first.click()
+
+    def wait_text(self, elem_id: str, text: str) -> str:
+        locator = self.page.locator(f"#{elem_id}")
+        locator.filter(has_text=text).first.wait_for()
+        return locator.inner_text()
+
+    def thumbnails(self, elem_id: str):
+        return self.page.locator(f"#{elem_id} button.thumbnail-item")
+
+    def shot(self, name: str) -> None:
+        self.page.wait_for_timeout(800)  # images decode, progress bars fade
+        self.page.evaluate("window.scrollTo(0, 0)")
+        png = self.page.screenshot(full_page=True)
+        # 256 colours keep the documentation's screenshots small; text stays crisp
+        image = Image.open(io.BytesIO(png)).convert("RGB").quantize(256, dither=Image.Dither.NONE)
+        image.save(self.screenshots / f"{name}.png", optimize=True)
+
+    def sign_up(self, username: str) -> None:
+        self.open("?tab=account")
+        self.fill("account-username", username)
+        self.fill("account-password", PASSWORD)
+        self.click("account-sign-up")
+        self.page.wait_for_url(re.compile(r"tab=studio"))
+        self.wait_text("atelier-who", f"Signed in as {username}")
+
+
+def seed_other_listings(url: str, count: int) -> None:
+    """Another artist's listings, made through the API, so the gallery is not empty."""
+    from tests.e2e.conftest import sign_up
+
+    cyd = sign_up(url, "cyd")
+    model = cyd.predict(api_name="/studio_choices")[0]["value"]
+    cyd.predict(model, 100, count, 0.7, 128, api_name="/generate")
+    names = ["Blue hour", "Ember", "Tidepool", "Marigold", "Quiet fox", "Lantern"]
+    for number in range(1, count + 1):
+        _message, artwork_id = cyd.predict(
+            number, names[number - 1], "", api_name="/save_generated"
+        )
+        price = f"{3 + 2 * number}.00"
+        cyd.predict(int(artwork_id), price, "personal", 10, "", api_name="/list")
+
+
+def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
+    browser, app_url, screenshots, tmp_path
+):
+    seed_other_listings(app_url, count=5)
+    dialogs: list[str] = []
+    guest = Visitor(browser, app_url, screenshots, dialogs)
+    guest.open("?tab=account")
+    guest.shot("account")
+
+    # the artist signs up, generates, picks the second picture and saves it under a hostile title
+    ada = Visitor(browser, app_url, screenshots, dialogs)
+    ada.sign_up("ada")
+    ada.wait_text("studio-model", "")
+    ada.fill("studio-seed", "40")
+    ada.click("studio-generate")
+    ada.wait_text("studio-status", "8 pictures from seed 40")
+    ada.thumbnails("studio-grid").nth(1).click()
+    assert ada.page.locator("#studio-pick input").input_value() == "2"
+    ada.fill("studio-title", XSS)
+    ada.fill("studio-tags", "emoji gan")
+    ada.click("studio-save")
+    ada.wait_text("studio-saved", "Saved as artwork #6")
+    ada.shot("studio")
+
+    # ...restyles it with a preset and saves that too
+    ada.tab("Style")
+    ada.page.get_by_label("One of my works").check()
+    ada.choose("style-content-artwork", "#6")
+    ada.thumbnails("style-presets").nth(19).click()
+    ada.page.locator("#style-size input[type=number]").fill("256")
+    ada.page.locator("#style-size input[type=number]").press("Enter")
+    ada.click("style-go")
+    ada.wait_text("style-status", "Restyled at 256×256 with starry blues")
+    ada.fill("style-title", "Starry emoji")
+    ada.click("style-save")
+    ada.wait_text("style-saved", "Saved as artwork #7")
+    ada.shot("style")
+
+    # ...and lists the original for sale, exclusively
+    ada.tab("Sell")
+    ada.page.get_by_role("button", name="Refresh").first.click()
+    ada.wait_text("sell-summary", "You own 2 artworks")
+    ada.choose("sell-artwork", XSS)
+    ada.fill("sell-price", "12.50")
+    ada.click("sell-list")
+    ada.wait_text("sell-status", "Listed artwork #6 as listing #6 for 12.50 credits")
+    ada.shot("sell")
+
+    # the collector finds it in the gallery: the hostile title is plain text
+    bob = Visitor(browser, app_url, screenshots, dialogs)
+    bob.sign_up("bob")
+    bob.open()
+    bob.wait_text("gallery-summary", "6 listings")
+    assert XSS in bob.thumbnails("gallery-tiles").first.inner_text()
+    bob.shot("gallery")
+    bob.thumbnails("gallery-tiles").first.click()
+    title = bob.wait_text("artwork-title", "#6")
+    assert XSS in title
+    assert bob.page.locator("img[src='x']").count() == 0
+
+    # ...buys it after confirming, and the header's balance follows
+    bob.click("artwork-buy")
+    confirm = bob.wait_text("artwork-confirm-text", "12.50 credits")
+    assert "100.00 → 87.50" in confirm
+    bob.shot("artwork-buy")
+    bob.click("artwork-confirm")
+    bob.wait_text("artwork-result", "Bought listing #6")
+    bob.wait_text("atelier-who", "87.50 credits")
+    bob.wait_text("artwork-info", "Owner")
+    assert "Owner\tbob" in bob.page.locator("#artwork-info").inner_text()
+    bob.wait_text("artwork-timeline", "Ownership passed from ada to bob")
+    bob.shot("artwork")
+
+    # ...downloads the signed file
+    bob.page.get_by_role("button", name="Download signed file").click()
+    link = bob.page.locator("#artwork-file a").first
+    link.wait_for()
+    response = bob.context.request.get(link.get_attribute("href"))
+    assert response.ok
+    signed = response.body()
+    assert signed.startswith(b"\x89PNG")
+
+    # anyone verifies a JPEG re-encoding of it and sees the creator and the current owner
+    copy = tmp_path / "copy.jpg"
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(signed)).convert("RGB").save(buffer, "JPEG", quality=80)
+    copy.write_bytes(buffer.getvalue())
+    guest.open("?tab=verify")
+    guest.page.locator("#verify-image input[type=file]").set_input_files(str(copy))
+    guest.page.locator("#verify-image img").first.wait_for()
+    guest.click("verify-go")
+    verdict = guest.wait_text("verify-result", "created by")
+    assert "Copy of #6" in verdict
+    assert "created by ada, owned by bob" in verdict
+    assert XSS in verdict
+    guest.shot("verify")
+
+    # the other pages, as the collector sees them
+    bob.tab("Wallet")
+    bob.wait_text("wallet-summary", "87.50")
+    bob.shot("wallet")
+    bob.tab("Train")
+    bob.shot("train")
+    bob.tab("Text to image")
+    bob.shot("txt2img")
+
+    assert dialogs == []
+    assert guest.page.locator("img[src='x']").count() == 0
