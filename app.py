@@ -23,7 +23,6 @@ from fastapi import FastAPI, Response
 from atelier.config import Settings
 from marketplace import training_jobs, transparency
 from marketplace.jobs import Worker
-from provenance.images import MAX_IMAGE_BYTES
 from provenance.tiles import TileError
 from ui import (
     account,
@@ -177,7 +176,7 @@ def create_app(services: Services) -> FastAPI:
         footer_links=[],
         allowed_paths=[str(services.thumbs), str(services.files)],
         show_error=True,
-        max_file_size=MAX_IMAGE_BYTES * 4,
+        max_file_size=training_jobs.MAX_UPLOAD_BYTES,  # zips of training images
         theme=theme(),
         css=CSS,
         ssr_mode=False,
