@@ -171,6 +171,10 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     buffer = io.BytesIO()
     Image.open(io.BytesIO(signed)).convert("RGB").save(buffer, "JPEG", quality=80)
     copy.write_bytes(buffer.getvalue())
+    # a shared link opens the artwork page directly
+    guest.open("?artwork=6")
+    assert XSS in guest.wait_text("artwork-title", "#6")
+    assert "Owner\tbob" in guest.wait_text("artwork-info", "Owner")
     guest.open("?tab=verify")
     guest.page.locator("#verify-image input[type=file]").set_input_files(str(copy))
     guest.page.locator("#verify-image img").first.wait_for()

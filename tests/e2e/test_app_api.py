@@ -103,6 +103,11 @@ def test_the_browser_sign_in_routes_set_an_httponly_cookie_and_sign_out_clears_i
 
     status, _h, body = post("auth/sign-in", {"username": "ada", "password": "wrong one!"})
     assert status == 401 and body["error"] == "wrong username or password"
+    for _ in range(4):
+        post("auth/sign-in", {"username": "ada", "password": "wrong one!"})
+    status, headers, body = post("auth/sign-in", {"username": "ada", "password": "long enough"})
+    assert status == 429 and body["error"].startswith("too many failed sign-ins")
+    assert 800 < int(headers["Retry-After"]) <= 900
     status, _h, body = post("auth/sign-up", {"username": XSS, "password": "long enough"})
     assert status == 400 and "<img" not in body["message_md"] and "&#60;img" in body["message_md"]
     # a cross-site form cannot send JSON, so form posts are refused

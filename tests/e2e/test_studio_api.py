@@ -110,6 +110,21 @@ def test_stylise_an_upload_with_a_preset_and_save_it_as_ai_modified(app_url, tmp
     assert recipe["kind"] == "style" and recipe["content_artwork_id"] is None
 
 
+def test_a_running_restyle_can_be_cancelled_from_the_same_session(app_url, tmp_path):
+    ada = sign_up(app_url, "ada")
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(encode(detailed(6, 400), "PNG"))
+    args = ["Upload a picture", handle_file(str(photo)), None, "Preset", 3, None, None, None]
+    job = ada.submit(*args, 0.5, 1.0, False, 2048, api_name="/stylise")
+    deadline = time.monotonic() + 60
+    while ada.predict(api_name="/cancel_stylise") != "Stopping…":
+        assert time.monotonic() < deadline and not job.done(), "the restyle never started"
+        time.sleep(0.2)
+    with pytest.raises(Exception, match="the style transfer was cancelled"):
+        job.result(timeout=120)
+    assert ada.predict(api_name="/cancel_stylise") == "Nothing is running."
+
+
 def test_a_gallery_artwork_is_a_style_only_for_its_owner_or_a_commercial_licensee(
     app_url, tmp_path
 ):
