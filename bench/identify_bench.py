@@ -3,7 +3,11 @@
     python scripts/build_training_set.py --out /work/atelier-data/emoji128 --size 128
     apt-get download gnome-backgrounds=43.1-1 && dpkg-deb -x gnome-backgrounds_*.deb /tmp/gb
     python bench/identify_bench.py --emoji /work/atelier-data/emoji128/images \\
-        --wallpapers /tmp/gb/usr/share/backgrounds/gnome --gan-model MODEL_DIR
+        --wallpapers /tmp/gb/usr/share/backgrounds/gnome
+
+The emoji sources start at `--emoji-offset` (default 1000), away from the first 240 emoji on
+which scripts/tune_disambiguation.py chose identification's disambiguation values. The GAN
+sources come from the bundled model unless `--gan-model` names another.
 
 Sources (registered by one user) are three kinds: emoji clip art (Noto Color Emoji), our
 GAN's outputs (alike by nature), and 384 px patches of the gnome-backgrounds wallpapers.
@@ -114,7 +118,8 @@ def main() -> int:
     parser.add_argument("--emoji", type=Path, required=True)
     parser.add_argument("--wallpapers", type=Path, required=True)
     parser.add_argument("--gan-model", type=Path, default=None)
-    parser.add_argument("--per-kind", type=int, default=70)
+    parser.add_argument("--emoji-offset", type=int, default=1000)
+    parser.add_argument("--per-kind", type=int, default=80)
     parser.add_argument("--distractors", type=int, default=10_000)
     parser.add_argument("--out", type=Path, default=Path("bench/results/identify.json"))
     args = parser.parse_args()
@@ -122,6 +127,8 @@ def main() -> int:
     from db.blobs import LocalBlobStore
     from db.migrate import upgrade
     from db.session import make_engine, make_sessionmaker
+    from generation.gan import weights_sha256
+    from generation.gan_pipeline import default_model_dir
     from marketplace.accounts import sign_up
     from marketplace.artworks import find_near_copies, register_artwork
     from marketplace.errors import MarketplaceError
@@ -132,19 +139,25 @@ def main() -> int:
     from tests.factories import FAST_HASHER
 
     emoji = [Image.open(p).convert("RGB") for p in sorted(args.emoji.glob("*.png"))]
+    first, last = args.emoji_offset, args.emoji_offset + args.per_kind
+    gan_model = args.gan_model or default_model_dir()
     kinds = {
-        "emoji clip art": (emoji[: args.per_kind], emoji[args.per_kind :]),
+        "emoji clip art": (emoji[first:last], emoji[:first] + emoji[last:]),
         "wallpaper patches": (
             wallpaper_patches(args.wallpapers, args.per_kind, 0),
             wallpaper_patches(args.wallpapers, 10_000, args.per_kind),
         ),
     }
-    if args.gan_model:
-        kinds["GAN outputs"] = (
-            gan_images(args.gan_model, args.per_kind, 0),
-            gan_images(args.gan_model, args.distractors, 100_000),
-        )
-    distractors = [im for _, extra in kinds.values() for im in extra][: args.distractors]
+    kinds["GAN outputs"] = (
+        gan_images(gan_model, args.per_kind, 0),
+        gan_images(gan_model, args.distractors, 100_000),
+    )
+    # distractors drawn from every kind in turn
+    from itertools import zip_longest
+
+    pools = [extra for _, extra in kinds.values()]
+    mixed = [im for group in zip_longest(*pools) for im in group if im is not None]
+    distractors = mixed[: args.distractors]
 
     tmp = Path(tempfile.mkdtemp())
     engine = make_engine(f"sqlite:///{tmp / 'bench.db'}")
@@ -155,14 +168,8 @@ def main() -> int:
         owner = sign_up(s, "owner", "password 1234", hasher=FAST_HASHER).id
         crowd = sign_up(s, "crowd", "password 1234", hasher=FAST_HASHER).id
     start = time.perf_counter()
-    registered_distractors = 0
-    for i, img in enumerate(distractors):
-        try:
-            with sessions() as s, s.begin():
-                register_artwork(s, blobs, encode(img), owner_id=crowd, title=f"d{i}")
-            registered_distractors += 1
-        except MarketplaceError:
-            pass
+    # sources first, as works already on the platform: the copyright guard then refuses the
+    # distractors that are near copies of them (another owner's near copy cannot register)
     sources = []
     for kind, (items, _) in kinds.items():
         for i, img in enumerate(items):
@@ -174,6 +181,14 @@ def main() -> int:
                 sources.append((kind, aid, img))
             except MarketplaceError:
                 pass
+    registered_distractors = refused_distractors = 0
+    for i, img in enumerate(distractors):
+        try:
+            with sessions() as s, s.begin():
+                register_artwork(s, blobs, encode(img), owner_id=crowd, title=f"d{i}")
+            registered_distractors += 1
+        except MarketplaceError:
+            refused_distractors += 1
     setup = time.perf_counter() - start
 
     signer = NoteSigner.generate("bench.example/log")
@@ -198,8 +213,11 @@ def main() -> int:
             elif result.verdict == "similar_to":
                 row["ours similar"] += 1
     report = {
+        "gan_model_sha256": weights_sha256(gan_model),
+        "emoji_offset": args.emoji_offset,
         "sources": len(sources),
         "distractors": registered_distractors,
+        "distractors_refused_by_the_guard": refused_distractors,
         "setup_seconds": round(setup, 1),
         "rows": [],
     }
