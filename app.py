@@ -81,32 +81,30 @@ API_NAMES = (
 )
 
 
+# (tab label, tab id used in ?tab= links and elem ids, page module), in display order
+PAGES = (
+    ("Gallery", "gallery", gallery),
+    ("Artwork", "artwork", artwork),
+    ("Studio", "studio", studio),
+    ("Style", "style", style),
+    ("Text to image", "txt2img", txt2img),
+    ("Train", "train", train),
+    ("Sell", "sell", sell),
+    ("Wallet", "wallet", wallet),
+    ("Verify", "verify", verify),
+    ("Account", "account", account),
+)
+
+
 def build_demo(services: Services) -> gr.Blocks:
     """The whole UI: a header saying who is signed in, then one tab per page."""
     with gr.Blocks(title="Atelier", analytics_enabled=False, fill_width=True) as demo:
         page = shell.build_header(services)
         with gr.Tabs(elem_id="atelier-tabs") as tabs:
             page.tabs = tabs
-            with gr.Tab("Gallery", id="gallery", elem_id="tab-gallery") as page.current_tab:
-                gallery.build(services, page)
-            with gr.Tab("Artwork", id="artwork", elem_id="tab-artwork") as page.current_tab:
-                artwork.build(services, page)
-            with gr.Tab("Studio", id="studio", elem_id="tab-studio") as page.current_tab:
-                studio.build(services, page)
-            with gr.Tab("Style", id="style", elem_id="tab-style") as page.current_tab:
-                style.build(services, page)
-            with gr.Tab("Text to image", id="txt2img", elem_id="tab-txt2img") as page.current_tab:
-                txt2img.build(services, page)
-            with gr.Tab("Train", id="train", elem_id="tab-train") as page.current_tab:
-                train.build(services, page)
-            with gr.Tab("Sell", id="sell", elem_id="tab-sell") as page.current_tab:
-                sell.build(services, page)
-            with gr.Tab("Wallet", id="wallet", elem_id="tab-wallet") as page.current_tab:
-                wallet.build(services, page)
-            with gr.Tab("Verify", id="verify", elem_id="tab-verify") as page.current_tab:
-                verify.build(services, page)
-            with gr.Tab("Account", id="account", elem_id="tab-account") as page.current_tab:
-                account.build(services, page)
+            for label, tab_id, module in PAGES:
+                with gr.Tab(label, id=tab_id, elem_id=f"tab-{tab_id}") as page.current_tab:
+                    module.build(services, page)
         shell.wire(services, page, demo)
     for dependency in demo.fns.values():
         if dependency.api_name not in API_NAMES:

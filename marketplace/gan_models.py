@@ -7,6 +7,7 @@ from the blob store, so the cache is never the only copy.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
@@ -42,15 +43,14 @@ class ModelChoice:
         return f"{self.name} ({self.image_size} px, {whose}, {self.sha256[:10]})"
 
 
-def bundled_model_dir() -> Path:
-    """The folder of the default model shipped with the package."""
-    return Path(__file__).resolve().parents[1] / "generation" / "pretrained" / BUNDLED_NAME
-
-
+@functools.cache
 def bundled_model() -> ModelChoice:
+    """The default model shipped in the package. Its id is hashed once per process: the
+    file never changes under a running install, and the studio asks on every page."""
     from generation.gan import weights_sha256
+    from generation.gan_pipeline import default_model_dir
 
-    return ModelChoice(weights_sha256(bundled_model_dir()), BUNDLED_NAME, None, 64)
+    return ModelChoice(weights_sha256(default_model_dir()), BUNDLED_NAME, None, 64)
 
 
 def available_models(session: Session, user_id: int | None) -> list[ModelChoice]:
@@ -124,13 +124,13 @@ def resolve_model_dir(
     Raises:
         NotFound: no model has this id here.
     """
-    from generation.gan import weights_sha256
 
     if not isinstance(sha256, str) or len(sha256) != 64 or not set(sha256) <= SHA256_HEX:
         raise NotFound(f"no model has the id {sha256!r}")
-    bundled = bundled_model_dir()
-    if weights_sha256(bundled) == sha256:
-        return bundled
+    if bundled_model().sha256 == sha256:
+        from generation.gan_pipeline import default_model_dir
+
+        return default_model_dir()
     model = session.scalar(select(GanModel).where(GanModel.sha256 == sha256))
     if model is None:
         raise NotFound(

@@ -21,6 +21,7 @@ from ui.common import (
     escape,
     run,
     thumbnail,
+    tile_gallery,
     whole,
 )
 from ui.shell import Page
@@ -377,35 +378,13 @@ def build(services: Services, page: Page) -> None:
             no_parents = gr.HTML(
                 '<div class="atelier-muted">Not made from other registered works.</div>'
             )
-            parents = gr.Gallery(
-                show_label=False,
-                columns=5,
-                height=190,
-                allow_preview=False,
-                fit_columns=False,
-                interactive=False,
-                buttons=[],
-                object_fit="cover",
-                visible=False,
-                elem_id="artwork-parents",
-            )
+            parents = tile_gallery("artwork-parents", columns=5, height=190, visible=False)
         with gr.Column():
             gr.Markdown("#### Used in")
             no_children = gr.HTML(
                 '<div class="atelier-muted">No registered work is made from it yet.</div>'
             )
-            children = gr.Gallery(
-                show_label=False,
-                columns=5,
-                height=190,
-                allow_preview=False,
-                fit_columns=False,
-                interactive=False,
-                buttons=[],
-                object_fit="cover",
-                visible=False,
-                elem_id="artwork-children",
-            )
+            children = tile_gallery("artwork-children", columns=5, height=190, visible=False)
     gr.Markdown("#### Provenance")
     timeline = gr.HTML(elem_id="artwork-timeline")
     with gr.Accordion("Offers and events as tables", open=False):

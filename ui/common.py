@@ -197,6 +197,22 @@ def thumbnail(services: Services, key: str, size: int = 256) -> str | None:
         return None
 
 
+def tile_gallery(elem_id: str, **kwargs: Any) -> gr.Gallery:
+    """A grid of clickable thumbnails (no preview pop-up, no download buttons, cropped to
+    fill): the gallery, collection, derivation and preset grids all look alike this way.
+    `kwargs` (columns, height, label, value, visible, ...) go to `gr.Gallery`."""
+    kwargs.setdefault("show_label", False)
+    return gr.Gallery(
+        allow_preview=False,
+        fit_columns=False,
+        interactive=False,
+        buttons=[],
+        object_fit="cover",
+        elem_id=elem_id,
+        **kwargs,
+    )
+
+
 def session_hash(request: gr.Request | None) -> str:
     return (getattr(request, "session_hash", None) or "") if request is not None else ""
 

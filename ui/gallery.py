@@ -7,7 +7,7 @@ import gradio as gr
 
 from marketplace import browse, views
 from marketplace.money import format_cents, parse_price
-from ui.common import Services, run, thumbnail, whole
+from ui.common import Services, run, thumbnail, tile_gallery, whole
 from ui.shell import Page
 
 PER_PAGE = 24
@@ -122,18 +122,7 @@ def build(services: Services, page: Page) -> None:
         page_number = gr.Number(value=1, precision=0, minimum=1, label="Page", min_width=90)
         go = gr.Button("Search", variant="primary", min_width=110, elem_id="gallery-go")
     summary = gr.Markdown(elem_id="gallery-summary")
-    tiles = gr.Gallery(
-        label="Listings",
-        show_label=False,
-        columns=6,
-        height="auto",
-        object_fit="cover",
-        allow_preview=False,
-        fit_columns=False,
-        interactive=False,
-        buttons=[],
-        elem_id="gallery-tiles",
-    )
+    tiles = tile_gallery("gallery-tiles", label="Listings", columns=6, height="auto")
     with gr.Row():
         previous = gr.Button("← Previous page", size="sm")
         following = gr.Button("Next page →", size="sm")

@@ -8,7 +8,15 @@ import gradio as gr
 from marketplace import artworks, collection, listings, views
 from marketplace.money import MAX_ROYALTY_BPS, parse_percent_bps, parse_price
 from ui.auth import require_viewer
-from ui.common import Services, quiet_for_guests, read_upload, run, thumbnail, whole
+from ui.common import (
+    Services,
+    quiet_for_guests,
+    read_upload,
+    run,
+    thumbnail,
+    tile_gallery,
+    whole,
+)
 from ui.shell import Page
 
 LICENCE_CHOICES = [
@@ -169,17 +177,7 @@ def build(services: Services, page: Page) -> None:
             with gr.Column(scale=3):
                 gr.Markdown("### Your collection")
                 summary = gr.Markdown(elem_id="sell-summary")
-                tiles = gr.Gallery(
-                    show_label=False,
-                    columns=4,
-                    height=330,
-                    allow_preview=False,
-                    fit_columns=False,
-                    interactive=False,
-                    buttons=[],
-                    object_fit="cover",
-                    elem_id="sell-tiles",
-                )
+                tiles = tile_gallery("sell-tiles", columns=4, height=330)
                 with gr.Accordion("As a table", open=False):
                     table = gr.Dataframe(headers=COLLECTION_HEADERS, interactive=False, wrap=True)
                 refresh = gr.Button("Refresh", size="sm")

@@ -25,6 +25,7 @@ from ui.common import (
     read_upload,
     run,
     session_hash,
+    tile_gallery,
     whole,
 )
 from ui.shell import Page
@@ -275,17 +276,13 @@ def build(services: Services, page: Page) -> None:
             gr.Markdown("### 2. The style")
             style_mode = gr.Radio(STYLE_MODES, value=STYLE_MODES[0], show_label=False)
             with gr.Column(visible=True) as preset_box:
-                presets = gr.Gallery(
+                presets = tile_gallery(
+                    "style-presets",
                     value=preset_tiles() or None,
                     label="Click a preset",
+                    show_label=True,
                     columns=4,
                     height=380,
-                    allow_preview=False,
-                    fit_columns=False,
-                    interactive=False,
-                    buttons=[],
-                    object_fit="cover",
-                    elem_id="style-presets",
                 )
                 with gr.Row():
                     preset_a = gr.Number(
