@@ -187,7 +187,7 @@ def test_training_a_model_shows_progress_and_the_model_joins_the_studio(app_url,
         bob.predict(int(job_id), api_name="/job_status")
 
 
-def test_a_queued_training_job_can_be_cancelled(app_url, tmp_path):
+def test_queued_and_running_training_jobs_can_be_cancelled(app_url, tmp_path):
     ada = sign_up(app_url, "ada")
     files = portfolio_files(tmp_path)
     _m, first = ada.predict(files, "long one", 20000, 64, api_name="/train")
@@ -195,6 +195,8 @@ def test_a_queued_training_job_can_be_cancelled(app_url, tmp_path):
     assert "is cancelled" in ada.predict(int(second), api_name="/cancel_job")
     summary, _s, _l = ada.predict(int(second), api_name="/job_status")
     assert "**cancelled**" in summary
+    # the worker may not have claimed the first job yet: cancel it once it runs
+    wait_for(ada, int(first), ["running"], timeout=120)
     assert "stop" in ada.predict(int(first), api_name="/cancel_job")
     summary, _s, _l = wait_for(ada, int(first), ["cancelled"], timeout=120)
     assert "Cancelled." in summary
