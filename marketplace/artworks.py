@@ -27,6 +27,7 @@ from provenance.errors import InvalidImage
 from provenance.fingerprint import (
     PDQ_MATCH_DISTANCE,
     PDQ_MIN_QUALITY,
+    PerceptualHash,
     content_hash,
     hamming_distance,
     perceptual_hash,
@@ -225,6 +226,55 @@ def find_near_copies(
     return sorted(matches, key=lambda m: (m.distance, m.artwork_id))
 
 
+@dataclass(frozen=True)
+class RegisteredMatch:
+    artwork: Artwork
+    distance: int  # PDQ distance over the 8 rotations and mirrors; 0 for exact copies
+    exact: bool  # same file bytes or same decoded pixels
+
+
+def registered_matches(
+    session: Session,
+    sha: str,
+    pixels: str,
+    phash: PerceptualHash,
+    *,
+    exclude_owner: int | None = None,
+) -> list[RegisteredMatch]:
+    """The registered artworks an image copies: the copyright guard's one lookup.
+
+    Exact copies (same file SHA-256 or same pixel SHA-256) come first, whoever owns them;
+    then near copies (PDQ within the match distance of any dihedral variant), skipping
+    `exclude_owner`'s works, and none at all when the hash is too weak to match on.
+
+    Args:
+        session: the unit of work.
+        sha: the file's SHA-256 hex.
+        pixels: the decoded pixels' SHA-256 hex.
+        phash: the image's PDQ hash with its dihedral variants and quality.
+        exclude_owner: a user whose works are not near-copy matches (their own uploads).
+
+    Returns:
+        Matches, exact first, then nearest first; each artwork once.
+    """
+    found = [
+        RegisteredMatch(artwork, 0, True)
+        for artwork in session.scalars(
+            select(Artwork)
+            .where((Artwork.content_sha256 == sha) | (Artwork.pixel_sha256 == pixels))
+            .order_by(Artwork.id)
+        )
+    ]
+    if phash.quality >= PDQ_MIN_QUALITY:
+        seen = {m.artwork.id for m in found}
+        found += [
+            RegisteredMatch(session.get(Artwork, near.artwork_id), near.distance, False)
+            for near in find_near_copies(session, phash.dihedral, exclude_owner=exclude_owner)
+            if near.artwork_id not in seen
+        ]
+    return found
+
+
 def register_artwork(
     session: Session,
     blobs: BlobStore,
@@ -282,16 +332,10 @@ def register_artwork(
     parent_rows = _check_parents(session, owner_id, parents)
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REGISTRATION_LOCK})
-    same = session.scalars(
-        select(Artwork).where((Artwork.content_sha256 == sha) | (Artwork.pixel_sha256 == pixels))
-    ).first()
-    if same is not None:
-        _refuse_duplicate(same, owner_id, distance=0)
     exempt = {p.id for p, _ in parent_rows}
-    if phash.quality >= PDQ_MIN_QUALITY:
-        for match in find_near_copies(session, phash.dihedral, exclude_owner=owner_id):
-            if match.artwork_id not in exempt:
-                _refuse_duplicate(session.get(Artwork, match.artwork_id), owner_id, match.distance)
+    for match in registered_matches(session, sha, pixels, phash, exclude_owner=owner_id):
+        if match.exact or match.artwork.id not in exempt:
+            _refuse_duplicate(match.artwork, owner_id, match.distance)
 
     key = blobs.put(bytes(image_bytes))
     artwork = Artwork(

@@ -19,17 +19,15 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.blobs import BlobStore
-from db.models import Artwork
-from marketplace.artworks import find_near_copies, may_derive_from
+from marketplace.artworks import may_derive_from, registered_matches
 from marketplace.errors import InvalidInput, NotOwner
 from marketplace.gan_models import clean_model_name, save_trained_model
 from marketplace.jobs import JobCancelled, JobContext, submit_job
 from provenance.errors import InvalidImage
-from provenance.fingerprint import PDQ_MIN_QUALITY, content_hash, perceptual_hash, pixel_hash
+from provenance.fingerprint import content_hash, perceptual_hash, pixel_hash
 from provenance.images import decode_image
 
 KIND = "train_gan"
@@ -103,19 +101,14 @@ def check_training_rights(
             decoded = decode_image(data)
         except InvalidImage as exc:
             raise InvalidInput(f"{name} is not a usable image: {exc}") from None
-        sha, pixels = content_hash(data), pixel_hash(decoded.rgb)
-        matches = list(
-            session.scalars(
-                select(Artwork).where(
-                    (Artwork.content_sha256 == sha) | (Artwork.pixel_sha256 == pixels)
-                )
-            )
+        matches = registered_matches(
+            session,
+            content_hash(data),
+            pixel_hash(decoded.rgb),
+            perceptual_hash(decoded.rgb),
+            exclude_owner=user_id,
         )
-        phash = perceptual_hash(decoded.rgb)
-        if phash.quality >= PDQ_MIN_QUALITY:
-            near = find_near_copies(session, phash.dihedral, exclude_owner=user_id)
-            matches += [session.get(Artwork, m.artwork_id) for m in near]
-        for artwork in matches:
+        for artwork in (m.artwork for m in matches):
             if may_derive_from(session, user_id, artwork):
                 used.add(artwork.id)
             else:
