@@ -15,6 +15,7 @@ from generation.gan_pipeline import (
     compare_pixels,
     default_model_dir,
     encode_png,
+    inference_forward,
     load_model,
     make_model_resolver,
     render_recipe,
@@ -92,6 +93,27 @@ def test_an_image_rendered_in_a_batch_equals_its_recipe_rendered_alone(pipe, res
         assert render_recipe(recipe, resolver).tobytes() == image.tobytes()
 
 
+@pytest.mark.parametrize("batch", [1, 7, 64])
+def test_the_flat_inference_forward_is_bit_identical_to_the_module(batch):
+    generator = load_model().generator
+    z = torch.randn(batch, generator.latent_dim, generator=torch.Generator().manual_seed(batch))
+    with torch.no_grad():
+        assert torch.equal(inference_forward(generator)(z), generator(z))
+
+
+def test_the_flat_forward_calls_layers_it_does_not_know_as_modules(model_dir):
+    generator = Generator.from_pretrained(model_dir).eval()
+    generator.net[2] = torch.nn.LeakyReLU(0.2)  # not a kind the flat forward knows
+    z = torch.randn(3, generator.latent_dim, generator=torch.Generator().manual_seed(0))
+    forward = inference_forward(generator)
+    with torch.no_grad():
+        assert torch.equal(forward(z), generator(z))
+        relu = Generator.from_pretrained(model_dir).eval()
+        assert not torch.equal(forward(z), relu(z))  # the leaky layer was really used
+    with pytest.raises(ValueError, match="must have shape"):
+        forward(torch.zeros(2, generator.latent_dim + 1))
+
+
 def test_truncation_scales_the_latent_toward_zero(pipe):
     z = seed_latent(3, 8)
     r = sample_recipe(pipe.model_sha256, 3, truncation=0.25, size=16)
@@ -123,13 +145,13 @@ def test_bad_sizes_and_upscalers_are_refused(pipe):
 
 def test_inference_runs_on_one_thread_and_restores_the_thread_count(pipe, monkeypatch):
     seen = []
-    forward = pipe.generator.forward
+    forward = pipe._forward
 
     def spy(z):
         seen.append(torch.get_num_threads())
         return forward(z)
 
-    monkeypatch.setattr(pipe.generator, "forward", spy)
+    monkeypatch.setattr(pipe, "_forward", spy)
     torch.set_num_threads(2)
     try:
         pipe(num_images=2)
