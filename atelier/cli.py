@@ -15,19 +15,15 @@ import sys
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.exc import OperationalError
 
+from atelier.cli_common import CommandError, emit, write_files
 from atelier.config import Settings
 from generation.errors import GenerationError
 from marketplace.errors import MarketplaceError
 from marketplace.money import MAX_ROYALTY_BPS, format_cents, parse_percent_bps, parse_price
 from provenance.errors import ProvenanceError
-
-
-class CommandError(Exception):
-    """A refusal the CLI reports as one line."""
 
 
 class Context:
@@ -51,13 +47,6 @@ class Context:
         return find_user(session, name).id
 
 
-def _emit(args: argparse.Namespace, data: dict[str, Any], text: str) -> None:
-    if args.json:
-        print(json.dumps(data, indent=2, sort_keys=True, default=str))
-    else:
-        print(text)
-
-
 # --- commands -----------------------------------------------------------------------------
 
 
@@ -66,7 +55,7 @@ def cmd_db_upgrade(args, settings: Settings) -> None:
     from db.session import make_engine
 
     revision = upgrade(make_engine(settings.database_url))
-    _emit(args, {"revision": revision}, f"database at revision {revision}")
+    emit(args, {"revision": revision}, f"database at revision {revision}")
 
 
 def cmd_user_create(args, ctx: Context) -> None:
@@ -81,7 +70,7 @@ def cmd_user_create(args, ctx: Context) -> None:
     with ctx.sessions() as s, s.begin():
         user = sign_up(s, args.name, password, rules=ctx.settings.rules)
         data = {"id": user.id, "username": user.username, "balance_cents": user.balance_cents}
-    _emit(
+    emit(
         args,
         data,
         f"created user {data['username']} (#{data['id']}), "
@@ -99,7 +88,7 @@ def cmd_user_credit(args, ctx: Context) -> None:
     with ctx.sessions() as s, s.begin():
         user = grant_credits(s, ctx.user_id(s, args.name), cents, memo=args.memo)
         data = {"username": user.username, "balance_cents": user.balance_cents}
-    _emit(args, data, f"{data['username']} now has {format_cents(data['balance_cents'])} credits")
+    emit(args, data, f"{data['username']} now has {format_cents(data['balance_cents'])} credits")
 
 
 def cmd_register(args, ctx: Context) -> None:
@@ -135,7 +124,7 @@ def cmd_register(args, ctx: Context) -> None:
             parents=parents,
         )
         data = artwork_summary(artwork)
-    _emit(args, data, f"registered artwork #{data['id']} {data['title']!r} for {data['owner']}")
+    emit(args, data, f"registered artwork #{data['id']} {data['title']!r} for {data['owner']}")
 
 
 def cmd_list(args, ctx: Context) -> None:
@@ -161,7 +150,7 @@ def cmd_list(args, ctx: Context) -> None:
             rules=rules,
         )
         data = listing_summary(listing)
-    _emit(
+    emit(
         args,
         data,
         f"listing #{data['id']}: artwork #{data['artwork_id']} "
@@ -175,7 +164,7 @@ def cmd_delist(args, ctx: Context) -> None:
 
     with ctx.sessions() as s, s.begin():
         data = listing_summary(delist(s, args.listing_id, ctx.user_id(s, args.as_user)))
-    _emit(args, data, f"listing #{data['id']} delisted")
+    emit(args, data, f"listing #{data['id']} delisted")
 
 
 def cmd_price(args, ctx: Context) -> None:
@@ -187,7 +176,7 @@ def cmd_price(args, ctx: Context) -> None:
     with ctx.sessions() as s, s.begin():
         listing = change_price(s, args.listing_id, ctx.user_id(s, args.as_user), price, rules=rules)
         data = listing_summary(listing)
-    _emit(
+    emit(
         args,
         data,
         f"listing #{data['id']} now costs {data['price']} credits (version {data['version']})",
@@ -210,7 +199,7 @@ def cmd_buy(args, ctx: Context) -> None:
         )
         data = {**purchase_summary(result), "idempotency_key": key}
     again = " (already bought with this key; not charged again)" if data["replayed"] else ""
-    _emit(
+    emit(
         args,
         data,
         f"bought listing #{data['listing_id']} (artwork #{data['artwork_id']}, "
@@ -239,7 +228,7 @@ def cmd_show(args, ctx: Context) -> None:
     lines += [f"  parent #{p['artwork_id']} ({p['role']})" for p in data["parents"]]
     lines += [f"  child #{c['artwork_id']} ({c['role']})" for c in data["children"]]
     lines += [f"  event {e['id']}: {e['kind']} by {e['actor']}" for e in data["events"]]
-    _emit(args, data, "\n".join(lines))
+    emit(args, data, "\n".join(lines))
 
 
 def cmd_balance(args, ctx: Context) -> None:
@@ -256,7 +245,7 @@ def cmd_balance(args, ctx: Context) -> None:
         f"  -> {format_cents(h['balance_after_cents'])}  {h['memo']}"
         for h in history
     ]
-    _emit(args, data, "\n".join(lines))
+    emit(args, data, "\n".join(lines))
 
 
 def cmd_ledger_check(args, ctx: Context) -> None:
@@ -278,7 +267,7 @@ def cmd_ledger_check(args, ctx: Context) -> None:
         f"sum {report.total_cents}; credits issued {format_cents(report.issued_cents)}, "
         f"platform fees {format_cents(report.platform_cents)}"
     )
-    _emit(args, data, text if report.ok else "\n".join(report.problems))
+    emit(args, data, text if report.ok else "\n".join(report.problems))
     if not report.ok:
         raise CommandError(f"the ledger does not balance ({len(report.problems)} problems)")
 
@@ -294,7 +283,7 @@ def cmd_log_head(args, ctx: Context) -> None:
             "checkpoint": checkpoint.note,
             "verifier_key": signer.verifier.vkey,
         }
-    _emit(args, data, f"{data['checkpoint']}\nverifier key: {data['verifier_key']}")
+    emit(args, data, f"{data['checkpoint']}\nverifier key: {data['verifier_key']}")
 
 
 def cmd_log_proof(args, ctx: Context) -> None:
@@ -309,7 +298,7 @@ def cmd_log_proof(args, ctx: Context) -> None:
         *(f"  proof {p}" for p in data["proof"]),
         data["checkpoint"].rstrip("\n"),
     ]
-    _emit(args, data, "\n".join(lines))
+    emit(args, data, "\n".join(lines))
 
 
 def cmd_log_verify(args, ctx: Context) -> None:
@@ -329,7 +318,7 @@ def cmd_log_verify(args, ctx: Context) -> None:
         f"log verified: {report.size} leaves, {report.events} events, "
         f"{report.checkpoints} signed checkpoints"
     )
-    _emit(args, data, text if report.ok else "\n".join(report.problems))
+    emit(args, data, text if report.ok else "\n".join(report.problems))
     if not report.ok:
         raise CommandError(f"the log does not verify ({len(report.problems)} problems)")
 
@@ -364,7 +353,7 @@ def cmd_verify(args, ctx: Context) -> None:
             f"(distance {m['distance']}, {len(m['events'])} events, "
             f"{len(m['parents'])} parents, {len(m['children'])} children)"
         )
-    _emit(args, data, "\n".join(lines))
+    emit(args, data, "\n".join(lines))
 
 
 def cmd_certificate(args, ctx: Context) -> None:
@@ -382,7 +371,7 @@ def cmd_certificate(args, ctx: Context) -> None:
         "verifier_key": signer.verifier.vkey,
         "out": args.out,
     }
-    _emit(args, data, f"certificate written to {args.out}" if args.out else note.rstrip("\n"))
+    emit(args, data, f"certificate written to {args.out}" if args.out else note.rstrip("\n"))
 
 
 def cmd_download(args, ctx: Context) -> None:
@@ -393,8 +382,8 @@ def cmd_download(args, ctx: Context) -> None:
     with ctx.readers() as s:
         data, mime, name = signed_download(s, ctx.blobs, args.artwork_id, material)
     out = Path(args.out or name)
-    out.write_bytes(data)
-    _emit(
+    write_files({out: data})
+    emit(
         args,
         {"artwork_id": args.artwork_id, "path": str(out), "mime": mime, "bytes": len(data)},
         f"wrote {out} ({len(data):,} bytes, {mime}, signed)",
@@ -436,7 +425,7 @@ def cmd_browse(args, ctx: Context) -> None:
         f"{format_cents(c.price_cents)} ({c.licence_tier})"
         for c in page.items
     ]
-    _emit(args, data, "\n".join(lines))
+    emit(args, data, "\n".join(lines))
 
 
 def cmd_worker(args, ctx: Context) -> None:
@@ -452,7 +441,7 @@ def cmd_worker(args, ctx: Context) -> None:
     )
     if args.once:
         job_id = worker.run_once()
-        _emit(args, {"job_id": job_id}, f"ran job #{job_id}" if job_id else "the queue is empty")
+        emit(args, {"job_id": job_id}, f"ran job #{job_id}" if job_id else "the queue is empty")
         return
     print(f"worker {worker.name} is waiting for jobs (Ctrl-C to stop)", file=sys.stderr)
     worker.run_forever()

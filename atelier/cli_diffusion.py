@@ -10,11 +10,12 @@ carries the recipe as an A1111 `parameters` chunk and as JSON (`atelier_recipe`)
 
 from __future__ import annotations
 
-import os
 import re
 import sys
 import time
 from pathlib import Path
+
+from atelier.cli_common import CommandError, emit, write_files
 
 _SIZE = re.compile(r"^\s*(\d{1,5})\s*[xX]\s*(\d{1,5})\s*$")
 
@@ -75,7 +76,6 @@ def cmd_txt2img(args, settings) -> None:
 
 
 def cmd_img2img(args, settings) -> None:
-    from atelier.cli import CommandError
     from provenance.errors import InvalidImage
     from provenance.images import decode_image
 
@@ -90,7 +90,6 @@ def cmd_img2img(args, settings) -> None:
 
 
 def _parse_size(text: str | None) -> tuple[int | None, int | None]:
-    from atelier.cli import CommandError
 
     if text is None:
         return None, None
@@ -101,7 +100,6 @@ def _parse_size(text: str | None) -> tuple[int | None, int | None]:
 
 
 def _generate(args, *, init_image, strength) -> None:
-    from atelier.cli import CommandError, _emit
     from generation.diffusion import DiffusionImagePipeline, check_request, png_with_recipe
 
     width, height = _parse_size(args.size)
@@ -146,13 +144,7 @@ def _generate(args, *, init_image, strength) -> None:
     )
     finished = time.perf_counter()
     data = png_with_recipe(result.image, result.recipe)
-    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")
-    try:
-        partial.write_bytes(data)
-        partial.replace(out)
-    except OSError as exc:
-        partial.unlink(missing_ok=True)
-        raise CommandError(f"--out: cannot write {out}: {exc.strerror or exc}") from None
+    write_files({out: data})
     recipe = result.recipe
     flagged = bool(result.nsfw_content_detected and result.nsfw_content_detected[0])
     summary = {
@@ -173,4 +165,4 @@ def _generate(args, *, init_image, strength) -> None:
         text += "; the model has no safety checker"
     elif flagged:
         text += "; the safety checker flagged it and blacked it out"
-    _emit(args, summary, text)
+    emit(args, summary, text)

