@@ -59,6 +59,7 @@ API_NAMES = (
     "generate",
     "breed",
     "morph",
+    "cancel_morph",
     "save_generated",
     "studio_choices",
     "stylise",

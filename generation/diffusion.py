@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from generation.errors import GenerationError, ModelUnavailable
+from generation.errors import GenerationCancelled, GenerationError, ModelUnavailable
 
 MODEL_ENV = "ATELIER_DIFFUSION_MODEL"
 TXT2IMG_KIND = "diffusion_txt2img"
@@ -70,10 +70,6 @@ _RECIPE_KEYS = (
     "height",
     "scheduler",
 )
-
-
-class GenerationCancelled(GenerationError):
-    """The caller's `should_cancel` asked to stop; no image was made."""
 
 
 def configured_model(env: Mapping[str, str] = os.environ) -> str | None:

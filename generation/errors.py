@@ -7,3 +7,7 @@ class GenerationError(ValueError):
 
 class ModelUnavailable(GenerationError):
     """A model that is not installed or cannot be loaded here; the message says how to get it."""
+
+
+class GenerationCancelled(GenerationError):
+    """The caller's `should_cancel` asked the work to stop; nothing was made."""

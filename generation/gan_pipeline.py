@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from generation.errors import GenerationError, ModelUnavailable
+from generation.errors import GenerationCancelled, GenerationError, ModelUnavailable
 from generation.gan import CONFIG_NAME, WEIGHTS_NAME, Generator, weights_sha256
 from generation.recipes import (
     DEFAULT_FRAME_MS,
@@ -305,6 +305,9 @@ class GANPipeline:
         frame_ms: int = DEFAULT_FRAME_MS,
         size: int | None = None,
         upscale: str | None = None,
+        *,
+        progress: Callable[[float, str], None] | None = None,
+        should_cancel: Callable[[], bool] | None = None,
     ) -> MorphOutput:
         """Animate the slerp between two recipes' latents as a GIF or WebP.
 
@@ -316,6 +319,8 @@ class GANPipeline:
             frame_ms: Display time per frame, a multiple of 10 in [20, 1000].
             size: Display size; defaults to `start`'s.
             upscale: Resampling filter; defaults to `start`'s.
+            progress: Called with (fraction done, message) as frames are made.
+            should_cancel: Polled before each frame and before encoding; True stops the work.
 
         Returns:
             A `MorphOutput` with the frames, the file bytes and the recipe.
@@ -323,16 +328,28 @@ class GANPipeline:
         Raises:
             GenerationError: If the ends differ in model, are not this model's, are the same
                 picture, or an argument is out of range.
+            GenerationCancelled: `should_cancel` returned True.
         """
         recipe = morph_recipe(start, end, frames, fmt, frame_ms, size, upscale)
-        return self.render_morph(recipe)
+        return self.render_morph(recipe, progress=progress, should_cancel=should_cancel)
 
-    def render_morph(self, recipe: dict) -> MorphOutput:
+    def render_morph(
+        self,
+        recipe: dict,
+        *,
+        progress: Callable[[float, str], None] | None = None,
+        should_cancel: Callable[[], bool] | None = None,
+    ) -> MorphOutput:
         """Render a `gan_morph` recipe of this model into frames and file bytes.
+
+        Args:
+            recipe: The morph recipe.
+            progress, should_cancel: As for `morph`.
 
         Raises:
             GenerationError: If the recipe is invalid, of another kind or model, or its two
                 ends have the same latent.
+            GenerationCancelled: `should_cancel` returned True.
         """
         from generation.morph import encode_animation
         from generation.parameters import a1111_parameters
@@ -346,7 +363,21 @@ class GANPipeline:
         latents = morph_latents(recipe, self.generator.latent_dim)  # (N, D)
         if torch.equal(latents[0], latents[-1]):
             raise GenerationError("the morph's start and end are the same picture; pick two")
-        frames = self._render_latents(latents, recipe["size"], recipe["upscale"])
+        total = latents.shape[0]
+
+        def frame_done(done: int) -> None:
+            if should_cancel is not None and should_cancel():
+                raise GenerationCancelled(f"the morph was cancelled after {done} of {total} frames")
+            if progress is not None:
+                # rendering is about 80% of the time, encoding the animation the rest
+                progress(0.8 * done / total, f"frame {done} of {total}")
+
+        frames = self._render_latents(
+            latents, recipe["size"], recipe["upscale"], before_image=frame_done
+        )
+        frame_done(total)
+        if progress is not None:
+            progress(0.8, f"encoding the {recipe['format'].upper()}")
         data = encode_animation(
             frames, recipe["format"], recipe["frame_ms"], comment=a1111_parameters(recipe)
         )
@@ -375,8 +406,18 @@ class GANPipeline:
                 images[i] = image
         return images
 
-    def _render_latents(self, latents: torch.Tensor, size: int, method: str) -> list:
-        """Latents `(N, latent_dim)` -> N RGB images at `size` px."""
+    def _render_latents(
+        self,
+        latents: torch.Tensor,
+        size: int,
+        method: str,
+        before_image: Callable[[int], None] | None = None,
+    ) -> list:
+        """Latents `(N, latent_dim)` -> N RGB images at `size` px.
+
+        `before_image(k)` is called before the forward pass of each chunk and before each
+        image is upscaled, with the number of images already made; it may raise to stop.
+        """
         from PIL import Image
 
         check_display_size(size)
@@ -384,11 +425,16 @@ class GANPipeline:
         out = []
         with single_thread(), torch.no_grad():
             for start in range(0, latents.shape[0], CHUNK):
+                if before_image is not None:
+                    before_image(len(out))
                 images = self._forward(latents[start : start + CHUNK])  # (n, 3, S, S)
                 # the arithmetic of training_report.to_uint8, in place
                 images = images.clamp_(-1, 1).add_(1).mul_(127.5).round_().to(torch.uint8)
                 pixels = images.permute(0, 2, 3, 1).contiguous().numpy()  # (n, S, S, 3)
-                out += [upscale(Image.fromarray(p), size, method) for p in pixels]
+                for p in pixels:
+                    if before_image is not None and len(out) > start:
+                        before_image(len(out))
+                    out.append(upscale(Image.fromarray(p), size, method))
         return out
 
 

@@ -43,7 +43,7 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from generation.errors import GenerationError, ModelUnavailable
+from generation.errors import GenerationCancelled, GenerationError, ModelUnavailable
 from generation.style_cache import MemoryEmbeddingCache, StyleEmbeddingCache
 from generation.style_presets import PRESET_COUNT, PRESET_NAMES
 from generation.style_tiling import replace_low_frequencies, resize_float, run_tiled
@@ -70,7 +70,7 @@ ImageInput = bytes | bytearray | str | os.PathLike | Image.Image
 ProgressCallback = Callable[[float, str], Any]
 
 
-class StyleCancelled(GenerationError):
+class StyleCancelled(GenerationCancelled):
     """The caller's `should_cancel` asked the style transfer to stop; nothing was made."""
 
 

@@ -24,7 +24,15 @@ from generation.recipes import (
 from marketplace import collection, gan_models, studio
 from marketplace.artworks import MAX_TITLE_LENGTH
 from ui.auth import Viewer, require_viewer
-from ui.common import Services, escape, number_in, quiet_for_guests, run, whole
+from ui.common import (
+    Services,
+    escape,
+    number_in,
+    quiet_for_guests,
+    run,
+    session_hash,
+    whole,
+)
 from ui.shell import Page
 
 SIZES = [64, 128, 256, 512]
@@ -157,11 +165,21 @@ def build(services: Services, page: Page) -> None:
             with services.readers() as s:
                 recipe_a = studio.breeding_parent_recipe(s, who.id, a)
                 recipe_b = studio.breeding_parent_recipe(s, who.id, b)
-            progress(0.1, desc=f"rendering {n} frames")
             pipeline = _pipeline_for(services, recipe_a["model_sha256"])
-            return pipeline.morph(recipe_a, recipe_b, n, fmt)
+            return pipeline.morph(
+                recipe_a,
+                recipe_b,
+                n,
+                fmt,
+                progress=lambda fraction, message: progress(fraction, desc=message),
+                should_cancel=flag.is_set,
+            )
 
-        out = run(work)
+        flag = services.cancels.start(session_hash(request), "morph")
+        try:
+            out = run(work)
+        finally:
+            services.cancels.finish(session_hash(request), "morph", flag)
         path = services.new_file(f"morph-{a}-{b}.{fmt}")
         path.write_bytes(out.data)
         batch = {
@@ -171,6 +189,11 @@ def build(services: Services, page: Page) -> None:
             "file": str(path),
         }
         return str(path), f"A {n}-frame morph from #{a} to #{b}. Save it below.", batch, 1
+
+    def cancel_morph(request: gr.Request) -> str:
+        """Stop this browser's running morph. Returns a status line."""
+        stopped = services.cancels.cancel(session_hash(request), "morph")
+        return "Stopping the morph…" if stopped else "No morph is running."
 
     def save(number, title, tags, batch, request: gr.Request):
         """Save picture `number` (1-based, of your last grid or morph) as your artwork.
@@ -337,7 +360,7 @@ def build(services: Services, page: Page) -> None:
     morphing.then(
         lambda: (gr.update(visible=False), gr.update(visible=True)), None, [grid, animation]
     )
-    stop.click(None, None, None, cancels=[morphing])
+    stop.click(cancel_morph, None, status, api_name="cancel_morph", queue=False)
     saving = save_button.click(
         save, [chosen, title, tags, batch], [saved, saved_id], api_name="save_generated"
     )

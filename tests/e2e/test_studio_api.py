@@ -92,6 +92,24 @@ def test_breeding_and_morphing_two_of_your_works_records_them_as_parents(app_url
         bob.predict(a, b, 2, 0.2, 5, api_name="/breed")
 
 
+def test_a_running_morph_can_be_cancelled_from_the_same_session(app_url):
+    ada = sign_up(app_url, "ada")
+    assert ada.predict(api_name="/cancel_morph") == "No morph is running."
+    model = bundled_model(ada)
+    ends = []
+    for seed, title in ((3, "Start"), (4, "End")):  # 512 px frames: the slowest morph
+        ada.predict(model, seed, 1, 0.7, 512, api_name="/generate")
+        ends.append(int(ada.predict(1, title, "", api_name="/save_generated")[1]))
+    job = ada.submit(*ends, 60, "gif", api_name="/morph")
+    deadline = time.monotonic() + 60
+    while ada.predict(api_name="/cancel_morph") != "Stopping the morph…":
+        assert time.monotonic() < deadline and not job.done(), "the morph never started"
+        time.sleep(0.05)
+    with pytest.raises(Exception, match="the morph was cancelled after"):
+        job.result(timeout=120)
+    assert ada.predict(api_name="/cancel_morph") == "No morph is running."
+
+
 def test_stylise_an_upload_with_a_preset_and_save_it_as_ai_modified(app_url, tmp_path):
     ada = sign_up(app_url, "ada")
     photo = tmp_path / "photo.png"

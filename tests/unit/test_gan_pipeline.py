@@ -8,7 +8,7 @@ import pytest
 import torch
 from PIL import Image, PngImagePlugin
 
-from generation.errors import GenerationError, ModelUnavailable
+from generation.errors import GenerationCancelled, GenerationError, ModelUnavailable
 from generation.gan import Discriminator, Generator, weights_sha256
 from generation.gan_pipeline import (
     GANPipeline,
@@ -347,6 +347,39 @@ def test_a_morph_has_n_frames_and_its_recipe_regenerates_it(pipe, resolver, fmt)
     animation = render_recipe(again, resolver)
     assert animation.n_frames == 7 and animation.size == (32, 32)
     assert animation.format == fmt.upper()
+
+
+@pytest.mark.parametrize("stop_at", [0, 3, 9])
+def test_a_morph_stops_when_asked_and_reports_progress_until_then(pipe, stop_at):
+    a, b = parents(pipe, size=32)
+    polls, reports = [], []
+
+    def should_cancel():
+        polls.append(len(reports))
+        return len(polls) > stop_at
+
+    with pytest.raises(GenerationCancelled, match="the morph was cancelled after"):
+        pipe.morph(
+            a,
+            b,
+            frames=9,
+            progress=lambda fraction, message: reports.append((fraction, message)),
+            should_cancel=should_cancel,
+        )
+    assert len(polls) == stop_at + 1  # it stopped at the first True
+    fractions = [f for f, _ in reports]
+    assert fractions == sorted(fractions) and all(0 <= f <= 0.8 for f in fractions)
+    assert not any("encoding" in m for _, m in reports)
+
+
+def test_a_morph_that_is_not_cancelled_reports_every_frame_then_encoding(pipe):
+    a, b = parents(pipe, size=32)
+    reports = []
+    out = pipe.morph(
+        a, b, frames=5, progress=lambda f, m: reports.append(m), should_cancel=lambda: False
+    )
+    assert len(out.frames) == 5
+    assert reports[-1] == "encoding the GIF" and "frame 5 of 5" in reports
 
 
 def test_morph_ends_are_the_two_pictures_and_the_path_is_a_slerp(pipe):
