@@ -92,6 +92,14 @@ def test_breeding_and_morphing_two_of_your_works_records_them_as_parents(app_url
         bob.predict(a, b, 2, 0.2, 5, api_name="/breed")
 
 
+def cancel_while_running(user, job, api_name: str, stopping: str, poll: float) -> None:
+    """Press Cancel until the running `job` of this client answers `stopping`."""
+    deadline = time.monotonic() + 60
+    while user.predict(api_name=api_name) != stopping:
+        assert time.monotonic() < deadline and not job.done(), f"{api_name}: nothing started"
+        time.sleep(poll)
+
+
 def test_a_running_morph_can_be_cancelled_from_the_same_session(app_url):
     ada = sign_up(app_url, "ada")
     assert ada.predict(api_name="/cancel_morph") == "No morph is running."
@@ -101,10 +109,7 @@ def test_a_running_morph_can_be_cancelled_from_the_same_session(app_url):
         ada.predict(model, seed, 1, 0.7, 512, api_name="/generate")
         ends.append(int(ada.predict(1, title, "", api_name="/save_generated")[1]))
     job = ada.submit(*ends, 60, "gif", api_name="/morph")
-    deadline = time.monotonic() + 60
-    while ada.predict(api_name="/cancel_morph") != "Stopping the morph…":
-        assert time.monotonic() < deadline and not job.done(), "the morph never started"
-        time.sleep(0.05)
+    cancel_while_running(ada, job, "/cancel_morph", "Stopping the morph…", poll=0.05)
     with pytest.raises(Exception, match="the morph was cancelled after"):
         job.result(timeout=120)
     assert ada.predict(api_name="/cancel_morph") == "No morph is running."
@@ -134,10 +139,7 @@ def test_a_running_restyle_can_be_cancelled_from_the_same_session(app_url, tmp_p
     photo.write_bytes(encode(detailed(6, 400), "PNG"))
     args = ["Upload a picture", handle_file(str(photo)), None, "Preset", 3, None, None, None]
     job = ada.submit(*args, 0.5, 1.0, False, 2048, api_name="/stylise")
-    deadline = time.monotonic() + 60
-    while ada.predict(api_name="/cancel_stylise") != "Stopping…":
-        assert time.monotonic() < deadline and not job.done(), "the restyle never started"
-        time.sleep(0.2)
+    cancel_while_running(ada, job, "/cancel_stylise", "Stopping…", poll=0.2)
     with pytest.raises(Exception, match="the style transfer was cancelled"):
         job.result(timeout=120)
     assert ada.predict(api_name="/cancel_stylise") == "Nothing is running."
