@@ -12,7 +12,7 @@ import secrets
 import shutil
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -23,7 +23,7 @@ from atelier.config import Settings
 from db.blobs import BlobNotFound, LocalBlobStore
 from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
-from marketplace import transparency
+from marketplace import collection, transparency
 from marketplace.errors import MarketplaceError
 from marketplace.media import thumbnail_path
 from provenance.c2pa import load_signing_material
@@ -211,6 +211,20 @@ def tile_gallery(elem_id: str, **kwargs: Any) -> gr.Gallery:
         elem_id=elem_id,
         **kwargs,
     )
+
+
+def derivable_choices(
+    services: Services, user_id: int, kinds: Container[str] | None = None
+) -> list[tuple[str, int]]:
+    """Dropdown choices ("#id title", id) of the artworks `user_id` may derive from (owned,
+    or licensed: marked so), optionally only those whose recipe kind is in `kinds`."""
+    with services.readers() as s:
+        cards = collection.derivable_artworks(s, user_id)
+    return [
+        (f"#{c['id']} {c['title']}" + (" (licensed)" if c["access"] == "licence" else ""), c["id"])
+        for c in cards
+        if kinds is None or c["recipe_kind"] in kinds
+    ]
 
 
 def session_hash(request: gr.Request | None) -> str:

@@ -21,11 +21,12 @@ from generation.recipes import (
     MAX_SEED,
     MIN_FRAMES,
 )
-from marketplace import collection, gan_models, studio
+from marketplace import gan_models, studio
 from marketplace.artworks import MAX_TITLE_LENGTH
 from ui.auth import Viewer, require_viewer
 from ui.common import (
     Services,
+    derivable_choices,
     escape,
     number_in,
     quiet_for_guests,
@@ -63,23 +64,11 @@ def build(services: Services, page: Page) -> None:
             models = gan_models.available_models(s, None if who is None else who.id)
         return [(m.label, m.sha256) for m in models]
 
-    def breedable_choices(who: Viewer) -> list[tuple[str, int]]:
-        with services.readers() as s:
-            cards = collection.derivable_artworks(s, who.id)
-        return [
-            (
-                f"#{c['id']} {c['title']}" + (" (licensed)" if c["access"] == "licence" else ""),
-                c["id"],
-            )
-            for c in cards
-            if c["recipe_kind"] in BREEDABLE
-        ]
-
     def refresh(request: gr.Request):
         """Your model choices and the artworks you may breed or morph."""
         who = require_viewer(services, request)
         models = run(model_choices, who)
-        parents = run(breedable_choices, who)
+        parents = run(derivable_choices, services, who.id, BREEDABLE)
         first, second = [*parents, (None, None), (None, None)][:2]
         return (
             gr.update(choices=models, value=models[0][1]),

@@ -14,11 +14,12 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-from marketplace import collection, studio
+from marketplace import studio
 from marketplace.artworks import MAX_TITLE_LENGTH
 from ui.auth import Viewer, require_viewer
 from ui.common import (
     Services,
+    derivable_choices,
     escape,
     number_in,
     quiet_for_guests,
@@ -87,21 +88,10 @@ def build(services: Services, page: Page) -> None:
 
         return StylePipeline(threads=1)
 
-    def source_choices(who: Viewer) -> list[tuple[str, int]]:
-        with services.readers() as s:
-            cards = collection.derivable_artworks(s, who.id)
-        return [
-            (
-                f"#{c['id']} {c['title']}" + (" (licensed)" if c["access"] == "licence" else ""),
-                c["id"],
-            )
-            for c in cards
-        ]
-
     def refresh(request: gr.Request):
         """The works you may restyle or use as a style."""
         who = require_viewer(services, request)
-        choices = run(source_choices, who)
+        choices = run(derivable_choices, services, who.id)
         return gr.update(choices=choices, value=choices[0][1] if choices else None)
 
     def artwork_bytes(who: Viewer, artwork_id: int, role: str) -> bytes:

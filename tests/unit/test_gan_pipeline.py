@@ -43,18 +43,9 @@ from generation.recipes import (
     slerp,
     validate_recipe,
 )
+from tests.factories import save_tiny_generator as save_tiny
 
 torch.set_num_threads(1)
-
-
-def save_tiny(directory, seed=0):
-    generator = Generator(image_size=16, latent_dim=8, base_channels=4, seed=seed)
-    with torch.no_grad():  # an untrained generator is nearly flat grey; give it contrast
-        for module in generator.modules():
-            if isinstance(module, torch.nn.ConvTranspose2d):
-                module.weight.mul_(12)
-    generator.save_pretrained(directory)
-    return directory
 
 
 @pytest.fixture

@@ -8,21 +8,12 @@ import torch
 from PIL import Image
 
 from atelier.cli import main
-from generation.gan import Generator, weights_sha256
+from generation.gan import weights_sha256
 from generation.gan_pipeline import make_model_resolver, render_recipe_bytes
 from generation.parameters import parse_a1111_parameters, read_parameters, read_recipe
+from tests.factories import save_tiny_generator as save_tiny
 
 torch.set_num_threads(1)
-
-
-def save_tiny(directory, seed=0):
-    generator = Generator(image_size=16, latent_dim=8, base_channels=4, seed=seed)
-    with torch.no_grad():  # an untrained generator is nearly flat grey; give it contrast
-        for module in generator.modules():
-            if isinstance(module, torch.nn.ConvTranspose2d):
-                module.weight.mul_(12)
-    generator.save_pretrained(directory)
-    return directory
 
 
 @pytest.fixture
