@@ -459,12 +459,10 @@ def cmd_train(args, ctx) -> None:
     Before training, every image is checked against the registered artworks: training on
     another owner's work needs their licence (`marketplace.training_jobs`)."""
     import os
-    import signal
-    import threading
 
     import torch
 
-    from generation.training import CHECKPOINT_NAME, TrainConfig, train
+    from generation.training import CHECKPOINT_NAME, TrainConfig, stop_on_signals, train
 
     check_range(args.steps, "--steps", 1, MAX_TRAIN_STEPS)
     check_range(args.batch_size, "--batch-size", 1, MAX_BATCH_SIZE)
@@ -494,21 +492,6 @@ def cmd_train(args, ctx) -> None:
         num_samples=64,
     )
 
-    stop = threading.Event()
-    handlers = {}
-    if threading.current_thread() is threading.main_thread():
-
-        def request_stop(signum, frame) -> None:
-            print(
-                f"signal {signum}: stopping after this step, writing a checkpoint",
-                file=sys.stderr,
-                flush=True,
-            )
-            stop.set()
-
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            handlers[sig] = signal.signal(sig, request_stop)
-
     def progress(p) -> None:
         if p.event in ("sample", "checkpoint"):
             print(f"[{p.event}] step {p.step}/{p.total_steps}: {p.path}", file=sys.stderr)
@@ -516,19 +499,18 @@ def cmd_train(args, ctx) -> None:
     previous_threads = torch.get_num_threads()
     torch.set_num_threads(args.threads)
     try:
-        result = train(
-            config,
-            data_dir,
-            out,
-            resume=args.resume,
-            progress=progress,
-            should_stop=stop.is_set,
-            progress_bar=not args.no_progress_bar,
-        )
+        with stop_on_signals() as stop:
+            result = train(
+                config,
+                data_dir,
+                out,
+                resume=args.resume,
+                progress=progress,
+                should_stop=stop.is_set,
+                progress_bar=not args.no_progress_bar,
+            )
     finally:
         torch.set_num_threads(previous_threads)
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
     samples = sorted((out / "samples").glob("step_*.png"))
     data = {
         "step": result.step,

@@ -21,8 +21,12 @@ import copy
 import dataclasses
 import json
 import os
+import signal
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -252,6 +256,36 @@ def build_models(config: TrainConfig) -> tuple[Generator, Discriminator]:
         seed=config.seed + 1,
     )
     return generator, discriminator
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """An event that Ctrl-C (SIGINT) or SIGTERM sets instead of killing the process.
+
+    Pass its `is_set` as `train(should_stop=...)`: the step in progress finishes, a checkpoint
+    and the model are written, and `--resume` continues there. The previous handlers come
+    back on exit. Off the main thread (where Python cannot install handlers) the event is
+    never set by a signal.
+    """
+    stop = threading.Event()
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+
+        def request_stop(signum, frame) -> None:
+            print(
+                f"signal {signum}: stopping after this step and writing a checkpoint",
+                file=sys.stderr,
+                flush=True,
+            )
+            stop.set()
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, request_stop)
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def train(

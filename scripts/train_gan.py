@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import signal
 import sys
-import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -58,21 +56,9 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from generation.training import train
+    from generation.training import stop_on_signals, train
 
     torch.set_num_threads(args.threads)
-    stop = threading.Event()
-
-    def request_stop(signum, frame) -> None:
-        print(
-            f"signal {signum}: stopping after this step and writing a checkpoint",
-            file=sys.stderr,
-            flush=True,
-        )
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
 
     def progress(p) -> None:
         if p.event != "step":
@@ -83,15 +69,16 @@ def main(argv: list[str] | None = None) -> int:
             )
 
     print(f"config: {config}", file=sys.stderr, flush=True)
-    result = train(
-        config,
-        args.data,
-        args.out,
-        resume=args.resume,
-        progress=progress,
-        should_stop=stop.is_set,
-        progress_bar=not args.no_progress_bar,
-    )
+    with stop_on_signals() as stop:
+        result = train(
+            config,
+            args.data,
+            args.out,
+            resume=args.resume,
+            progress=progress,
+            should_stop=stop.is_set,
+            progress_bar=not args.no_progress_bar,
+        )
     print(
         f"{'stopped' if result.stopped else 'finished'} at step {result.step}; "
         f"model {result.model_dir} sha256 {result.model_sha256}",
