@@ -1,6 +1,9 @@
 """Unit tests for `generation.training`: exact resume, outputs and refusal of bad input."""
 
 import json
+import os
+import signal
+import threading
 
 import pytest
 import torch
@@ -8,7 +11,7 @@ from PIL import Image
 
 from generation.gan import Generator, weights_sha256
 from generation.image_folder import load_image_folder
-from generation.training import TrainConfig, train
+from generation.training import TrainConfig, stop_on_signals, train
 
 
 def tiny_config(**overrides) -> TrainConfig:
@@ -168,3 +171,26 @@ def test_transparent_and_non_square_images_are_composited_on_white_and_cropped(t
     assert loaded.pixels.shape == (1, 3, 16, 16)
     assert int(loaded.pixels.min()) == 255
     assert loaded.images[0].pdq is None
+
+
+def test_a_signal_asks_training_to_stop_and_the_old_handlers_come_back(capsys):
+    before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+    with stop_on_signals() as stop:
+        assert not stop.is_set()
+        os.kill(os.getpid(), signal.SIGTERM)  # delivered before kill returns, to this thread
+        assert stop.is_set()
+    assert {sig: signal.getsignal(sig) for sig in before} == before
+    assert "stopping after this step and writing a checkpoint" in capsys.readouterr().err
+
+
+def test_off_the_main_thread_no_handler_is_installed():
+    seen = []
+
+    def worker():
+        with stop_on_signals() as stop:
+            seen.append((stop.is_set(), signal.getsignal(signal.SIGTERM)))
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+    assert seen == [(False, signal.getsignal(signal.SIGTERM))]
