@@ -172,10 +172,14 @@ class Generator(_PretrainedMixin, nn.Module):
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Map latents `(B, latent_dim)` to images `(B, 3, image_size, image_size)` in [-1, 1]."""
-        if z.ndim != 2 or z.shape[1] != self.latent_dim:
-            raise ValueError(f"`z` must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
+        self.check_latents(z)
         x = z[:, :, None, None]  # (B, latent_dim, 1, 1)
         return self.net(x)  # (B, 3, image_size, image_size)
+
+    def check_latents(self, z: torch.Tensor) -> None:
+        """Raise ValueError unless `z` has shape (B, latent_dim)."""
+        if z.ndim != 2 or z.shape[1] != self.latent_dim:
+            raise ValueError(f"`z` must have shape (B, {self.latent_dim}), got {tuple(z.shape)}")
 
     def sample_latents(self, num: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """Draw `num` standard-normal latents `(num, latent_dim)` on the model's device."""

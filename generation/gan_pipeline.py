@@ -150,11 +150,9 @@ def inference_forward(generator: Generator) -> Callable[[torch.Tensor], torch.Te
             ops.append(torch.tanh_)
         else:
             ops.append(layer)
-    latent_dim = generator.latent_dim
 
     def forward(z: torch.Tensor) -> torch.Tensor:
-        if z.ndim != 2 or z.shape[1] != latent_dim:
-            raise ValueError(f"`z` must have shape (B, {latent_dim}), got {tuple(z.shape)}")
+        generator.check_latents(z)
         x = z[:, :, None, None]  # (B, latent_dim, 1, 1)
         for op in ops:
             x = op(x)
