@@ -189,7 +189,16 @@ def launch(settings: Settings | None = None, *, host: str = "127.0.0.1", port: i
     services = Services(settings or Settings.from_env())
     app = create_app(services)
     print(f"Atelier is running at http://{host}:{port}/", flush=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    uvicorn.run(app, host=host, port=port, log_level="warning", **proxy_options(services.settings))
+
+
+def proxy_options(settings: Settings) -> dict:
+    """uvicorn's forwarded-header options: believe `X-Forwarded-For` only from the proxies in
+    `ATELIER_TRUSTED_PROXIES` (uvicorn would otherwise trust 127.0.0.1, so anyone on the
+    machine, or any local reverse proxy passing the header through, could pick the address
+    the sign-in limits count against)."""
+    trusted = list(settings.trusted_proxies)
+    return {"proxy_headers": bool(trusted), "forwarded_allow_ips": trusted or ""}
 
 
 if __name__ == "__main__":

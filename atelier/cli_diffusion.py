@@ -17,7 +17,7 @@ from pathlib import Path
 
 from atelier.cli_common import CommandError, emit, write_files
 
-_SIZE = re.compile(r"^\s*(\d{1,5})\s*[xX]\s*(\d{1,5})\s*$")
+_SIZE = re.compile(r"\s*(\d{1,5})\s*[xX]\s*(\d{1,5})\s*")
 
 
 def add_commands(add, group) -> None:
@@ -93,7 +93,7 @@ def _parse_size(text: str | None) -> tuple[int | None, int | None]:
 
     if text is None:
         return None, None
-    match = _SIZE.match(text)
+    match = _SIZE.fullmatch(text)
     if not match:
         raise CommandError(f"--size must look like WIDTHxHEIGHT (e.g. 512x512), got {text!r}")
     return int(match.group(1)), int(match.group(2))

@@ -81,12 +81,16 @@ class Settings:
         database_url: a SQLAlchemy URL; defaults to a SQLite file inside `data_dir`.
         rules: the marketplace's money rules.
         log_origin: the transparency log's name in its checkpoints (a schema-less URL).
+        trusted_proxies: addresses whose `X-Forwarded-For`/`X-Forwarded-Proto` headers are
+            believed (a load balancer in front of the app); empty: none, so a client cannot
+            choose the address the sign-in limits count against.
     """
 
     data_dir: Path
     database_url: str
     rules: MarketRules = field(default_factory=MarketRules)
     log_origin: str = "atelier.local/log"
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def blob_dir(self) -> Path:
@@ -101,4 +105,9 @@ class Settings:
             database_url=url,
             rules=MarketRules.from_env(),
             log_origin=os.environ.get("ATELIER_LOG_ORIGIN", "atelier.local/log"),
+            trusted_proxies=tuple(
+                part.strip()
+                for part in os.environ.get("ATELIER_TRUSTED_PROXIES", "").split(",")
+                if part.strip()
+            ),
         )

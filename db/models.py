@@ -6,6 +6,7 @@ artworks hold the key of their blob in the content-addressed blob store.
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -54,6 +55,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def new_recipe_salt() -> str:
+    """32 random bytes in hex: the secret half of an artwork's recipe commitment."""
+    return secrets.token_hex(32)
+
+
 def _in(column: str, values: tuple[str, ...]) -> str:
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
@@ -72,6 +78,11 @@ class User(Base):
     username: Mapped[str] = mapped_column(String(32))
     # casefolded username: uniqueness is case-insensitive on every database
     username_key: Mapped[str] = mapped_column(String(32), unique=True)
+    # confusable skeleton (marketplace.accounts.username_skeleton): look-alike names are
+    # refused; NULL only for accounts older than the rule that share one with an earlier name
+    username_skeleton: Mapped[str | None] = mapped_column(
+        String(32), unique=True, index=True, nullable=True
+    )
     password_hash: Mapped[str] = mapped_column(String(255))
     balance_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -106,6 +117,8 @@ class Artwork(Base):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     recipe: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # secret: public records carry only SHA-256(canonical recipe, salt) (marketplace.recipes)
+    recipe_salt: Mapped[str] = mapped_column(String(64), default=new_recipe_salt)
     ai_label: Mapped[str] = mapped_column(String(16))
     # set by the creator at the first listing, fixed after that
     royalty_bps: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -395,3 +408,5 @@ class LoginAttempt(Base):
     ip: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     ok: Mapped[bool] = mapped_column(default=False)
+    # "sign_in" (a password try) or "sign_up" (an account made: limited per address too)
+    kind: Mapped[str] = mapped_column(String(16), default="sign_in", server_default="sign_in")

@@ -47,7 +47,7 @@ DEFAULT_HUB_ENDPOINT = "https://huggingface.co"
 # files whose bytes are model weights, for the model hash
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".ckpt", ".pt", ".pth", ".onnx", ".msgpack", ".gguf")
 # `owner/name` as the hub spells repository ids
-_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+_HUB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}")
 # what `DiffusionImagePipeline.__call__` passes to every diffusers pipeline it runs
 _NEEDED_CALL_ARGS = (
     "prompt",
@@ -296,7 +296,7 @@ def _check_int(name: str, value: object, low: int, high: int) -> None:
 
 
 def _looks_like_hub_id(model: str) -> bool:
-    return bool(_HUB_ID.match(model)) and ".." not in model and not model.startswith(("~", "."))
+    return bool(_HUB_ID.fullmatch(model)) and ".." not in model and not model.startswith(("~", "."))
 
 
 def resolve_model_folder(model: str, env: Mapping[str, str] = os.environ) -> Path:

@@ -22,11 +22,11 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 EMBEDDING_SIZE = 100
-_KEY = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.-]{0,159}$")
+_KEY = re.compile(r"[0-9A-Za-z][0-9A-Za-z_.-]{0,159}")
 
 
 def _check_key(key: str) -> str:
-    if not isinstance(key, str) or not _KEY.match(key):
+    if not isinstance(key, str) or not _KEY.fullmatch(key):
         raise ValueError(
             f"`key` must be 1-160 letters, digits, '_', '.' or '-' (not leading), got {key!r}"
         )

@@ -14,7 +14,15 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
 from db.blobs import BlobStore
-from db.models import DERIVATION_ROLES, Artwork, Derivation, Licence, User, is_row_id
+from db.models import (
+    DERIVATION_ROLES,
+    Artwork,
+    Derivation,
+    Licence,
+    User,
+    is_row_id,
+    new_recipe_salt,
+)
 from marketplace.errors import (
     AlreadyRegistered,
     CopyrightConflict,
@@ -23,6 +31,7 @@ from marketplace.errors import (
     NotOwner,
 )
 from marketplace.events import record_event
+from marketplace.recipe_commitments import recipe_commitment, recipe_model
 from provenance.errors import InvalidImage
 from provenance.fingerprint import (
     PDQ_MATCH_DISTANCE,
@@ -338,6 +347,7 @@ def register_artwork(
             _refuse_duplicate(match.artwork, owner_id, match.distance)
 
     key = blobs.put(bytes(image_bytes))
+    salt = new_recipe_salt()
     artwork = Artwork(
         content_sha256=sha,
         pixel_sha256=pixels,
@@ -353,6 +363,7 @@ def register_artwork(
         creator_id=owner_id,
         owner_id=owner_id,
         recipe=recipe,
+        recipe_salt=salt,
         ai_label=ai_label_for(recipe),
     )
     try:
@@ -373,6 +384,10 @@ def register_artwork(
             "perceptual_hash": phash.hex,
             "title": title,
             "ai_label": artwork.ai_label,
+            # the recipe stays private; the log holds a commitment to it (recipe_commitments)
+            "recipe_kind": recipe.get("kind"),
+            "recipe_model": recipe_model(recipe),
+            "recipe_commitment": recipe_commitment(recipe, salt),
         },
     )
     if parent_rows:

@@ -12,6 +12,7 @@ from db.models import Artwork, Licence, Listing, ProvenanceEvent, User
 from marketplace.artworks import children_of, get_artwork, parents_of
 from marketplace.money import format_cents
 from marketplace.purchases import PurchaseResult
+from marketplace.recipe_commitments import public_recipe
 
 AI_LABEL_TEXT = {
     "ai_generated": "AI-generated",
@@ -38,7 +39,8 @@ def artwork_summary(artwork: Artwork) -> dict[str, Any]:
         "ai_label": artwork.ai_label,
         "ai_label_text": AI_LABEL_TEXT[artwork.ai_label],
         "royalty_percent": None if artwork.royalty_bps is None else artwork.royalty_bps / 100,
-        "recipe": artwork.recipe,
+        # public: the recipe's kind, model and commitment, never the recipe itself
+        "recipe": public_recipe(artwork),
         "created_at": artwork.created_at.isoformat(),
     }
 

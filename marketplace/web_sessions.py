@@ -10,7 +10,9 @@ or MAX_FAILURES_PER_IP from one IP address, within FAILURE_WINDOW, further tries
 (without checking the password) until the oldest of those failures leaves the window. A
 success clears the username's count (not the IP's: an attacker cannot reset it by signing in
 to an account of their own). The state is in the database, so it holds across processes and
-restarts.
+restarts. A try is reserved (counted as a failure) in the same write transaction as the
+check, before its password is hashed, so simultaneous guesses cannot all slip under the
+limit. New accounts are limited too: MAX_SIGN_UPS_PER_IP an hour from one address.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from argon2 import PasswordHasher
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from atelier.config import MarketRules
@@ -37,6 +39,8 @@ SESSION_LIFETIME = timedelta(days=SESSION_DAYS)
 FAILURE_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USERNAME = 5
 MAX_FAILURES_PER_IP = 20
+SIGN_UP_WINDOW = timedelta(hours=1)
+MAX_SIGN_UPS_PER_IP = 5
 MAX_KEY_LENGTH = 64  # usernames and IPs are stored cut to this
 
 
@@ -160,7 +164,10 @@ def check_attempt_allowed(
         )
     )
     by_name = select(LoginAttempt.at).where(
-        LoginAttempt.username == name, LoginAttempt.ok.is_(False), LoginAttempt.at > since
+        LoginAttempt.username == name,
+        LoginAttempt.ok.is_(False),
+        LoginAttempt.kind == "sign_in",
+        LoginAttempt.at > since,
     )
     if last_ok is not None:
         by_name = by_name.where(LoginAttempt.at > last_ok)
@@ -171,7 +178,7 @@ def check_attempt_allowed(
         session.scalars(
             select(LoginAttempt.at)
             .where(LoginAttempt.ip == _ip_key(ip), LoginAttempt.ok.is_(False))
-            .where(LoginAttempt.at > since)
+            .where(LoginAttempt.kind == "sign_in", LoginAttempt.at > since)
             .order_by(LoginAttempt.at.desc())
             .limit(MAX_FAILURES_PER_IP)
         )
@@ -186,21 +193,33 @@ def check_attempt_allowed(
     ]
     if waits:
         wait = max(waits)
-        minutes = max(1, math.ceil(wait / 60))
-        unit = "minute" if minutes == 1 else "minutes"
         raise TooManyAttempts(
-            f"too many failed sign-ins; try again in {minutes} {unit}", retry_after_seconds=wait
+            f"too many failed sign-ins; try again in {_minutes(wait)}", retry_after_seconds=wait
         )
 
 
+def _minutes(seconds: int) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return f"{minutes} minute" if minutes == 1 else f"{minutes} minutes"
+
+
 def record_attempt(
-    session: Session, username: object, ip: object, ok: bool, *, now: datetime | None = None
-) -> None:
-    """Remember one sign-in try (and forget tries older than the window)."""
+    session: Session,
+    username: object,
+    ip: object,
+    ok: bool,
+    *,
+    now: datetime | None = None,
+    kind: str = "sign_in",
+) -> int:
+    """Remember one sign-in try or sign-up (and forget those older than the longest window);
+    returns its id."""
     now = now or utcnow()
-    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - FAILURE_WINDOW))
-    session.add(LoginAttempt(username=_username_key(username), ip=_ip_key(ip), at=now, ok=ok))
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - SIGN_UP_WINDOW))
+    row = LoginAttempt(username=_username_key(username), ip=_ip_key(ip), at=now, ok=ok, kind=kind)
+    session.add(row)
     session.flush()
+    return row.id
 
 
 def purge_expired_sessions(session: Session, *, now: datetime | None = None) -> int:
@@ -212,6 +231,35 @@ def purge_expired_sessions(session: Session, *, now: datetime | None = None) -> 
         )
     )
     return result.rowcount
+
+
+def _lock_keys(session: Session, *keys: str) -> None:
+    """Serialise attempts on the same username or address (PostgreSQL; SQLite's write
+    transactions are serial already), so a check and its reservation happen as one."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for key in keys:
+        digest = hashlib.sha256(f"atelier.login:{key}".encode()).digest()
+        lock = int.from_bytes(digest[:8], "big", signed=True)
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
+
+
+def reserve_attempt(
+    session: Session, username: object, ip: object, *, now: datetime | None = None
+) -> int:
+    """Check the limit and, in the same write transaction, record this try as a failure
+    until its password proves right; returns the attempt's id.
+
+    Concurrent guesses therefore count against the limit before any password is checked:
+    of 20 simultaneous wrong guesses at most MAX_FAILURES_PER_USERNAME reach argon2.
+
+    Raises:
+        TooManyAttempts: too many recent failures for this username or address.
+    """
+    now = now or utcnow()
+    _lock_keys(session, "name:" + _username_key(username), "ip:" + _ip_key(ip))
+    check_attempt_allowed(session, username, ip, now=now)
+    return record_attempt(session, username, ip, ok=False, now=now)
 
 
 def sign_in(
@@ -226,9 +274,11 @@ def sign_in(
 ) -> SignedIn:
     """Check a password, subject to the rate limit, and open a session.
 
-    This one service takes session factories rather than a session: the password hash is
-    checked in a read-only unit of work, so argon2's deliberate slowness never holds the
-    SQLite write lock; the attempt and the new session are then written in a short one.
+    This one service takes session factories rather than a session: the try is reserved
+    (checked against the limit and recorded as a failure) in one short write transaction,
+    the password is checked in a read-only one, so argon2's deliberate slowness never holds
+    the SQLite write lock, and a right password then turns the reservation into a success
+    and opens the session.
 
     Args:
         sessions: the read-write session factory.
@@ -247,20 +297,40 @@ def sign_in(
         InvalidCredentials: wrong username or password (recorded as a failure).
     """
     now = now or utcnow()
-    with readers() as s:
-        check_attempt_allowed(s, username, ip, now=now)
-        try:
-            user_id = accounts.authenticate(s, username, password, hasher=hasher).id
-        except InvalidCredentials:
-            user_id = None
     with sessions() as s, s.begin():
-        record_attempt(s, username, ip, ok=user_id is not None, now=now)
-        if user_id is None:
-            failure = InvalidCredentials("wrong username or password")
-        else:
-            purge_expired_sessions(s, now=now)
-            return open_session(s, user_id, now=now)
-    raise failure
+        attempt_id = reserve_attempt(s, username, ip, now=now)
+    with readers() as s:
+        user_id = accounts.authenticate(s, username, password, hasher=hasher).id
+    with sessions() as s, s.begin():
+        s.execute(update(LoginAttempt).where(LoginAttempt.id == attempt_id).values(ok=True))
+        purge_expired_sessions(s, now=now)
+        return open_session(s, user_id, now=now)
+
+
+def check_sign_up_allowed(session: Session, ip: object, *, now: datetime | None = None) -> None:
+    """Refuse a new account while this address made MAX_SIGN_UPS_PER_IP in the last hour
+    (each account comes with demo credits).
+
+    Raises:
+        TooManyAttempts: "too many new accounts from this address; try again in N minutes".
+    """
+    now = now or utcnow()
+    made = list(
+        session.scalars(
+            select(LoginAttempt.at)
+            .where(LoginAttempt.ip == _ip_key(ip), LoginAttempt.kind == "sign_up")
+            .where(LoginAttempt.at > now - SIGN_UP_WINDOW)
+            .order_by(LoginAttempt.at.desc())
+            .limit(MAX_SIGN_UPS_PER_IP)
+        )
+    )[::-1]
+    if len(made) >= MAX_SIGN_UPS_PER_IP:
+        frees_at = _aware(made[0]) + SIGN_UP_WINDOW
+        wait = max(1, math.ceil((frees_at - now).total_seconds()))
+        raise TooManyAttempts(
+            f"too many new accounts from this address; try again in {_minutes(wait)}",
+            retry_after_seconds=wait,
+        )
 
 
 def sign_up(
@@ -270,13 +340,22 @@ def sign_up(
     *,
     rules: MarketRules = accounts.DEFAULT_RULES,
     hasher: PasswordHasher = accounts.DEFAULT_HASHER,
+    ip: str | None = None,
     now: datetime | None = None,
 ) -> SignedIn:
-    """Create an account (see `accounts.sign_up`) and open a session for it.
+    """Create an account (see `accounts.sign_up`) and open a session for it; at most
+    MAX_SIGN_UPS_PER_IP accounts an hour from one address.
 
     Raises:
         InvalidInput: a malformed username or password.
-        UsernameTaken: the name exists, in any letter case.
+        UsernameTaken: the name exists, in any letter case, or a look-alike does.
+        TooManyAttempts: too many new accounts from this address.
     """
+    now = now or utcnow()
+    accounts.validate_username(username)
+    accounts.validate_password(password)
+    _lock_keys(session, "ip:" + _ip_key(ip))
+    check_sign_up_allowed(session, ip, now=now)
     user = accounts.sign_up(session, username, password, rules=rules, hasher=hasher)
+    record_attempt(session, username, ip, ok=True, now=now, kind="sign_up")
     return open_session(session, user.id, now=now)

@@ -48,7 +48,9 @@ def tile_path(level: int | str, index: int, width: int | None = None) -> str:
     return f"tile/{level}/{encode_index(index)}{suffix}"
 
 
-_PATH = re.compile(r"^tile/(entries|0|[1-9][0-9]?)/((?:x[0-9]{3}/)*[0-9]{3})(?:\.p/([0-9]+))?$")
+# matched whole (`fullmatch`); at most 6 `xNNN/` segments: 1000**7 exceeds any 64-bit index,
+# and an unbounded run of digits would make `int` refuse (and the server answer 500)
+_PATH = re.compile(r"tile/(entries|0|[1-9][0-9]?)/((?:x[0-9]{3}/){0,6}[0-9]{3})(?:\.p/([0-9]{1,3}))?")
 
 
 def parse_tile_path(path: str) -> tuple[int | str, int, int]:
@@ -57,7 +59,7 @@ def parse_tile_path(path: str) -> tuple[int | str, int, int]:
     Raises:
         TileError: for any path the spec does not allow.
     """
-    match = _PATH.match(path)
+    match = _PATH.fullmatch(path)
     if not match:
         raise TileError(f"not a tile path: {path!r}")
     level_text, index_text, width_text = match.groups()

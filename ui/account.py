@@ -43,13 +43,15 @@ SIGN_IN_JS = _POST_JS % ("sign-in", "gallery")
 def build(services: Services, page: Page) -> None:
     rules = services.settings.rules
 
-    def sign_up(username: str, password: str) -> tuple[str, str, str]:
+    def sign_up(username: str, password: str, request: gr.Request) -> tuple[str, str, str]:
         """Create an account and sign it in. Returns (message, session token, username);
         send the token back as the cookie `atelier_session`."""
 
         def work():
             with services.sessions() as s, s.begin():
-                return web_sessions.sign_up(s, username, password, rules=rules)
+                return web_sessions.sign_up(
+                    s, username, password, rules=rules, ip=client_ip(request)
+                )
 
         signed = run(work)
         return (

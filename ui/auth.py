@@ -142,10 +142,16 @@ def add_auth_routes(api: FastAPI, services: Services) -> None:
 
         def work() -> web_sessions.SignedIn:
             with services.sessions() as s, s.begin():
-                return web_sessions.sign_up(s, username, password, rules=rules)
+                return web_sessions.sign_up(
+                    s, username, password, rules=rules, ip=client_ip(request)
+                )
 
         try:
             signed = await _in_thread(work)
+        except TooManyAttempts as exc:
+            response = _refusal(str(exc), 429)
+            response.headers["Retry-After"] = str(exc.retry_after_seconds)
+            return response
         except (MarketplaceError, ValueError) as exc:
             return _refusal(str(exc), 400)
         return signed_in(request, signed, f"Welcome, {signed.username}! You are signed in.")

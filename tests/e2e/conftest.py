@@ -26,7 +26,7 @@ def serve(settings: Settings):
     """Start the app in a thread; returns (url, server, thread)."""
     import uvicorn
 
-    from app import Services, create_app
+    from app import Services, create_app, proxy_options
 
     port = free_port()
     server = uvicorn.Server(
@@ -36,6 +36,7 @@ def serve(settings: Settings):
             port=port,
             log_level="warning",
             timeout_graceful_shutdown=1,  # clients' event streams would hold it open
+            **proxy_options(settings),
         )
     )
     thread = threading.Thread(target=server.run, daemon=True)

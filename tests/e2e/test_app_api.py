@@ -174,6 +174,8 @@ def test_the_log_is_served_as_tiles_a_spec_only_client_can_check(app_url, tmp_pa
         get("tile/0/000.p/4")
     with pytest.raises(urllib.error.HTTPError, match="404"):
         get("tile/0/../../etc/passwd")
+    with pytest.raises(urllib.error.HTTPError, match="404"):  # was a 500: int's digit limit
+        get("tile/0/" + "x000/" * 1440 + "001")
 
 
 def test_anyone_can_verify_a_copy_and_see_its_owner_and_the_signed_head(app_url, tmp_path):
@@ -198,3 +200,52 @@ def test_anyone_can_verify_a_copy_and_see_its_owner_and_the_signed_head(app_url,
         verifier = NoteVerifier.from_vkey(response.read().decode())
     signed = read_certificate(Path(certificate).read_text(encoding="utf-8"), verifier)
     assert signed["id"] == 1 and signed["owner"] == "ada" and len(signed["events"]) == 1
+
+
+def _post_json(url, body, headers=()):
+    request = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST")
+    request.add_header("Content-Type", "application/json")
+    for name, value in headers:
+        request.add_header(name, value)
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_a_forwarded_for_header_from_an_untrusted_peer_does_not_lift_a_lock(app_url):
+    for i in range(20):  # the per-address budget of 127.0.0.1
+        status, _b = _post_json(
+            app_url + "auth/sign-in", {"username": f"guess{i}", "password": "wrong one!"}
+        )
+        assert status == 401
+    spoofed = [("X-Forwarded-For", "203.0.113.77"), ("X-Real-IP", "203.0.113.77")]
+    status, body = _post_json(
+        app_url + "auth/sign-in", {"username": "guess99", "password": "wrong one!"}, spoofed
+    )
+    assert status == 429 and body["error"].startswith("too many failed sign-ins")
+
+
+def test_sign_ups_from_one_address_are_limited_over_http(app_url):
+    for i in range(5):
+        status, _b = _post_json(
+            app_url + "auth/sign-up", {"username": f"maker{i}", "password": "long enough"}
+        )
+        assert status == 200
+    status, body = _post_json(
+        app_url + "auth/sign-up", {"username": "maker5", "password": "long enough"}
+    )
+    assert status == 429 and "too many new accounts" in body["error"]
+    with pytest.raises(Exception, match="too many new accounts"):
+        client(app_url).predict("maker6", "long enough", api_name="/sign_up")
+
+
+def test_a_huge_password_or_username_is_refused_without_being_echoed(app_url):
+    client(app_url).predict("ada", "a long password", api_name="/sign_up")
+    # refused before argon2 (tests/integration/test_accounts.py counts the hashing)
+    with pytest.raises(Exception, match="wrong username or password"):
+        client(app_url).predict("ada", "p" * 4_000_000, api_name="/sign_in")
+    with pytest.raises(Exception) as refused:
+        client(app_url).predict("u" * 100_000, "a long password", api_name="/sign_up")
+    assert len(str(refused.value)) < 1000

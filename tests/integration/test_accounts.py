@@ -91,3 +91,64 @@ def test_grants_must_be_positive_whole_cents(sessions, cents):
 def test_unknown_users_are_reported_by_name(sessions):
     with pytest.raises(NotFound, match="no user named 'ghost'"), sessions() as s:
         find_user(s, "ghost")
+
+
+@pytest.mark.parametrize("name", ["ada\n", "admin\n", "root\n", "ada\r\n", "\nada", "ada\x00"])
+def test_a_name_with_a_trailing_newline_or_control_character_is_refused(sessions, name):
+    with pytest.raises(InvalidInput, match="3-32 characters"), sessions() as s, s.begin():
+        sign_up(s, name, PASSWORD, hasher=FAST_HASHER)
+    with sessions() as s:
+        assert s.scalar(select(func.count(User.id))) == 0
+
+
+@pytest.mark.parametrize("name", ["аda", "ɑda", "ada\u200b"])
+def test_non_ascii_look_alikes_of_a_name_are_refused(sessions, name):
+    # Cyrillic а, Latin alpha, a zero-width space: usernames are ASCII only
+    new_user(sessions, "ada")
+    with pytest.raises(InvalidInput, match="ASCII letters"), sessions() as s, s.begin():
+        sign_up(s, name, PASSWORD, hasher=FAST_HASHER)
+
+
+@pytest.mark.parametrize(
+    ("existing", "look_alike"),
+    [("mary", "rnary"), ("adal", "ada1"), ("bob0", "BOBO"), ("will", "wi11"), ("dave", "clave")],
+)
+def test_a_name_whose_confusable_skeleton_is_taken_is_refused(sessions, existing, look_alike):
+    new_user(sessions, existing)
+    with pytest.raises(UsernameTaken, match=f"looks too much like '{existing}'"):
+        with sessions() as s, s.begin():
+            sign_up(s, look_alike, PASSWORD, hasher=FAST_HASHER)
+    with sessions() as s:
+        assert s.scalar(select(func.count(User.id))) == 1
+
+
+@pytest.mark.parametrize("name", ["adm1n", "r00t", "Admin", "p1atform"])
+def test_look_alikes_of_reserved_names_are_reserved(sessions, name):
+    with pytest.raises(InvalidInput, match="reserved"), sessions() as s, s.begin():
+        sign_up(s, name, PASSWORD, hasher=FAST_HASHER)
+
+
+def test_an_error_quotes_at_most_forty_characters_of_a_huge_username(sessions):
+    with pytest.raises(InvalidInput) as refused, sessions() as s, s.begin():
+        sign_up(s, "x" * 100_000, PASSWORD, hasher=FAST_HASHER)
+    assert len(str(refused.value)) < 300 and "x" * 40 + "…" in str(refused.value)
+    with pytest.raises(NotFound) as missing, sessions() as s:
+        find_user(s, "y" * 100_000)
+    assert len(str(missing.value)) < 100
+
+
+def test_a_password_longer_than_any_account_can_have_is_refused_without_hashing(sessions):
+    new_user(sessions, "ada")
+    calls = []
+
+    class CountingHasher(type(FAST_HASHER)):
+        def verify(self, hash, password):
+            calls.append(len(password))
+            return super().verify(hash, password)
+
+    with pytest.raises(InvalidCredentials), sessions() as s:
+        authenticate(s, "ada", "p" * 4_000_000, hasher=CountingHasher(**HASHER_PARAMS))
+    assert calls == []
+
+
+HASHER_PARAMS = {"time_cost": 1, "memory_cost": 1024, "parallelism": 1}

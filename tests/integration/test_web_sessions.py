@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from db.models import LoginAttempt, WebSession, utcnow
+from db.models import LoginAttempt, User, WebSession, utcnow
 from marketplace import web_sessions
 from marketplace.errors import InvalidCredentials, UsernameTaken
 from marketplace.web_sessions import (
     FAILURE_WINDOW,
     MAX_FAILURES_PER_IP,
     MAX_FAILURES_PER_USERNAME,
+    MAX_SIGN_UPS_PER_IP,
+    SIGN_UP_WINDOW,
     TooManyAttempts,
     open_session,
     revoke_session,
@@ -154,3 +158,109 @@ def test_sign_up_opens_a_session_and_a_taken_name_changes_nothing(sessions, read
             web_sessions.sign_up(s, "BOB", PASSWORD, hasher=FAST_HASHER)
     with readers() as s:
         assert len(s.scalars(select(WebSession.id)).all()) == 1
+
+
+class CountingHasher(type(FAST_HASHER)):
+    """FAST_HASHER's parameters, counting how many passwords reach argon2."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=1024, parallelism=1)
+        self.checks = 0
+        self._lock = threading.Lock()
+
+    def verify(self, hash, password):
+        with self._lock:
+            self.checks += 1
+        time.sleep(0.02)  # keep the guesses overlapping
+        return super().verify(hash, password)
+
+
+def _guess_concurrently(sessions, readers, ips):
+    hasher = CountingHasher()
+    start = threading.Barrier(len(ips))
+    outcomes = []
+
+    def guess(ip):
+        start.wait()
+        try:
+            sign_in(sessions, readers, "ada", "wrong!!!!", ip, hasher=hasher)
+            outcomes.append("signed in")
+        except TooManyAttempts:
+            outcomes.append(429)
+        except InvalidCredentials:
+            outcomes.append(401)
+
+    threads = [threading.Thread(target=guess, args=(ip,)) for ip in ips]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return hasher.checks, outcomes
+
+
+def test_twenty_concurrent_wrong_guesses_check_at_most_five_passwords(sessions, readers, ada):
+    checks, outcomes = _guess_concurrently(sessions, readers, [f"10.1.0.{i}" for i in range(20)])
+    assert checks <= MAX_FAILURES_PER_USERNAME
+    assert outcomes.count(401) == checks and outcomes.count(429) == 20 - checks
+    with readers() as s:
+        assert len(s.scalars(select(LoginAttempt.id)).all()) == checks
+
+
+def test_concurrent_guesses_from_one_address_stop_at_its_remaining_budget(sessions, readers):
+    # 15 failures from this address already: 5 left in its budget of 20
+    start = utcnow()
+    for i in range(MAX_FAILURES_PER_IP - 5):
+        with pytest.raises(InvalidCredentials):
+            attempt(sessions, readers, name=f"guess{i}", password="wrong!!!!", ip="10.9.9.9")
+    new_user(sessions, "ada")
+    hasher = CountingHasher()
+    barrier = threading.Barrier(20)
+    refused = []
+
+    def guess(i):
+        barrier.wait()
+        try:
+            sign_in(sessions, readers, f"other{i}", "wrong!!!!", "10.9.9.9", hasher=hasher)
+        except TooManyAttempts:
+            refused.append(i)
+        except InvalidCredentials:
+            pass
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert hasher.checks <= 5 and len(refused) == 20 - hasher.checks
+    assert utcnow() - start < FAILURE_WINDOW
+
+
+def test_a_right_password_after_a_reserved_try_is_recorded_as_a_success(sessions, readers, ada):
+    signed = attempt(sessions, readers)
+    with readers() as s:
+        assert s.execute(select(LoginAttempt.ok, LoginAttempt.kind)).all() == [(True, "sign_in")]
+    assert whose(readers, signed.token) == "ada"
+
+
+def test_sign_ups_are_limited_per_address(sessions, readers):
+    now = utcnow()
+    for i in range(MAX_SIGN_UPS_PER_IP):
+        with sessions() as s, s.begin():
+            web_sessions.sign_up(
+                s, f"user{i}", PASSWORD, hasher=FAST_HASHER, ip="10.2.2.2", now=now
+            )
+    with pytest.raises(TooManyAttempts, match="too many new accounts from this address"):
+        with sessions() as s, s.begin():
+            web_sessions.sign_up(s, "onemore", PASSWORD, hasher=FAST_HASHER, ip="10.2.2.2", now=now)
+    with readers() as s:
+        assert len(s.scalars(select(User.id)).all()) == MAX_SIGN_UPS_PER_IP
+    # another address, or the same one an hour later, may
+    with sessions() as s, s.begin():
+        web_sessions.sign_up(s, "elsewhere", PASSWORD, hasher=FAST_HASHER, ip="10.3.3.3", now=now)
+    later = now + SIGN_UP_WINDOW + timedelta(seconds=1)
+    with sessions() as s, s.begin():
+        web_sessions.sign_up(s, "onemore", PASSWORD, hasher=FAST_HASHER, ip="10.2.2.2", now=later)
+    # sign-ups never count as failed sign-ins
+    assert (
+        attempt(sessions, readers, name="onemore", ip="10.2.2.2", now=later).username == "onemore"
+    )

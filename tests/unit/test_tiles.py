@@ -53,6 +53,11 @@ def test_valid_paths_round_trip(path):
         "tile/0/000.p/017",
         "tile/0/x000/001",
         "tile/../etc/passwd",
+        "tile/0/000\n",
+        "tile/entries/000.p/5\n",
+        "tile/0/" + "x000/" * 1440 + "001",
+        "tile/0/" + "x999/" * 7 + "999",
+        "tile/0/000.p/" + "9" * 5000,
     ],
 )
 def test_paths_the_spec_does_not_allow_are_refused(path):
