@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from atelier.config import MarketRules
 from db.models import LoginAttempt, User, WebSession, utcnow
 from marketplace import accounts
-from marketplace.errors import InvalidCredentials, MarketplaceError
+from marketplace.errors import MarketplaceError
 
 COOKIE_NAME = "atelier_session"
 TOKEN_BYTES = 32

@@ -50,7 +50,9 @@ def tile_path(level: int | str, index: int, width: int | None = None) -> str:
 
 # matched whole (`fullmatch`); at most 6 `xNNN/` segments: 1000**7 exceeds any 64-bit index,
 # and an unbounded run of digits would make `int` refuse (and the server answer 500)
-_PATH = re.compile(r"tile/(entries|0|[1-9][0-9]?)/((?:x[0-9]{3}/){0,6}[0-9]{3})(?:\.p/([0-9]{1,3}))?")
+_PATH = re.compile(
+    r"tile/(entries|0|[1-9][0-9]?)/((?:x[0-9]{3}/){0,6}[0-9]{3})(?:\.p/([0-9]{1,3}))?"
+)
 
 
 def parse_tile_path(path: str) -> tuple[int | str, int, int]:
