@@ -173,7 +173,7 @@ def create_app(services: Services) -> FastAPI:
         build_demo(services),
         path="",
         footer_links=[],
-        allowed_paths=[str(services.thumbs), str(services.files)],
+        allowed_paths=[str(services.previews), str(services.files)],
         show_error=True,
         max_file_size=training_jobs.MAX_UPLOAD_BYTES,  # zips of training images
         theme=theme(),

@@ -219,6 +219,7 @@ def cmd_show(args, ctx: Context) -> None:
         f"{data['width']}x{data['height']} {data['format']}",
         f"  sha256 {data['content_sha256']}",
         f"  pdq    {data['perceptual_hash']} (quality {data['perceptual_quality']})",
+        f"  recipe {data['recipe']['kind'] or '(none)'}, commitment {data['recipe']['commitment']}",
     ]
     lines += [
         f"  listing #{x['id']}: {x['licence_tier']} {x['price']} credits, {x['status']}, "
@@ -229,6 +230,47 @@ def cmd_show(args, ctx: Context) -> None:
     lines += [f"  child #{c['artwork_id']} ({c['role']})" for c in data["children"]]
     lines += [f"  event {e['id']}: {e['kind']} by {e['actor']}" for e in data["events"]]
     emit(args, data, "\n".join(lines))
+
+
+def cmd_recipe(args, ctx: Context) -> None:
+    """Disclose an artwork's recipe and salt (owner, creator, licensees), or check a
+    disclosure someone handed you against the artwork's public commitment."""
+    from marketplace.artworks import get_artwork
+    from marketplace.recipe_commitments import (
+        check_disclosure,
+        disclose_recipe,
+        public_recipe,
+    )
+
+    if args.check:
+        try:
+            disclosure = json.loads(Path(args.check).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise CommandError(f"cannot read the disclosure {args.check}: {exc}") from None
+        if not isinstance(disclosure, dict):
+            raise CommandError("a disclosure is a JSON object with `recipe` and `salt`")
+        with ctx.readers() as s:
+            public = public_recipe(get_artwork(s, args.artwork_id))
+        ok = check_disclosure(
+            disclosure.get("recipe"), disclosure.get("salt"), public["commitment"]
+        )
+        emit(
+            args,
+            {"artwork_id": args.artwork_id, "matches": ok, **public},
+            f"the disclosure {'matches' if ok else 'does NOT match'} artwork "
+            f"#{args.artwork_id}'s recipe commitment {public['commitment']}",
+        )
+        if not ok:
+            raise SystemExit(1)
+        return
+    if not args.as_user:
+        raise CommandError("say whose copy of the recipe this is: --as NAME")
+    with ctx.readers() as s:
+        data = disclose_recipe(s, args.artwork_id, ctx.user_id(s, args.as_user))
+    text = json.dumps(data, indent=2, sort_keys=True)
+    if args.out:
+        write_files({Path(args.out): text.encode("utf-8") + b"\n"})
+    emit(args, data, text)
 
 
 def cmd_balance(args, ctx: Context) -> None:
@@ -561,6 +603,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add("show", cmd_show, "an artwork's record and history: atelier show 1")
     p.add_argument("artwork_id", type=int)
+
+    p = add(
+        "recipe",
+        cmd_recipe,
+        "disclose a recipe and its salt (owner, creator, licensees): atelier recipe 4 --as ada "
+        "--out r.json; check one: atelier recipe 4 --check r.json",
+    )
+    p.add_argument("artwork_id", type=int)
+    p.add_argument("--as", dest="as_user", default=None, metavar="NAME")
+    p.add_argument("--out", default=None, help="also write the disclosure to this JSON file")
+    p.add_argument("--check", default=None, metavar="FILE", help="a disclosure to check")
 
     p = add("balance", cmd_balance, "a wallet and its recent ledger entries: atelier balance bob")
     p.add_argument("name")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from db.blobs import BlobStore
 from marketplace.artworks import get_artwork, parents_of
 from marketplace.identification import history_with_proofs
+from marketplace.recipe_commitments import recipe_commitment
 from provenance.c2pa import (
     COMPOSITE,
     MIME_TYPES,
@@ -91,7 +92,11 @@ def signed_download(
             "owner": artwork.owner.username,
             "content_sha256": artwork.content_sha256,
             "pdq": artwork.perceptual_hash,
+            # the file goes to the owner and licensees only: its credentials disclose the
+            # recipe and the salt, so anyone they give it to can check the commitment
             "recipe": artwork.recipe,
+            "recipe_salt": artwork.recipe_salt,
+            "recipe_commitment": recipe_commitment(artwork.recipe, artwork.recipe_salt),
         },
         ingredients=tuple(ingredients),
     )

@@ -8,11 +8,11 @@ import uuid
 
 import gradio as gr
 
-from marketplace import certificates, collection, purchases, views
+from marketplace import certificates, collection, purchases, recipe_commitments, views
 from marketplace.artworks import get_artwork
 from marketplace.errors import NotOwner
 from marketplace.money import format_cents
-from ui.auth import require_viewer
+from ui.auth import require_viewer, viewer
 from ui.common import (
     AI_BADGE_TONES,
     Services,
@@ -118,6 +118,7 @@ def _facts(d: dict) -> str:
         ("Picture", f"{d['width']}×{d['height']} {escape(d['format'])}"),
         ("Registered", _when(d["created_at"])),
         ("SHA-256", f"<code>{d['content_sha256'][:16]}…</code>"),
+        ("Recipe", _recipe_words(d["recipe"])),
     ]
     if d["licences"]:
         held = ", ".join(f"{escape(x['holder'])} ({x['tier']})" for x in d["licences"])
@@ -129,6 +130,31 @@ def _facts(d: dict) -> str:
         f"<div>{badge(d['ai_label_text'], AI_BADGE_TONES[d['ai_label']])} {sale}</div>"
         f'<table class="atelier-facts">{table}</table>'
     )
+
+
+def _recipe_words(public: dict) -> str:
+    """The public side of a recipe: its kind, and the commitment the owner's disclosure can
+    be checked against (the recipe itself is not public: it would remake the file)."""
+    if not public.get("kind"):
+        return "— (an upload)"
+    return (
+        f"{escape(public['kind'])} · commitment <code>{public['commitment'][:16]}…</code> "
+        '<span class="atelier-muted">(the owner and licensees see the recipe and may '
+        "disclose it)</span>"
+    )
+
+
+def my_recipe(services: Services, artwork_id: object, request: gr.Request | None):
+    """The artwork's full recipe and salt for its owner, creator and licensees; None for
+    anyone else (they see the public commitment in the record)."""
+    who = viewer(services, request)
+    if who is None or not isinstance(artwork_id, int):
+        return None
+    with services.readers() as s:
+        if not recipe_commitments.may_see_recipe(s, who.id, artwork_id):
+            return None
+        disclosed = recipe_commitments.disclose_recipe(s, artwork_id, who.id)
+    return disclosed if disclosed["kind"] else None
 
 
 def build(services: Services, page: Page) -> None:
@@ -385,6 +411,13 @@ def build(services: Services, page: Page) -> None:
                 '<div class="atelier-muted">No registered work is made from it yet.</div>'
             )
             children = tile_gallery("artwork-children", columns=5, height=190, visible=False)
+    with gr.Accordion(
+        "Your recipe: only you and licensees see it; share it to let anyone check it",
+        open=False,
+        visible=False,
+        elem_id="artwork-recipe-box",
+    ) as recipe_box:
+        recipe_json = gr.JSON(elem_id="artwork-recipe", show_label=False)
     gr.Markdown("#### Provenance")
     timeline = gr.HTML(elem_id="artwork-timeline")
     with gr.Accordion("Offers and events as tables", open=False):
@@ -412,6 +445,12 @@ def build(services: Services, page: Page) -> None:
         result,
     ]
     go.click(show, [number], outputs, api_name="artwork")
+
+    def reveal(artwork_id, request: gr.Request):
+        disclosed = my_recipe(services, artwork_id, request)
+        return gr.update(visible=disclosed is not None), disclosed
+
+    current.change(reveal, [current], [recipe_box, recipe_json], show_progress="hidden")
     number.submit(show, [number], outputs, api_visibility="private")
     page.artwork_loader = (show, outputs)
     page.open_events.append(parents.select(open_related, [parent_ids], [page.opener]))

@@ -25,7 +25,7 @@ from db.migrate import upgrade
 from db.session import make_engine, make_sessionmaker
 from marketplace import collection, transparency
 from marketplace.errors import MarketplaceError
-from marketplace.media import thumbnail_path
+from marketplace.media import load_preview_secret, preview_path
 from provenance.c2pa import load_signing_material
 from provenance.errors import InvalidImage
 
@@ -41,7 +41,8 @@ class Services:
         settings: where the state is and which rules apply.
         sessions / readers: read-write and read-only session factories.
         blobs: the image blob store.
-        thumbs: the display-copy cache folder.
+        previews: the preview cache folder (marketplace.media: half size at most, marked
+            over 256 px, named by an HMAC under `preview_secret`, not by the content hash).
         files: a folder for files handed to browsers (downloads, renders), pruned hourly.
         model_cache: where trained GAN models are unpacked from blobs.
         log_signer / c2pa: the transparency log's key and the Content Credentials keys.
@@ -57,12 +58,15 @@ class Services:
         self.sessions = make_sessionmaker(self.engine)
         self.readers = make_sessionmaker(self.engine, read_only=True)
         self.blobs = LocalBlobStore(self.settings.blob_dir)
-        self.thumbs = self.settings.data_dir / "thumbs"
+        self.previews = self.settings.data_dir / "previews"
+        self.preview_secret = load_preview_secret(self.settings.data_dir / "keys")
+        # display copies of older versions were full size and named by the content hash
+        shutil.rmtree(self.settings.data_dir / "thumbs", ignore_errors=True)
         self.files = self.settings.data_dir / "web"
         self.model_cache = self.settings.data_dir / "models"
         self.log_signer = transparency.load_signer(self.settings.data_dir, self.settings.log_origin)
         self.c2pa = load_signing_material(self.settings.data_dir / "keys")
-        for folder in (self.thumbs, self.files, self.model_cache):
+        for folder in (self.previews, self.files, self.model_cache):
             folder.mkdir(parents=True, exist_ok=True)
 
     def new_file(self, name: str) -> Path:
@@ -166,6 +170,30 @@ def whole(value: object, what: str, *, required: bool = True) -> int | None:
     return int(number)
 
 
+def seed_value(value: object, what: str, maximum: int) -> int:
+    """A seed from a text field (digits: a 63-bit seed does not fit a browser's number field
+    exactly) or an API client's int, within [0, maximum]."""
+    if isinstance(value, bool):
+        value = None
+    text = str(value).strip().replace(",", "").replace("_", "") if value is not None else ""
+    if isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    if not text:
+        raise gr.Error(f"Enter {what}.")
+    if not text.isdigit() or len(text) > 20 or int(text) > maximum:
+        raise gr.Error(
+            f"{what.capitalize()} must be a whole number from 0 to {maximum}, "
+            f"got {escape(text[:40], markdown=False)}."
+        )
+    return int(text)
+
+
+def random_seed(maximum: int) -> int:
+    """A fresh random seed in [0, maximum]: the studio's default, so a work cannot be found by
+    trying small seeds."""
+    return secrets.randbelow(maximum + 1)
+
+
 def number_in(value: object, what: str, low: float, high: float) -> float:
     """A number from a slider or field, within [low, high]."""
     try:
@@ -190,9 +218,12 @@ def read_upload(path: object, what: str) -> bytes:
 
 
 def thumbnail(services: Services, key: str, size: int = 256) -> str | None:
-    """A display copy of a stored image, or None if it cannot be read (the page still loads)."""
+    """A preview of a stored image (marketplace.media: at most half its size, marked when
+    large), or None if it cannot be read (the page still loads)."""
     try:
-        return str(thumbnail_path(services.blobs, key, services.thumbs, size=size))
+        return str(
+            preview_path(services.blobs, key, services.previews, services.preview_secret, size)
+        )
     except (BlobNotFound, InvalidImage, OSError):
         return None
 

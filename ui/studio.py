@@ -8,7 +8,6 @@ re-renders the chosen recipe, so the saved file is exactly what its recipe makes
 
 from __future__ import annotations
 
-import secrets
 from pathlib import Path
 
 import gradio as gr
@@ -30,7 +29,9 @@ from ui.common import (
     escape,
     number_in,
     quiet_for_guests,
+    random_seed,
     run,
+    seed_value,
     session_hash,
     whole,
 )
@@ -38,7 +39,6 @@ from ui.shell import Page
 
 SIZES = [64, 128, 256, 512]
 MAX_COUNT = 16
-SEED_LIMIT = 2**31 - 1  # what a browser's number field holds exactly (MAX_SEED is 2**63 - 1)
 BREEDABLE = ("gan_sample", "gan_breed")
 
 
@@ -81,9 +81,7 @@ def build(services: Services, page: Page) -> None:
     def generate(model, seed, count, truncation, size, request: gr.Request):
         """Pictures from seeds seed, seed+1, ... Returns (grid, status)."""
         who = require_viewer(services, request)
-        first = whole(seed, "the seed")
-        if not 0 <= first <= MAX_SEED:
-            raise gr.Error(f"The seed must be between 0 and {MAX_SEED}, got {first}.")
+        first = seed_value(seed, "the seed", MAX_SEED)
         n = whole(count, "the number of pictures")
         if not 1 <= n <= MAX_COUNT:
             raise gr.Error(f"Make 1 to {MAX_COUNT} pictures at a time, got {n}.")
@@ -120,7 +118,7 @@ def build(services: Services, page: Page) -> None:
         if not 1 <= n <= MAX_COUNT:
             raise gr.Error(f"Make 1 to {MAX_COUNT} children at a time, got {n}.")
         rate = number_in(mutation, "the mutation", 0.0, MAX_MUTATION)
-        crossover = whole(seed, "the seed")
+        crossover = seed_value(seed, "the crossover seed", MAX_SEED)
 
         def work():
             with services.readers() as s:
@@ -232,11 +230,12 @@ def build(services: Services, page: Page) -> None:
                     [], allow_custom_value=True, label="Model", elem_id="studio-model"
                 )
                 with gr.Row(elem_classes="atelier-controls"):
-                    seed = gr.Number(
-                        value=0,
-                        precision=0,
-                        minimum=0,
+                    # text, not a number field: a 63-bit seed is exact only as digits; a
+                    # fresh random one on every visit, so works are not found by trying 0, 1..
+                    seed = gr.Textbox(
+                        value=lambda: str(random_seed(MAX_SEED)),
                         label="Seed",
+                        max_lines=1,
                         scale=3,
                         elem_id="studio-seed",
                     )
@@ -299,7 +298,12 @@ def build(services: Services, page: Page) -> None:
                 with gr.Row():
                     children = gr.Slider(1, MAX_CHILDREN // 4, value=4, step=1, label="Children")
                     mutation = gr.Slider(0.0, MAX_MUTATION, value=0.2, step=0.05, label="Mutation")
-                    breed_seed = gr.Number(value=0, precision=0, minimum=0, label="Crossover seed")
+                    breed_seed = gr.Textbox(
+                        value=lambda: str(random_seed(MAX_SEED)),
+                        label="Crossover seed",
+                        max_lines=1,
+                        elem_id="studio-breed-seed",
+                    )
                 breed_button = gr.Button("Breed")
             with gr.Column():
                 gr.Markdown("### Morph between two")
@@ -315,7 +319,7 @@ def build(services: Services, page: Page) -> None:
     batch = gr.State(None)
     choosers = [model, parent_a, parent_b, morph_a, morph_b]
 
-    dice.click(lambda: secrets.randbelow(SEED_LIMIT), None, seed, queue=False)
+    dice.click(lambda: str(random_seed(MAX_SEED)), None, seed, queue=False)
     generated = go.click(
         generate,
         [model, seed, count, truncation, size],

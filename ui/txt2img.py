@@ -7,7 +7,6 @@ which run one at a time.
 
 from __future__ import annotations
 
-import secrets
 import threading
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from generation import diffusion
 from marketplace import studio
 from marketplace.artworks import MAX_TITLE_LENGTH
 from ui.auth import require_viewer
-from ui.common import Services, escape, number_in, run, session_hash, whole
+from ui.common import Services, escape, number_in, random_seed, run, session_hash, whole
 from ui.shell import Page
 
 
@@ -135,7 +134,13 @@ def build(services: Services, page: Page) -> None:
                 label="Negative prompt (optional)", max_length=diffusion.MAX_PROMPT_CHARS
             )
             with gr.Row(elem_classes="atelier-controls"):
-                seed = gr.Number(value=0, precision=0, minimum=0, label="Seed", scale=3)
+                seed = gr.Number(
+                    value=lambda: random_seed(diffusion.MAX_SEED),
+                    precision=0,
+                    minimum=0,
+                    label="Seed",
+                    scale=3,
+                )
                 dice = gr.Button("Random", scale=1, min_width=80)
             with gr.Row():
                 steps = gr.Slider(1, 50, value=20, step=1, label="Steps")
@@ -154,7 +159,7 @@ def build(services: Services, page: Page) -> None:
             saved = gr.Markdown()
             saved_id = gr.Number(visible=False, precision=0)
     result = gr.State(None)
-    dice.click(lambda: secrets.randbelow(diffusion.MAX_SEED), None, seed, queue=False)
+    dice.click(lambda: random_seed(diffusion.MAX_SEED), None, seed, queue=False)
     go.click(
         generate,
         [prompt, negative, seed, steps, guidance, size],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from pathlib import Path
@@ -42,6 +43,35 @@ def test_generate_then_save_a_picked_sample_as_an_ai_generated_artwork(app_url):
     assert read_recipe(saved)["seed"] == 42 and "Sampler: GAN" in read_parameters(saved)
     shown = Image.open(grid[1]["image"]).convert("RGB")
     assert shown.tobytes() == Image.open(io_bytes(saved)).convert("RGB").tobytes()
+
+
+def test_the_public_page_shows_a_marked_down_preview_and_a_recipe_commitment(app_url):
+    from marketplace.recipe_commitments import check_disclosure
+    from provenance.c2pa import read_manifest
+
+    ada = sign_up(app_url, "ada")
+    seed = 2**62 + 12_345  # 63-bit seeds go through exactly (a text field, not a float)
+    _grid, status, _c = ada.predict(
+        bundled_model(ada), str(seed), 1, 0.7, 512, api_name="/generate"
+    )
+    assert f"from seed {seed} " in status
+    _message, artwork_id = ada.predict(1, "Big one", "", api_name="/save_generated")
+    page = client(app_url).predict(int(artwork_id), api_name="/artwork")
+    saved = ada.predict(int(artwork_id), api_name="/download")
+    content_sha = hashlib.sha256(Path(saved).read_bytes()).hexdigest()
+    with Image.open(page[0]) as preview:
+        assert max(preview.size) <= 256  # half of the 512 px original
+    assert content_sha[:16] not in Path(page[0]).name
+    # the record names the recipe's kind and commitment, never its seed
+    assert "gan_sample" in text_of(page[1]) and str(seed) not in page[1]
+    credentials = read_manifest(Path(saved).read_bytes(), "image/png", None).atelier
+    assert credentials["recipe"]["seed"] == seed
+    commitment = credentials["recipe_commitment"]
+    assert commitment[:16] in page[1]
+    assert check_disclosure(credentials["recipe"], credentials["recipe_salt"], commitment)
+    assert not check_disclosure(
+        {**credentials["recipe"], "seed": 7}, credentials["recipe_salt"], commitment
+    )
 
 
 def io_bytes(data: bytes):
