@@ -39,6 +39,7 @@ from ui import (
 )
 from ui.auth import add_auth_routes
 from ui.common import CSS, Services, theme
+from ui.uploads import UPLOAD_CACHE_SWEEP, UploadGuard
 
 __all__ = ["Services", "build_demo", "create_app", "launch"]
 
@@ -99,7 +100,12 @@ PAGES = (
 
 def build_demo(services: Services) -> gr.Blocks:
     """The whole UI: a header saying who is signed in, then one tab per page."""
-    with gr.Blocks(title="Atelier", analytics_enabled=False, fill_width=True) as demo:
+    with gr.Blocks(
+        title="Atelier",
+        analytics_enabled=False,
+        fill_width=True,
+        delete_cache=UPLOAD_CACHE_SWEEP,
+    ) as demo:
         page = shell.build_header(services)
         with gr.Tabs(elem_id="atelier-tabs") as tabs:
             page.tabs = tabs
@@ -168,9 +174,16 @@ def create_app(services: Services) -> FastAPI:
     )
     add_auth_routes(api, services)
     add_log_routes(api, services)
+    demo = build_demo(services)
+    api.add_middleware(
+        UploadGuard,
+        readers=services.readers,
+        signed_in_limit=training_jobs.MAX_UPLOAD_BYTES,
+        uploaded=lambda: demo.upload_file_set,
+    )
     return gr.mount_gradio_app(
         api,
-        build_demo(services),
+        demo,
         path="",
         footer_links=[],
         allowed_paths=[str(services.previews), str(services.files)],

@@ -55,6 +55,7 @@ VERDICTS = {
     "similar_to": "Similar to",
     "manifest_valid": "Manifest valid",
     "tampered": "Tampered",
+    "damaged": "Damaged or unreadable",
     "unknown": "Unknown",
 }
 
@@ -272,7 +273,7 @@ def _identify(
         if report is None or report.state == "unsigned":
             raise InvalidInput(f"not a usable image: {exc}") from None
         return Identification(
-            verdict="tampered",
+            verdict="tampered" if report.binding_broken else "damaged",
             artwork_id=(report.atelier or {}).get("artwork_id"),
             evidence={
                 "decode_error": str(exc),
@@ -311,7 +312,7 @@ def _identify(
     ]
     result = Identification(verdict="unknown", evidence=evidence, matches=matches)
 
-    if manifest is not None and manifest.state == "invalid":
+    if manifest is not None and manifest.binding_broken:
         result.verdict = "tampered"
         result.artwork_id = evidence["manifest"]["claimed_artwork_id"]
         return result

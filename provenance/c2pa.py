@@ -251,7 +251,8 @@ class ManifestReport:
     """What a file's Content Credentials say, and whether they hold.
 
     Attributes:
-        state: "trusted", "valid_untrusted", "invalid" or "unsigned".
+        state: "trusted", "valid_untrusted", "invalid" (parsed, but it does not validate),
+            "unreadable" (the file or the manifest cannot be parsed) or "unsigned".
         failures: c2pa's failure codes (e.g. assertion.dataHash.mismatch).
         assertions: the active manifest's assertions by label.
         ingredients: the active manifest's ingredients (title, relationship).
@@ -263,6 +264,12 @@ class ManifestReport:
     assertions: dict[str, Any] = field(default_factory=dict)
     ingredients: list[dict[str, Any]] = field(default_factory=list)
     claim_generator: str = ""
+
+    @property
+    def binding_broken(self) -> bool:
+        """Whether a manifest that parsed fails because what it signed was changed: a hard
+        binding (the pixels' hash) or a signed part of the manifest no longer matches."""
+        return self.state == "invalid" and any("mismatch" in code for code in self.failures)
 
     @property
     def atelier(self) -> dict[str, Any] | None:
@@ -290,7 +297,8 @@ def read_manifest(data: bytes, mime: str, anchor_pem: str | None) -> ManifestRep
         with reader:
             store = json.loads(reader.json())
     except c2pa.C2paError as exc:
-        return ManifestReport(state="invalid", failures=[f"unreadable manifest: {exc}"])
+        # the file or its manifest cannot be parsed: damage, not evidence of tampering
+        return ManifestReport(state="unreadable", failures=[f"unreadable manifest: {exc}"])
     finally:
         context.close()
     active = store.get("manifests", {}).get(store.get("active_manifest"), {})

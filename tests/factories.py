@@ -64,3 +64,81 @@ def save_tiny_generator(directory, seed: int = 0):
                 module.weight.mul_(12)
     generator.save_pretrained(directory)
     return directory
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    import struct
+    import zlib
+
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+def hostile_files() -> list[tuple[str, bytes]]:
+    """Thirty-odd files an attacker or a careless user uploads where an image is expected:
+    junk, damaged and hostile images, odd modes and formats, polyglots and bombs. Each
+    entry point must refuse each with its own message or store it byte for byte."""
+    import struct
+    import zipfile
+    import zlib
+
+    png = png_bytes(70, 128)
+    jpeg = encode(art_image(71, 128), "JPEG", quality=90)
+    rgba = art_image(72, 128).convert("RGBA")
+    rgba.putalpha(Image.new("L", (128, 128), 0).point(lambda _: 0))  # all transparent...
+    hidden = np.asarray(rgba).copy()
+    hidden[:, :64, 3] = 255  # ...but the left half
+    zip_buf = io.BytesIO()
+    with zipfile.ZipFile(zip_buf, "w") as z:
+        z.writestr("a.txt", "hello")
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° on display
+    bomb_header = b"\x89PNG\r\n\x1a\n" + _png_chunk(
+        b"IHDR", struct.pack(">IIBBBBB", 60_000, 60_000, 8, 2, 0, 0, 0)
+    )
+    bomb = bomb_header + _png_chunk(b"IDAT", zlib.compress(b"\x00" * 1_000_000, 9))
+    bad_crc = bytearray(png)
+    bad_crc[30] ^= 0xFF
+    sixteen = Image.fromarray((np.arange(128 * 128).reshape(128, 128) * 3).astype(np.uint16))
+    frames = [art_image(73 + i, 64) for i in range(3)]
+    gif = io.BytesIO()
+    frames[0].save(gif, "GIF", save_all=True, append_images=frames[1:], duration=100)
+    apng = io.BytesIO()
+    frames[0].save(apng, "PNG", save_all=True, append_images=frames[1:], duration=100)
+    palette = art_image(76, 96).convert("P", palette=Image.Palette.ADAPTIVE, colors=16)
+    palette.info["transparency"] = 0
+    big_text = _png_chunk(b"tEXt", b"Comment\x00" + b"A" * 2_000_000)
+    return [
+        ("empty.png", b""),
+        ("text.png", b"this is not an image\n" * 10),
+        ("random.bin", np.random.default_rng(1).integers(0, 256, 4096, dtype=np.uint8).tobytes()),
+        ("truncated.png", png[: len(png) // 2]),
+        ("truncated.jpg", jpeg[: len(jpeg) // 2]),
+        ("header-only.png", png[:8]),
+        ("bad-crc.png", bytes(bad_crc)),
+        ("bomb.png", bomb),
+        ("script.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>'),
+        ("page.html", b"<html><script>alert(1)</script></html>"),
+        ("doc.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF"),
+        ("archive.zip", zip_buf.getvalue()),
+        ("polyglot.png", png + zip_buf.getvalue()),
+        ("trailing-garbage.jpg", jpeg + b"\x00GARBAGE" * 1000),
+        ("huge-text-chunk.png", png[:33] + big_text + png[33:]),
+        ("gif-named.png", gif.getvalue()),
+        ("heic-like.heic", b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64),
+        ("tiny-1x1.png", encode(Image.new("RGB", (1, 1), (200, 10, 10)))),
+        ("wide-4000x2.png", encode(Image.new("RGB", (4000, 2), (10, 200, 10)))),
+        ("rgba-hidden.png", encode(Image.fromarray(hidden, "RGBA"))),
+        ("grey-16bit.png", encode(sixteen)),
+        ("grey-alpha.png", encode(art_image(77, 96).convert("LA"))),
+        ("palette-transparent.png", encode(palette)),
+        ("cmyk.jpg", encode(art_image(78, 96).convert("CMYK"), "JPEG")),
+        ("exif-rotated.jpg", encode(art_image(79, 96), "JPEG", exif=exif.tobytes())),
+        ("animated.gif", gif.getvalue()),
+        ("animated.png", apng.getvalue()),
+        ("image.bmp", encode(art_image(80, 96), "BMP")),
+        ("image.tiff", encode(art_image(81, 96), "TIFF")),
+        ("image.webp", encode(art_image(82, 96), "WEBP", lossless=True)),
+        ("image.ico", encode(art_image(83, 64), "ICO")),
+        ("image.tga", encode(art_image(84, 64), "TGA")),
+        ("progressive.jpg", encode(art_image(85, 96), "JPEG", progressive=True)),
+    ]

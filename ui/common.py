@@ -207,6 +207,13 @@ def number_in(value: object, what: str, low: float, high: float) -> float:
     return number
 
 
+def image_file(label: str, elem_id: str | None = None, **kwargs: Any) -> gr.File:
+    """An image upload taken as the file itself. `gr.Image` decodes and re-encodes uploads
+    (dropping alpha, changing the bytes, and refusing some files with its own message and a
+    server path); Atelier needs the exact bytes, decoded only by `provenance.images`."""
+    return gr.File(label=label, type="filepath", file_count="single", elem_id=elem_id, **kwargs)
+
+
 def read_upload(path: object, what: str) -> bytes:
     """The bytes of an uploaded file (Gradio hands handlers a path in its own cache)."""
     if not path:

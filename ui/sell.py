@@ -10,6 +10,7 @@ from marketplace.money import MAX_ROYALTY_BPS, parse_percent_bps, parse_price
 from ui.auth import require_viewer
 from ui.common import (
     Services,
+    image_file,
     quiet_for_guests,
     read_upload,
     run,
@@ -216,7 +217,7 @@ def build(services: Services, page: Page) -> None:
                     withdraw = gr.Button("Delist", variant="stop", elem_id="sell-delist")
                 manage_status = gr.Markdown()
         with gr.Accordion("Register an image you made elsewhere", open=False), gr.Row():
-            upload = gr.Image(label="Image", type="filepath", sources=["upload"], height=260)
+            upload = image_file("Image", "sell-upload", height=160)
             with gr.Column():
                 title = gr.Textbox(label="Title", max_length=artworks.MAX_TITLE_LENGTH)
                 tags = gr.Textbox(label="Tags (space or comma separated)")

@@ -21,6 +21,7 @@ from ui.common import (
     Services,
     derivable_choices,
     escape,
+    image_file,
     number_in,
     quiet_for_guests,
     read_upload,
@@ -249,13 +250,7 @@ def build(services: Services, page: Page) -> None:
         with gr.Column(scale=2, min_width=400):
             gr.Markdown("### 1. The picture")
             content_mode = gr.Radio(CONTENT_MODES, value=CONTENT_MODES[0], show_label=False)
-            content_upload = gr.Image(
-                label="Picture to restyle",
-                type="filepath",
-                sources=["upload", "clipboard"],
-                height=220,
-                elem_id="style-content-upload",
-            )
+            content_upload = image_file("Picture to restyle", "style-content-upload", height=120)
             content_artwork = gr.Dropdown(
                 [],
                 allow_custom_value=True,
@@ -284,9 +279,7 @@ def build(services: Services, page: Page) -> None:
                         label="Blend with (optional)",
                     )
             with gr.Column(visible=False) as picture_box:
-                style_upload = gr.Image(
-                    label="Style picture", type="filepath", sources=["upload"], height=180
-                )
+                style_upload = image_file("Style picture", "style-upload", height=120)
                 style_artwork = gr.Number(
                     label="…and/or a gallery artwork # (yours, or one you hold a commercial "
                     "licence for)",

@@ -185,7 +185,8 @@ def build(services: Services, page: Page) -> None:
             files = gr.File(
                 label="Images or zip files",
                 file_count="multiple",
-                file_types=["image", ".zip"],
+                # no file_types: Gradio would refuse others in its own words; Atelier
+                # decodes every file itself and names the one it cannot use
                 height=150,
                 elem_id="train-files",
             )

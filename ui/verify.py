@@ -7,7 +7,7 @@ from __future__ import annotations
 import gradio as gr
 
 from marketplace import certificates, identification, transparency
-from ui.common import Services, badge, escape, read_upload, run
+from ui.common import Services, badge, escape, image_file, read_upload, run
 from ui.shell import Page
 
 VERDICT_TONES = {
@@ -16,6 +16,7 @@ VERDICT_TONES = {
     "manifest_valid": "green",
     "similar_to": "amber",
     "tampered": "red",
+    "damaged": "grey",
     "unknown": "grey",
 }
 VERDICT_NOTES = {
@@ -24,6 +25,8 @@ VERDICT_NOTES = {
     "manifest_valid": "The file carries Atelier's signed Content Credentials, intact.",
     "similar_to": "It looks like registered work, but not closely enough to name one owner.",
     "tampered": "The file's Content Credentials do not match its pixels: it was altered.",
+    "damaged": "This file is cut short or corrupted, so it cannot be checked. Ask for the "
+    "original file and verify that.",
     "unknown": "Nothing registered here matches this image.",
 }
 MATCH_HEADERS = ["artwork", "title", "creator", "owner", "signal", "distance", "events"]
@@ -135,13 +138,7 @@ def build(services: Services, page: Page) -> None:
     )
     with gr.Row():
         with gr.Column(scale=2):
-            image = gr.Image(
-                label="Image to check",
-                type="filepath",
-                sources=["upload", "clipboard"],
-                elem_id="verify-image",
-                height=320,
-            )
+            image = image_file("Image to check", "verify-image", height=160)
             go = gr.Button("Verify", variant="primary", elem_id="verify-go")
         with gr.Column(scale=3):
             verdict = gr.HTML(

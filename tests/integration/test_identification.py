@@ -137,6 +137,23 @@ def test_a_damaged_signed_file_is_still_reported_as_tampered(
     assert "decode_error" in result.evidence
 
 
+@pytest.mark.parametrize("keep", [0.25, 0.5, 0.9])
+def test_a_truncated_file_without_credentials_is_damaged_not_tampered(
+    sessions, world, material, signer, keep
+):
+    data = png_bytes(3, 256)
+    result = check(sessions, data[: int(len(data) * keep)], material, signer)
+    assert result.verdict == "damaged" and result.headline == "Damaged or unreadable"
+    assert result.artwork_id is None
+
+
+def test_a_truncated_signed_file_is_damaged_not_tampered(sessions, blobs, world, material, signer):
+    with sessions() as s:
+        data, _mime, _ = signed_download(s, blobs, world["art"], material)
+    result = check(sessions, data[: len(data) - 200], material, signer)
+    assert result.verdict == "damaged"
+
+
 def test_a_derived_downloads_manifest_names_its_sources(sessions, blobs, world, material):
     child = new_artwork(
         sessions,
