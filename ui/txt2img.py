@@ -19,6 +19,11 @@ from ui.auth import require_viewer
 from ui.common import Services, escape, number_in, random_seed, run, session_hash, whole
 from ui.shell import Page
 
+NOT_INSTALLED = (
+    '<div class="atelier-notice">Text to image is not available here: this site\'s operator '
+    "has not installed a text-to-image model. Make pictures in the Studio instead.</div>"
+)
+
 
 def build(services: Services, page: Page) -> None:
     model = diffusion.configured_model()
@@ -115,12 +120,9 @@ def build(services: Services, page: Page) -> None:
         return f"✓ Saved as artwork #{artwork_id} (AI-generated).", artwork_id
 
     if model is None:
-        gr.HTML(
-            '<div class="atelier-notice"><b>Text to image is not set up on this server.</b><br>'
-            f"An operator can enable it: {escape(diffusion.how_to_provide_a_model())}. "
-            "Until then, make pictures in the Studio.</div>",
-            elem_id="txt2img-missing",
-        )
+        # one line for people using the site; how to install a model is operator
+        # documentation (docs/DIFFUSION.md), not something to show them
+        gr.HTML(NOT_INSTALLED, elem_id="txt2img-missing")
         return
 
     with (

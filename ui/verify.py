@@ -66,6 +66,14 @@ def _match_html(match: dict) -> str:
     )
 
 
+EMPTY_RESULT = '<div class="atelier-muted">The verdict appears here.</div>'
+
+
+def clear_result():
+    """The Verify page's outputs as before any request: no verdict, no matches, no head."""
+    return EMPTY_RESULT, None, None, "", None
+
+
 def build(services: Services, page: Page) -> None:
     def verify(image_path):
         """Identify an image. Returns (verdict HTML, matches, evidence, signed tree head,
@@ -141,10 +149,7 @@ def build(services: Services, page: Page) -> None:
             image = image_file("Image to check", "verify-image", height=160)
             go = gr.Button("Verify", variant="primary", elem_id="verify-go")
         with gr.Column(scale=3):
-            verdict = gr.HTML(
-                '<div class="atelier-muted">The verdict appears here.</div>',
-                elem_id="verify-result",
-            )
+            verdict = gr.HTML(EMPTY_RESULT, elem_id="verify-result")
             certificate = gr.File(label="Signed certificate of the work named", height=80)
     matches = gr.Dataframe(
         headers=MATCH_HEADERS, interactive=False, label="Matches", elem_id="verify-matches"
@@ -156,11 +161,15 @@ def build(services: Services, page: Page) -> None:
         lines=5,
         elem_id="verify-head",
     )
-    go.click(
+    shown = [verdict, matches, evidence, head, certificate]
+    # every new request starts from an empty result: an error must never sit beside the
+    # previous file's verdict, where a junk file would look verified
+    go.click(clear_result, None, shown, queue=False, show_progress="hidden").then(
         verify,
         [image],
-        [verdict, matches, evidence, head, certificate],
+        shown,
         api_name="verify",
         concurrency_limit=2,
         concurrency_id="verify",
     )
+    image.change(clear_result, None, shown, queue=False, show_progress="hidden")

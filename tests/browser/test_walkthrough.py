@@ -180,13 +180,21 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     assert "Owner\tbob" in guest.wait_text("artwork-info", "Owner")
     guest.open("?tab=verify")
     guest.page.locator("#verify-image input[type=file]").set_input_files(str(copy))
-    guest.page.locator("#verify-image img").first.wait_for()
+    guest.page.locator("#verify-image").get_by_text("copy.jpg").first.wait_for()
     guest.click("verify-go")
     verdict = guest.wait_text("verify-result", "created by")
     assert "Copy of #6" in verdict
     assert "created by ada, owned by bob" in verdict
     assert XSS in verdict
     guest.shot("verify")
+    # a junk file next: the earlier verdict goes, so the junk is never shown as verified
+    junk = tmp_path / "junk.png"
+    junk.write_bytes(b"not a picture at all")
+    guest.page.locator("#verify-image button[aria-label='Clear']").first.click()
+    guest.page.locator("#verify-image input[type=file]").set_input_files(str(junk))
+    guest.page.locator("#verify-image").get_by_text("junk.png").first.wait_for()
+    guest.click("verify-go")
+    expect(guest.page.locator("#verify-result")).not_to_contain_text("created by", timeout=TIMEOUT)
 
     # the other pages, as the collector sees them
     bob.tab("Wallet")
@@ -195,6 +203,10 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     bob.tab("Train")
     bob.shot("train")
     bob.tab("Text to image")
+    missing = bob.wait_text("txt2img-missing", "not available")
+    assert "operator has not installed a text-to-image model" in missing
+    assert "ATELIER_DIFFUSION_MODEL" not in missing and "`" not in missing
+    assert "python" not in missing.lower()
     bob.shot("txt2img")
 
     assert dialogs == []
