@@ -87,42 +87,30 @@ def build(services: Services, page: Page) -> None:
         who = viewer(services, request)
         return ("", 0) if who is None else (who.username, who.balance_cents)
 
-    with gr.Row():
-        with gr.Column(scale=1, min_width=320):
-            gr.Markdown(
-                "### Sign in or create an account\n"
-                "Anyone may browse the gallery, open artworks and verify images. An account "
-                "lets you make pictures in the studio, restyle them, sell, buy and keep a "
-                "wallet. New accounts get 100.00 demo credits."
-            )
-            username = gr.Textbox(
-                label="Username",
-                placeholder="3-32 letters, digits, _ . -",
-                max_length=32,
-                elem_id="account-username",
-            )
-            password = gr.Textbox(
-                label="Password",
-                type="password",
-                placeholder="at least 8 characters",
-                max_length=256,
-                elem_id="account-password",
-            )
-            with gr.Row():
-                up = gr.Button("Create account", elem_id="account-sign-up")
-                into = gr.Button("Sign in", variant="primary", elem_id="account-sign-in")
-            status = gr.Markdown(elem_id="account-status")
-        with gr.Column(scale=1, min_width=320):
-            gr.Markdown(
-                "### For scripts\n"
-                "Every button of this app has an API name (see `docs/API.md`). Sign in with "
-                "`/sign_in`, then send the token it returns as a cookie:\n\n"
-                "```python\n"
-                "from gradio_client import Client\n"
-                "token = Client(URL).predict(NAME, PASSWORD, api_name='/sign_in')[1]\n"
-                "me = Client(URL, headers={'Cookie': f'atelier_session={token}'})\n"
-                "```"
-            )
+    with gr.Row(), gr.Column(scale=1, min_width=320):
+        gr.Markdown(
+            "### Sign in or create an account\n"
+            "Anyone may browse the gallery, open artworks and verify images. An account "
+            "lets you make pictures in the studio, restyle them, sell, buy and keep a "
+            "wallet. New accounts get 100.00 demo credits."
+        )
+        username = gr.Textbox(
+            label="Username",
+            placeholder="3-32 letters, digits, _ . -",
+            max_length=32,
+            elem_id="account-username",
+        )
+        password = gr.Textbox(
+            label="Password",
+            type="password",
+            placeholder="at least 8 characters",
+            max_length=256,
+            elem_id="account-password",
+        )
+        with gr.Row():
+            up = gr.Button("Create account", elem_id="account-sign-up")
+            into = gr.Button("Sign in", variant="primary", elem_id="account-sign-in")
+        status = gr.Markdown(elem_id="account-status")
     up.click(None, [username, password], [status], js=SIGN_UP_JS)
     into.click(None, [username, password], [status], js=SIGN_IN_JS)
     password.submit(None, [username, password], [status], js=SIGN_IN_JS)

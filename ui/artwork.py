@@ -157,6 +157,31 @@ def my_recipe(services: Services, artwork_id: object, request: gr.Request | None
     return disclosed if disclosed["kind"] else None
 
 
+# the browser saves a file output as soon as it arrives (a click on a link made for it)
+SAVE_FILE_JS = """
+(file) => {
+  if (file && file.url) {
+    const link = document.createElement("a");
+    link.href = file.url;
+    link.download = file.orig_name || "";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  }
+  return [];
+}
+"""
+
+
+def in_page(make_file):
+    """Run a file handler for the page: (file, "") on success, (None, the refusal in words)
+    when it is refused, so the reason stays on the page."""
+    try:
+        return make_file(), ""
+    except gr.Error as refusal:
+        return None, f"⚠ {refusal.message}"
+
+
 def build(services: Services, page: Page) -> None:
     rules = services.settings.rules
 
@@ -480,7 +505,9 @@ def build(services: Services, page: Page) -> None:
     bought = yes.click(
         confirm, [quoted_listing, quoted_version], [result, confirm_box], api_visibility="private"
     )
-    bought.success(lambda n: show(n)[:-1], [current], outputs[:-1], show_progress="hidden")
+    bought.success(lambda n: show(n)[:-1], [current], outputs[:-1], show_progress="hidden").then(
+        reveal, [current], [recipe_box, recipe_json], show_progress="hidden"
+    )  # the buyer may now see the recipe
     page.refresh_header(bought, services)
     # for API clients: the same actions on plain numbers
     api_number = gr.Number(visible=False, precision=0)
@@ -488,10 +515,19 @@ def build(services: Services, page: Page) -> None:
     api_endpoint(buy, [api_number, api_version], [result], "buy")
     api_endpoint(download, [api_number], [signed_file], "download")
     api_endpoint(certificate, [api_number], [cert_file], "certificate")
+
+    # one click: the file is made, then the browser saves it; a refusal (not the owner, not
+    # signed in) stays on the page under the buttons instead of a toast that vanishes
+    def download_here(artwork_id, request: gr.Request):
+        return in_page(lambda: download(artwork_id, request))
+
+    def certificate_here(artwork_id):
+        return in_page(lambda: certificate(artwork_id))
+
     for button, fn, target in (
-        (download_button, download, signed_file),
-        (certificate_button, certificate, cert_file),
+        (download_button, download_here, signed_file),
+        (certificate_button, certificate_here, cert_file),
     ):
-        button.click(fn, [current], [target]).success(
+        button.click(fn, [current], [target, result]).success(
             lambda: gr.update(visible=True), None, files_row, queue=False
-        )
+        ).then(None, [target], None, js=SAVE_FILE_JS)

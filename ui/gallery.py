@@ -87,7 +87,10 @@ def build(services: Services, page: Page) -> None:
             ]
             for c in result.items
         ]
-        if result.total == 0:
+        filtered = any(v not in (None, "") for v in (text, min_price, max_price, licence, ai_label))
+        if result.total == 0 and not filtered:
+            summary = "Nothing is for sale yet. Make something in the Studio and list it."
+        elif result.total == 0:
             summary = "No listings match. Clear the search or the filters to see everything."
         else:
             summary = (

@@ -192,8 +192,14 @@ def build(services: Services, page: Page) -> None:
                 )
                 with gr.Row():
                     price = gr.Textbox(label="Price (credits)", value="10.00", elem_id="sell-price")
+                    # an exclusive sale is one sale: the field shows for licence tiers only
                     edition = gr.Number(
-                        label="Edition size (licences)", value=1, precision=0, minimum=1
+                        label="Edition size (licences)",
+                        value=1,
+                        precision=0,
+                        minimum=1,
+                        visible=False,
+                        elem_id="sell-edition",
                     )
                 licence = gr.Dropdown(
                     LICENCE_CHOICES,
@@ -232,6 +238,13 @@ def build(services: Services, page: Page) -> None:
 
     refresh.click(my_collection, None, shown, api_name="collection")
     tiles.select(pick, [ids], [artwork], queue=False)
+    licence.change(
+        lambda tier: gr.update(visible=tier != "exclusive"),
+        licence,
+        edition,
+        queue=False,
+        show_progress="hidden",
+    )
     then_refresh(
         list_button.click(
             list_for_sale,

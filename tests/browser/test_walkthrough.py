@@ -92,6 +92,9 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     dialogs: list[str] = []
     guest = Visitor(browser, app_url, screenshots, dialogs)
     guest.open("?tab=account")
+    expect(guest.page.locator("#tab-account")).to_contain_text("Create account", timeout=TIMEOUT)
+    # the sign-in page is for people; scripts read docs/API.md
+    expect(guest.page.locator("#tab-account")).not_to_contain_text("For scripts")
     guest.shot("account")
 
     # the artist signs up, generates, picks the second picture and saves it under a hostile title
@@ -130,6 +133,8 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     ada.wait_text("sell-summary", "You own 2 artworks")
     ada.choose("sell-artwork", XSS)
     ada.fill("sell-price", "12.50")
+    # an exclusive sale is one sale: no edition size to fill in
+    expect(ada.page.locator("#sell-edition")).to_be_hidden()
     ada.click("sell-list")
     ada.wait_text("sell-status", "Listed artwork #6 as listing #6 for 12.50 credits")
     ada.shot("sell")
@@ -158,15 +163,16 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
         re.compile(r"Owner\s*bob"), timeout=15_000
     )
     bob.wait_text("artwork-timeline", "Ownership passed from ada to bob")
+    # the new owner may see the recipe; the public record only commits to it
+    expect(bob.page.locator("#artwork-recipe-box")).to_be_visible(timeout=TIMEOUT)
     bob.shot("artwork")
 
     # ...downloads the signed file
-    bob.page.get_by_role("button", name="Download signed file").click()
-    link = bob.page.locator("#artwork-file a").first
-    link.wait_for()
-    response = bob.context.request.get(link.get_attribute("href"))
-    assert response.ok
-    signed = response.body()
+    # one click saves the file (it used to need a second click on a link)
+    with bob.page.expect_download(timeout=TIMEOUT) as saved:
+        bob.page.get_by_role("button", name="Download signed file").click()
+    with open(saved.value.path(), "rb") as f:
+        signed = f.read()
     assert signed.startswith(b"\x89PNG")
 
     # anyone verifies a JPEG re-encoding of it and sees the creator and the current owner
@@ -178,6 +184,11 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     guest.open("?artwork=6")
     assert XSS in guest.wait_text("artwork-title", "#6")
     assert "Owner\tbob" in guest.wait_text("artwork-info", "Owner")
+    # a visitor who may not download is told so on the page, and the words stay
+    guest.page.get_by_role("button", name="Download signed file").click()
+    assert "Sign in first" in guest.wait_text("artwork-result", "Sign in first")
+    guest.page.wait_for_timeout(6_000)  # longer than a toast lives
+    assert "Sign in first" in guest.page.locator("#artwork-result").inner_text()
     guest.open("?tab=verify")
     guest.page.locator("#verify-image input[type=file]").set_input_files(str(copy))
     guest.page.locator("#verify-image").get_by_text("copy.jpg").first.wait_for()

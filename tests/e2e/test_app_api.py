@@ -249,3 +249,11 @@ def test_a_huge_password_or_username_is_refused_without_being_echoed(app_url):
     with pytest.raises(Exception) as refused:
         client(app_url).predict("u" * 100_000, "a long password", api_name="/sign_up")
     assert len(str(refused.value)) < 1000
+
+
+def test_an_empty_market_says_so_and_only_mentions_filters_when_there_are_some(app_url):
+    guest = client(app_url)
+    *_tiles, summary = guest.predict("", "", "", "", "", "newest", 1, api_name="/search")
+    assert "Nothing is for sale yet" in summary and "filters" not in summary
+    *_tiles, summary = guest.predict("harbour", "", "", "", "", "newest", 1, api_name="/search")
+    assert "No listings match. Clear the search or the filters" in summary
