@@ -254,14 +254,17 @@ def cmd_recipe(args, ctx: Context) -> None:
         ok = check_disclosure(
             disclosure.get("recipe"), disclosure.get("salt"), public["commitment"]
         )
+        if not ok:
+            raise CommandError(
+                f"the disclosure does NOT match artwork #{args.artwork_id}'s recipe commitment "
+                f"{public['commitment']}"
+            )
         emit(
             args,
-            {"artwork_id": args.artwork_id, "matches": ok, **public},
-            f"the disclosure {'matches' if ok else 'does NOT match'} artwork "
-            f"#{args.artwork_id}'s recipe commitment {public['commitment']}",
+            {"artwork_id": args.artwork_id, "matches": True, **public},
+            f"the disclosure matches artwork #{args.artwork_id}'s recipe commitment "
+            f"{public['commitment']}",
         )
-        if not ok:
-            raise SystemExit(1)
         return
     if not args.as_user:
         raise CommandError("say whose copy of the recipe this is: --as NAME")

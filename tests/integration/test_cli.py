@@ -192,3 +192,31 @@ def test_train_refuses_someone_elses_registered_work_unless_licensed(cli, tmp_pa
     )
     assert code == 0, err
     assert (tmp_path / "run-ada" / "model" / "model.safetensors").exists()
+
+
+def test_the_owner_discloses_a_recipe_that_anyone_checks_and_others_cannot_read(cli, tmp_path):
+    for name in ("ada", "bob"):
+        cli("user", "create", name, "--password-stdin", stdin=PASSWORD + "\n")
+    image, recipe = tmp_path / "art.png", tmp_path / "recipe.json"
+    image.write_bytes(png_bytes(4))
+    recipe.write_text(json.dumps({"kind": "gan_sample", "seed": 7, "model_sha256": "ab" * 32}))
+    code, art, _ = cli(
+        "register", str(image), "--owner", "ada", "--title", "T", "--recipe", str(recipe)
+    )
+    assert code == 0 and art["recipe"]["kind"] == "gan_sample" and "seed" not in art["recipe"]
+    disclosure = tmp_path / "disclosed.json"
+    code, data, _ = cli("recipe", str(art["id"]), "--as", "ada", "--out", str(disclosure))
+    assert (
+        code == 0
+        and data["recipe"]["seed"] == 7
+        and data["commitment"] == art["recipe"]["commitment"]
+    )
+    code, checked, _ = cli("recipe", str(art["id"]), "--check", str(disclosure))
+    assert code == 0 and checked["matches"] is True
+    forged = json.loads(disclosure.read_text())
+    forged["recipe"]["seed"] = 8
+    disclosure.write_text(json.dumps(forged))
+    code, _data, _err = cli("recipe", str(art["id"]), "--check", str(disclosure))
+    assert code == 1
+    code, _data, err = cli("recipe", str(art["id"]), "--as", "bob")
+    assert code == 1 and "only the owner, the creator and licensees" in err
