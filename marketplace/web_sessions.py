@@ -139,11 +139,13 @@ def revoke_all_sessions(session: Session, user_id: int, *, now: datetime | None 
     return result.rowcount
 
 
-def _retry_after(failures: list[datetime], limit: int, now: datetime) -> int | None:
+def _retry_after(
+    failures: list[datetime], limit: int, now: datetime, window: timedelta = FAILURE_WINDOW
+) -> int | None:
     """Seconds until fewer than `limit` of `failures` (oldest first) lie in the window."""
     if len(failures) < limit:
         return None
-    frees_at = _aware(failures[len(failures) - limit]) + FAILURE_WINDOW
+    frees_at = _aware(failures[len(failures) - limit]) + window
     return max(1, math.ceil((frees_at - now).total_seconds()))
 
 
@@ -324,9 +326,8 @@ def check_sign_up_allowed(session: Session, ip: object, *, now: datetime | None 
             .limit(MAX_SIGN_UPS_PER_IP)
         )
     )[::-1]
-    if len(made) >= MAX_SIGN_UPS_PER_IP:
-        frees_at = _aware(made[0]) + SIGN_UP_WINDOW
-        wait = max(1, math.ceil((frees_at - now).total_seconds()))
+    wait = _retry_after(made, MAX_SIGN_UPS_PER_IP, now, SIGN_UP_WINDOW)
+    if wait is not None:
         raise TooManyAttempts(
             f"too many new accounts from this address; try again in {_minutes(wait)}",
             retry_after_seconds=wait,

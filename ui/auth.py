@@ -103,6 +103,12 @@ def _refusal(message: str, status: int, **extra) -> JSONResponse:
     )
 
 
+def _too_many(exc: TooManyAttempts) -> JSONResponse:
+    response = _refusal(str(exc), 429)
+    response.headers["Retry-After"] = str(exc.retry_after_seconds)
+    return response
+
+
 async def _credentials(request: Request) -> tuple[str, str] | JSONResponse:
     # JSON only: a cross-site HTML form cannot send it, so nobody is signed in by a forgery
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
@@ -149,9 +155,7 @@ def add_auth_routes(api: FastAPI, services: Services) -> None:
         try:
             signed = await _in_thread(work)
         except TooManyAttempts as exc:
-            response = _refusal(str(exc), 429)
-            response.headers["Retry-After"] = str(exc.retry_after_seconds)
-            return response
+            return _too_many(exc)
         except (MarketplaceError, ValueError) as exc:
             return _refusal(str(exc), 400)
         return signed_in(request, signed, f"Welcome, {signed.username}! You are signed in.")
@@ -171,9 +175,7 @@ def add_auth_routes(api: FastAPI, services: Services) -> None:
         try:
             signed = await _in_thread(work)
         except TooManyAttempts as exc:
-            response = _refusal(str(exc), 429)
-            response.headers["Retry-After"] = str(exc.retry_after_seconds)
-            return response
+            return _too_many(exc)
         except InvalidCredentials as exc:
             return _refusal(str(exc), 401)
         except (MarketplaceError, ValueError) as exc:
