@@ -28,8 +28,11 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/atelier serve --host $(HOST) --port $(PORT)
 
+# ruff, then the import contracts (pyproject.toml's [tool.importlinter]): provenance and
+# generation stay pure, the marketplace never reaches up into the pages or the settings
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # the browser tests (tests/browser) drive Debian's Chromium; install it if it is missing
 browser:

@@ -199,7 +199,7 @@ def launch(settings: Settings | None = None, *, host: str = "127.0.0.1", port: i
     """Start the app on `host:port` with the given (or environment) settings."""
     import uvicorn
 
-    services = Services(settings or Settings.from_env())
+    services = Services.from_settings(settings)
     app = create_app(services)
     print(f"Atelier is running at http://{host}:{port}/", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", **proxy_options(services.settings))

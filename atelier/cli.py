@@ -18,6 +18,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import OperationalError
 
+from atelier.bootstrap import Services
 from atelier.cli_common import CommandError, emit, write_files
 from atelier.config import Settings
 from generation.errors import GenerationError
@@ -26,25 +27,11 @@ from marketplace.money import MAX_ROYALTY_BPS, format_cents, parse_percent_bps, 
 from provenance.errors import ProvenanceError
 
 
-class Context:
-    """The settings, engine and blob store one CLI run works with."""
+def user_id(session, name: str) -> int:
+    """The id of the account named `name` (a clear refusal when there is none)."""
+    from marketplace.accounts import find_user
 
-    def __init__(self, settings: Settings) -> None:
-        from db.blobs import LocalBlobStore
-        from db.migrate import upgrade
-        from db.session import make_engine, make_sessionmaker
-
-        self.settings = settings
-        self.engine = make_engine(settings.database_url)
-        upgrade(self.engine)
-        self.sessions = make_sessionmaker(self.engine)
-        self.readers = make_sessionmaker(self.engine, read_only=True)
-        self.blobs = LocalBlobStore(settings.blob_dir)
-
-    def user_id(self, session, name: str) -> int:
-        from marketplace.accounts import find_user
-
-        return find_user(session, name).id
+    return find_user(session, name).id
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -58,7 +45,7 @@ def cmd_db_upgrade(args, settings: Settings) -> None:
     emit(args, {"revision": revision}, f"database at revision {revision}")
 
 
-def cmd_user_create(args, ctx: Context) -> None:
+def cmd_user_create(args, ctx: Services) -> None:
     from marketplace.accounts import sign_up
 
     if args.password_stdin:
@@ -78,7 +65,7 @@ def cmd_user_create(args, ctx: Context) -> None:
     )
 
 
-def cmd_user_credit(args, ctx: Context) -> None:
+def cmd_user_credit(args, ctx: Services) -> None:
     from marketplace.accounts import grant_credits
 
     try:
@@ -86,12 +73,12 @@ def cmd_user_credit(args, ctx: Context) -> None:
     except ValueError:
         raise CommandError(f"CENTS must be a whole number of cents, got {args.cents!r}") from None
     with ctx.sessions() as s, s.begin():
-        user = grant_credits(s, ctx.user_id(s, args.name), cents, memo=args.memo)
+        user = grant_credits(s, user_id(s, args.name), cents, memo=args.memo)
         data = {"username": user.username, "balance_cents": user.balance_cents}
     emit(args, data, f"{data['username']} now has {format_cents(data['balance_cents'])} credits")
 
 
-def cmd_register(args, ctx: Context) -> None:
+def cmd_register(args, ctx: Services) -> None:
     from marketplace.artworks import register_artwork
     from marketplace.views import artwork_summary
 
@@ -117,7 +104,7 @@ def cmd_register(args, ctx: Context) -> None:
             s,
             ctx.blobs,
             path.read_bytes(),
-            owner_id=ctx.user_id(s, args.owner),
+            owner_id=user_id(s, args.owner),
             title=args.title,
             tags=args.tags,
             recipe=recipe,
@@ -127,7 +114,7 @@ def cmd_register(args, ctx: Context) -> None:
     emit(args, data, f"registered artwork #{data['id']} {data['title']!r} for {data['owner']}")
 
 
-def cmd_list(args, ctx: Context) -> None:
+def cmd_list(args, ctx: Services) -> None:
     from marketplace.listings import create_listing
     from marketplace.views import listing_summary
 
@@ -142,7 +129,7 @@ def cmd_list(args, ctx: Context) -> None:
         listing = create_listing(
             s,
             args.artwork_id,
-            ctx.user_id(s, args.as_user),
+            user_id(s, args.as_user),
             price_cents=price,
             licence_tier=args.licence,
             edition_size=args.edition,
@@ -158,23 +145,23 @@ def cmd_list(args, ctx: Context) -> None:
     )
 
 
-def cmd_delist(args, ctx: Context) -> None:
+def cmd_delist(args, ctx: Services) -> None:
     from marketplace.listings import delist
     from marketplace.views import listing_summary
 
     with ctx.sessions() as s, s.begin():
-        data = listing_summary(delist(s, args.listing_id, ctx.user_id(s, args.as_user)))
+        data = listing_summary(delist(s, args.listing_id, user_id(s, args.as_user)))
     emit(args, data, f"listing #{data['id']} delisted")
 
 
-def cmd_price(args, ctx: Context) -> None:
+def cmd_price(args, ctx: Services) -> None:
     from marketplace.listings import change_price
     from marketplace.views import listing_summary
 
     rules = ctx.settings.rules
     price = parse_price(args.price, max_cents=rules.max_price_cents)
     with ctx.sessions() as s, s.begin():
-        listing = change_price(s, args.listing_id, ctx.user_id(s, args.as_user), price, rules=rules)
+        listing = change_price(s, args.listing_id, user_id(s, args.as_user), price, rules=rules)
         data = listing_summary(listing)
     emit(
         args,
@@ -183,7 +170,7 @@ def cmd_price(args, ctx: Context) -> None:
     )
 
 
-def cmd_buy(args, ctx: Context) -> None:
+def cmd_buy(args, ctx: Services) -> None:
     from marketplace.purchases import purchase
     from marketplace.views import purchase_summary
 
@@ -192,7 +179,7 @@ def cmd_buy(args, ctx: Context) -> None:
         result = purchase(
             s,
             args.listing_id,
-            ctx.user_id(s, args.as_user),
+            user_id(s, args.as_user),
             key,
             expected_version=args.expect_version,
             rules=ctx.settings.rules,
@@ -208,7 +195,7 @@ def cmd_buy(args, ctx: Context) -> None:
     )
 
 
-def cmd_show(args, ctx: Context) -> None:
+def cmd_show(args, ctx: Services) -> None:
     from marketplace.views import artwork_detail
 
     with ctx.readers() as s:
@@ -232,7 +219,7 @@ def cmd_show(args, ctx: Context) -> None:
     emit(args, data, "\n".join(lines))
 
 
-def cmd_recipe(args, ctx: Context) -> None:
+def cmd_recipe(args, ctx: Services) -> None:
     """Disclose an artwork's recipe and salt (owner, creator, licensees), or check a
     disclosure someone handed you against the artwork's public commitment."""
     from marketplace.artworks import get_artwork
@@ -269,14 +256,14 @@ def cmd_recipe(args, ctx: Context) -> None:
     if not args.as_user:
         raise CommandError("say whose copy of the recipe this is: --as NAME")
     with ctx.readers() as s:
-        data = disclose_recipe(s, args.artwork_id, ctx.user_id(s, args.as_user))
+        data = disclose_recipe(s, args.artwork_id, user_id(s, args.as_user))
     text = json.dumps(data, indent=2, sort_keys=True)
     if args.out:
         write_files({Path(args.out): text.encode("utf-8") + b"\n"})
     emit(args, data, text)
 
 
-def cmd_balance(args, ctx: Context) -> None:
+def cmd_balance(args, ctx: Services) -> None:
     from marketplace.accounts import find_user
     from marketplace.ledger import account_history
 
@@ -293,7 +280,7 @@ def cmd_balance(args, ctx: Context) -> None:
     emit(args, data, "\n".join(lines))
 
 
-def cmd_ledger_check(args, ctx: Context) -> None:
+def cmd_ledger_check(args, ctx: Services) -> None:
     from marketplace.ledger import check_ledger
 
     with ctx.readers() as s:
@@ -317,10 +304,10 @@ def cmd_ledger_check(args, ctx: Context) -> None:
         raise CommandError(f"the ledger does not balance ({len(report.problems)} problems)")
 
 
-def cmd_log_head(args, ctx: Context) -> None:
-    from marketplace.transparency import load_signer, sign_head
+def cmd_log_head(args, ctx: Services) -> None:
+    from marketplace.transparency import sign_head
 
-    signer = load_signer(ctx.settings.data_dir, ctx.settings.log_origin)
+    signer = ctx.log_signer
     with ctx.sessions() as s, s.begin():
         checkpoint = sign_head(s, signer)
         data = {
@@ -331,10 +318,10 @@ def cmd_log_head(args, ctx: Context) -> None:
     emit(args, data, f"{data['checkpoint']}\nverifier key: {data['verifier_key']}")
 
 
-def cmd_log_proof(args, ctx: Context) -> None:
-    from marketplace.transparency import event_proof, load_signer
+def cmd_log_proof(args, ctx: Services) -> None:
+    from marketplace.transparency import event_proof
 
-    signer = load_signer(ctx.settings.data_dir, ctx.settings.log_origin)
+    signer = ctx.log_signer
     with ctx.sessions() as s, s.begin():
         data = event_proof(s, args.event_id, signer)
     lines = [
@@ -346,10 +333,10 @@ def cmd_log_proof(args, ctx: Context) -> None:
     emit(args, data, "\n".join(lines))
 
 
-def cmd_log_verify(args, ctx: Context) -> None:
-    from marketplace.transparency import audit_log, load_signer
+def cmd_log_verify(args, ctx: Services) -> None:
+    from marketplace.transparency import audit_log
 
-    signer = load_signer(ctx.settings.data_dir, ctx.settings.log_origin)
+    signer = ctx.log_signer
     with ctx.readers() as s:
         report = audit_log(s, signer.verifier, ctx.settings.log_origin)
     data = {
@@ -368,16 +355,14 @@ def cmd_log_verify(args, ctx: Context) -> None:
         raise CommandError(f"the log does not verify ({len(report.problems)} problems)")
 
 
-def cmd_verify(args, ctx: Context) -> None:
+def cmd_verify(args, ctx: Services) -> None:
     from marketplace.identification import identify
-    from marketplace.transparency import load_signer
-    from provenance.c2pa import load_signing_material
 
     path = Path(args.image)
     if not path.is_file():
         raise CommandError(f"no such file: {path}")
-    signer = load_signer(ctx.settings.data_dir, ctx.settings.log_origin)
-    material = load_signing_material(ctx.settings.data_dir / "keys")
+    signer = ctx.log_signer
+    material = ctx.c2pa
     with ctx.sessions() as s, s.begin():
         result = identify(
             s,
@@ -401,11 +386,10 @@ def cmd_verify(args, ctx: Context) -> None:
     emit(args, data, "\n".join(lines))
 
 
-def cmd_certificate(args, ctx: Context) -> None:
+def cmd_certificate(args, ctx: Services) -> None:
     from marketplace.certificates import certificate
-    from marketplace.transparency import load_signer
 
-    signer = load_signer(ctx.settings.data_dir, ctx.settings.log_origin)
+    signer = ctx.log_signer
     with ctx.sessions() as s, s.begin():
         note = certificate(s, args.artwork_id, signer)
     if args.out:
@@ -419,11 +403,10 @@ def cmd_certificate(args, ctx: Context) -> None:
     emit(args, data, f"certificate written to {args.out}" if args.out else note.rstrip("\n"))
 
 
-def cmd_download(args, ctx: Context) -> None:
+def cmd_download(args, ctx: Services) -> None:
     from marketplace.certificates import signed_download
-    from provenance.c2pa import load_signing_material
 
-    material = load_signing_material(ctx.settings.data_dir / "keys")
+    material = ctx.c2pa
     with ctx.readers() as s:
         data, mime, name = signed_download(s, ctx.blobs, args.artwork_id, material)
     out = Path(args.out or name)
@@ -435,7 +418,7 @@ def cmd_download(args, ctx: Context) -> None:
     )
 
 
-def cmd_browse(args, ctx: Context) -> None:
+def cmd_browse(args, ctx: Services) -> None:
     from dataclasses import asdict
 
     from marketplace.browse import BrowseQuery, browse_listings
@@ -473,7 +456,7 @@ def cmd_browse(args, ctx: Context) -> None:
     emit(args, data, "\n".join(lines))
 
 
-def cmd_worker(args, ctx: Context) -> None:
+def cmd_worker(args, ctx: Services) -> None:
     """Run queued jobs (model training) in this process until interrupted, or once."""
     from marketplace import training_jobs
     from marketplace.jobs import Worker
@@ -707,7 +690,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env()
-        target = Context(settings) if args.needs_db else settings
+        target = Services.from_settings(settings) if args.needs_db else settings
         args.func(args, target)
         sys.stdout.flush()
     except (CommandError, MarketplaceError, ProvenanceError, GenerationError, ValueError) as exc:

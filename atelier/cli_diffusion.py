@@ -72,7 +72,7 @@ def _add_generation_options(p, size_help: str = "WIDTHxHEIGHT (default: the mode
 
 
 def cmd_txt2img(args, settings) -> None:
-    _generate(args, init_image=None, strength=None)
+    _generate(args, settings, init_image=None, strength=None)
 
 
 def cmd_img2img(args, settings) -> None:
@@ -86,7 +86,7 @@ def cmd_img2img(args, settings) -> None:
         decoded = decode_image(path.read_bytes())
     except InvalidImage as exc:
         raise CommandError(f"INIT_IMAGE {path} cannot be used: {exc}") from None
-    _generate(args, init_image=decoded.rgb, strength=args.strength)
+    _generate(args, settings, init_image=decoded.rgb, strength=args.strength)
 
 
 def _parse_size(text: str | None) -> tuple[int | None, int | None]:
@@ -99,8 +99,9 @@ def _parse_size(text: str | None) -> tuple[int | None, int | None]:
     return int(match.group(1)), int(match.group(2))
 
 
-def _generate(args, *, init_image, strength) -> None:
-    from generation.diffusion import DiffusionImagePipeline, check_request, png_with_recipe
+def _generate(args, settings, *, init_image, strength) -> None:
+    from generation.diffusion import DiffusionImagePipeline, check_request
+    from generation.recipe_kinds import png_with_recipe
 
     width, height = _parse_size(args.size)
     out = Path(args.out)
@@ -121,7 +122,7 @@ def _generate(args, *, init_image, strength) -> None:
         img2img=init_image is not None,
     )
     started = time.perf_counter()
-    pipeline = DiffusionImagePipeline.from_pretrained(args.model)
+    pipeline = DiffusionImagePipeline.from_pretrained(args.model or settings.diffusion_model)
     loaded = time.perf_counter()
     show_progress = not args.json and sys.stderr.isatty()
 

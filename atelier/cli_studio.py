@@ -141,6 +141,7 @@ def add_commands(add, group) -> None:
 def _check_training_rights(ctx, data_dir: Path, as_user: str | None) -> None:
     """Refuse images that are registered artworks `as_user` may not train on (all of them
     when no user is named). Unreadable files are left to the training's own checks."""
+    from marketplace.accounts import find_user
     from marketplace.errors import InvalidInput, NotOwner
     from marketplace.training_jobs import check_training_rights
 
@@ -150,7 +151,7 @@ def _check_training_rights(ctx, data_dir: Path, as_user: str | None) -> None:
         if path.is_file() and not path.name.startswith(".")
     ]
     with ctx.sessions() as s:
-        user_id = ctx.user_id(s, as_user) if as_user else None
+        user_id = find_user(s, as_user).id if as_user else None
         try:
             check_training_rights(s, user_id, images)
         except InvalidInput:
@@ -202,14 +203,14 @@ def _png(image) -> bytes:
 
 def _picture_entries(names: list[str], out: Path, images, recipes, extra) -> tuple[dict, list]:
     """PNG + recipe files for each picture, and their descriptions for --json."""
-    from generation.gan_pipeline import encode_png
+    from generation.recipe_kinds import png_with_recipe
     from generation.recipes import describe
 
     files: dict[Path, bytes] = {}
     entries = []
     for name, image, recipe, more in zip(names, images, recipes, extra, strict=True):
         png, js = out / f"{name}.png", out / f"{name}.json"
-        files[png] = encode_png(image, recipe)
+        files[png] = png_with_recipe(image, recipe)
         files[js] = _recipe_json(recipe)
         entries.append({**more, "png": str(png), "recipe": str(js), **describe(recipe)})
     return files, entries
@@ -329,9 +330,11 @@ def cmd_breed(args, settings) -> None:
     if args.size is not None:
         check_range(args.size, "--size", MIN_DISPLAY_SIZE, MAX_DISPLAY_SIZE)
     out = _out_dir(args.out)
+    from generation.recipe_kinds import BREEDABLE_KINDS
+
     parents = [_read_recipe(args.parent_a), _read_recipe(args.parent_b)]
     for name, recipe in zip((args.parent_a, args.parent_b), parents, strict=True):
-        if recipe["kind"] not in ("gan_sample", "gan_breed"):
+        if recipe["kind"] not in BREEDABLE_KINDS:
             raise CommandError(f"{name} is a {recipe['kind']} recipe, not a picture to breed")
     pipeline = _pipeline_for(parents, [args.parent_a, args.parent_b], args.model)
     result = pipeline.breed(
@@ -414,9 +417,11 @@ def cmd_morph(args, settings) -> None:
             for seed in args.seeds
         ]
     else:
+        from generation.recipe_kinds import BREEDABLE_KINDS
+
         ends = [_read_recipe(path) for path in args.recipes]
         for name, recipe in zip(args.recipes, ends, strict=True):
-            if recipe["kind"] not in ("gan_sample", "gan_breed"):
+            if recipe["kind"] not in BREEDABLE_KINDS:
                 raise CommandError(f"{name} is a {recipe['kind']} recipe, not a picture")
         pipeline = _pipeline_for(ends, list(args.recipes), args.model)
     result = pipeline.morph(

@@ -20,7 +20,7 @@ from atelier.cli_common import CommandError, emit, existing_file, parse_number, 
 
 def add_commands(add, group) -> None:
     """Add this module's commands with `atelier.cli.build_parser`'s `add` and `group` helpers."""
-    from generation.style import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE
+    from generation.style_limits import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE
 
     p = add(
         "style",
@@ -90,7 +90,7 @@ def _parse_presets(specs: list[str]) -> tuple[list[int], list[float] | None]:
 
 
 def cmd_style(args, settings) -> None:
-    from generation.parameters import RECIPE_KEY, infotext, png_with_parameters
+    from generation.recipe_kinds import png_with_recipe
     from generation.style import PRESET_NAMES, StylePipeline
     from generation.style_cache import DirectoryEmbeddingCache, MemoryEmbeddingCache
 
@@ -148,21 +148,8 @@ def cmd_style(args, settings) -> None:
 
     recipe = result.recipe
     width, height = result.image.size
-    model_hash = next(iter(recipe["models"].values()))[:10]
-    text = infotext(
-        "Atelier style transfer",
-        {
-            "Steps": 1,
-            "Sampler": "Style transfer",
-            "Size": f"{width}x{height}",
-            "Model hash": model_hash,
-            "Style": " + ".join(names),
-            "Strength": recipe["strength"],
-            "Colour": recipe["colour"],
-        },
-    )
     recipe_json = json.dumps(recipe, indent=2, sort_keys=True) + "\n"
-    png = png_with_parameters(result.image, text, {RECIPE_KEY: json.dumps(recipe, sort_keys=True)})
+    png = png_with_recipe(result.image, recipe)
     recipe_path = out.with_suffix(".json")
     write_files({out: png, recipe_path: recipe_json.encode("utf-8")})
     emit(

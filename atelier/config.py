@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from marketplace.rules import MarketRules
+
 
 def _int_env(name: str, default: int) -> int:
     raw = os.environ.get(name)
@@ -17,59 +19,31 @@ def _int_env(name: str, default: int) -> int:
         raise ValueError(f"`{name}` must be an integer, got {raw!r}") from None
 
 
-@dataclass(frozen=True)
-class MarketRules:
-    """The money rules of the marketplace; every amount is integer cents, every rate basis points.
+C2PA_VARIABLES = ("ATELIER_C2PA_CHAIN", "ATELIER_C2PA_KEY", "ATELIER_C2PA_ANCHORS")
 
-    Args:
-        starting_balance_cents: demo credits every new account receives.
-        platform_fee_bps: the platform's cut of every sale (250 = 2.5%).
-        source_share_bps: the part of a sale's royalty that goes to the owners of the
-            artwork's registered source works (5000 = half of the royalty).
-        default_royalty_bps: the creator royalty used when the first listing names none.
-        max_price_cents: the highest price a listing may ask.
-    """
 
-    starting_balance_cents: int = 100_00
-    platform_fee_bps: int = 250
-    source_share_bps: int = 5_000
-    default_royalty_bps: int = 1_000
-    max_price_cents: int = 1_000_000_00
+def _c2pa_files_from_env() -> tuple[Path, Path, Path] | None:
+    values = [os.environ.get(name, "").strip() for name in C2PA_VARIABLES]
+    if not any(values):
+        return None
+    if not all(values):
+        raise ValueError(f"set all of {', '.join(C2PA_VARIABLES)}, or none")
+    chain, key, anchors = (Path(v) for v in values)
+    return chain, key, anchors
 
-    def __post_init__(self) -> None:
-        if self.starting_balance_cents < 0:
-            raise ValueError(
-                f"`starting_balance_cents` must be >= 0, got {self.starting_balance_cents}"
-            )
-        if not 0 <= self.platform_fee_bps <= 5_000:
-            raise ValueError(
-                f"`platform_fee_bps` must be in [0, 5000], got {self.platform_fee_bps}"
-            )
-        if not 0 <= self.source_share_bps <= 10_000:
-            raise ValueError(
-                f"`source_share_bps` must be in [0, 10000], got {self.source_share_bps}"
-            )
-        if not 0 <= self.default_royalty_bps <= 5_000:
-            raise ValueError(
-                f"`default_royalty_bps` must be in [0, 5000], got {self.default_royalty_bps}"
-            )
-        if self.max_price_cents <= 0:
-            raise ValueError(f"`max_price_cents` must be > 0, got {self.max_price_cents}")
 
-    @classmethod
-    def from_env(cls) -> MarketRules:
-        defaults = cls()
-        return cls(
-            starting_balance_cents=_int_env(
-                "ATELIER_STARTING_BALANCE_CENTS", defaults.starting_balance_cents
-            ),
-            platform_fee_bps=_int_env("ATELIER_PLATFORM_FEE_BPS", defaults.platform_fee_bps),
-            source_share_bps=_int_env("ATELIER_SOURCE_SHARE_BPS", defaults.source_share_bps),
-            default_royalty_bps=_int_env(
-                "ATELIER_DEFAULT_ROYALTY_BPS", defaults.default_royalty_bps
-            ),
-            max_price_cents=_int_env("ATELIER_MAX_PRICE_CENTS", defaults.max_price_cents),
-        )
+def rules_from_env() -> MarketRules:
+    """The market rules, each one overridable by its `ATELIER_*` variable."""
+    defaults = MarketRules()
+    return MarketRules(
+        starting_balance_cents=_int_env(
+            "ATELIER_STARTING_BALANCE_CENTS", defaults.starting_balance_cents
+        ),
+        platform_fee_bps=_int_env("ATELIER_PLATFORM_FEE_BPS", defaults.platform_fee_bps),
+        source_share_bps=_int_env("ATELIER_SOURCE_SHARE_BPS", defaults.source_share_bps),
+        default_royalty_bps=_int_env("ATELIER_DEFAULT_ROYALTY_BPS", defaults.default_royalty_bps),
+        max_price_cents=_int_env("ATELIER_MAX_PRICE_CENTS", defaults.max_price_cents),
+    )
 
 
 @dataclass(frozen=True)
@@ -81,6 +55,10 @@ class Settings:
         database_url: a SQLAlchemy URL; defaults to a SQLite file inside `data_dir`.
         rules: the marketplace's money rules.
         log_origin: the transparency log's name in its checkpoints (a schema-less URL).
+        c2pa_operator_files: the operator's C2PA certificate chain, private key and trust
+            anchors (PEM files), or None to sign with keys the platform makes itself.
+        diffusion_model: the text-to-image model (a diffusers folder or hub id), or None
+            when the operator has installed none.
         trusted_proxies: addresses whose `X-Forwarded-For`/`X-Forwarded-Proto` headers are
             believed (a load balancer in front of the app); empty: none, so a client cannot
             choose the address the sign-in limits count against.
@@ -91,6 +69,8 @@ class Settings:
     rules: MarketRules = field(default_factory=MarketRules)
     log_origin: str = "atelier.local/log"
     trusted_proxies: tuple[str, ...] = ()
+    c2pa_operator_files: tuple[Path, Path, Path] | None = None
+    diffusion_model: str | None = None
 
     @property
     def blob_dir(self) -> Path:
@@ -103,7 +83,9 @@ class Settings:
         return cls(
             data_dir=data_dir,
             database_url=url,
-            rules=MarketRules.from_env(),
+            rules=rules_from_env(),
+            c2pa_operator_files=_c2pa_files_from_env(),
+            diffusion_model=os.environ.get("ATELIER_DIFFUSION_MODEL", "").strip() or None,
             log_origin=os.environ.get("ATELIER_LOG_ORIGIN", "atelier.local/log"),
             trusted_proxies=tuple(
                 part.strip()

@@ -7,7 +7,8 @@ it times:
 - library, native: `GANPipeline.__call__` at the model's own size (recipes built, latents
   drawn per seed, truncation, uint8 PIL images) with PNG encoding off;
 - library, 512 px: the same with Lanczos upscaling to 512, PNG off;
-- library, 512 px + PNG: plus `encode_png` (A1111 parameters and recipe chunks).
+- library, 512 px + PNG: plus `generation.recipe_kinds.png_with_recipe` (A1111 parameters
+  and recipe chunks).
 
 With `--upscale` it also compares the resampling filters on training images: each is
 shrunk 4x with a box filter, enlarged back with the filter, and compared with the original
@@ -62,7 +63,8 @@ def interleaved_rates(fns: dict, images_per_call: int, seconds: float) -> dict:
 def sampling(model_dir: Path | None, seconds: float) -> dict:
     import torch
 
-    from generation.gan_pipeline import encode_png, load_model
+    from generation.gan_pipeline import load_model
+    from generation.recipe_kinds import png_with_recipe
 
     pipe = load_model(model_dir)
     g = pipe.generator
@@ -83,7 +85,7 @@ def sampling(model_dir: Path | None, seconds: float) -> dict:
         def with_png(batch=batch):
             out = pipe(num_images=batch, seed=1000, truncation=0.7, size=512)
             for image, recipe in zip(out.images, out.recipes, strict=True):
-                encode_png(image, recipe)
+                png_with_recipe(image, recipe)
 
         torch.set_num_threads(1)
         fast = interleaved_rates(

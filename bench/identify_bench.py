@@ -124,9 +124,8 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("bench/results/identify.json"))
     args = parser.parse_args()
 
-    from db.blobs import LocalBlobStore
-    from db.migrate import upgrade
-    from db.session import make_engine, make_sessionmaker
+    from atelier.bootstrap import Services
+    from atelier.config import Settings
     from generation.gan import weights_sha256
     from generation.gan_pipeline import default_model_dir
     from marketplace.accounts import sign_up
@@ -160,10 +159,10 @@ def main() -> int:
     distractors = mixed[: args.distractors]
 
     tmp = Path(tempfile.mkdtemp())
-    engine = make_engine(f"sqlite:///{tmp / 'bench.db'}")
-    upgrade(engine)
-    sessions = make_sessionmaker(engine)
-    blobs = LocalBlobStore(tmp / "blobs")
+    services = Services.from_settings(
+        Settings(data_dir=tmp, database_url=f"sqlite:///{tmp / 'bench.db'}")
+    )
+    sessions, blobs = services.sessions, services.blobs
     with sessions() as s, s.begin():
         owner = sign_up(s, "owner", "password 1234", hasher=FAST_HASHER).id
         crowd = sign_up(s, "crowd", "password 1234", hasher=FAST_HASHER).id

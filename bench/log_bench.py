@@ -62,14 +62,15 @@ def memory_log(events: int) -> dict:
 
 
 def database_log(events: int, batch: int = 100) -> dict:
-    from db.migrate import upgrade
-    from db.session import make_engine, make_sessionmaker
+    from atelier.bootstrap import Services
+    from atelier.config import Settings
     from marketplace.events import record_event
 
     with tempfile.TemporaryDirectory() as tmp:
-        engine = make_engine(f"sqlite:///{tmp}/log.db")
-        upgrade(engine)
-        sessions = make_sessionmaker(engine)
+        services = Services.from_settings(
+            Settings(data_dir=Path(tmp), database_url=f"sqlite:///{tmp}/log.db")
+        )
+        engine, sessions = services.engine, services.sessions
         start = time.perf_counter()
         for done in range(0, events, batch):
             with sessions() as s, s.begin():

@@ -118,7 +118,8 @@ def seed_gallery(data_dir: Path, listings: int) -> None:
     from db.migrate import upgrade
     from db.models import Artwork
     from db.session import make_engine
-    from generation.gan_pipeline import encode_png, load_model
+    from generation.gan_pipeline import load_model
+    from generation.recipe_kinds import png_with_recipe
 
     engine = make_engine(f"sqlite:///{data_dir / 'atelier.db'}")
     upgrade(engine)
@@ -127,7 +128,7 @@ def seed_gallery(data_dir: Path, listings: int) -> None:
     out = pipeline(num_images=IMAGES, seed=1000, truncation=0.7, size=128)
     blobs = LocalBlobStore(data_dir / "blobs")
     keys = [
-        blobs.put(encode_png(image, recipe))
+        blobs.put(png_with_recipe(image, recipe))
         for image, recipe in zip(out.images, out.recipes, strict=True)
     ]
     with engine.begin() as conn:

@@ -162,14 +162,16 @@ def model_weights_sha256(folder: str | Path) -> str:
 
 def code_version() -> str:
     """The versions of the code that turns a recipe into pixels, for the recipe."""
+    from importlib.metadata import version
+
     import diffusers
     import torch
     import transformers
 
-    from atelier import __version__
-
+    # the installed distribution's version (the same as `atelier.__version__`): generation
+    # does not import the application package
     return (
-        f"atelier {__version__}; diffusers {diffusers.__version__}; "
+        f"atelier {version('atelier')}; diffusers {diffusers.__version__}; "
         f"transformers {transformers.__version__}; torch {torch.__version__}"
     )
 
@@ -907,25 +909,3 @@ def a1111_infotext(recipe: Mapping[str, Any]) -> str:
         params["Denoising strength"] = f"{float(recipe['strength']):g}"
     params["Atelier kind"] = recipe.get("kind")
     return infotext(str(recipe["prompt"]), params, str(recipe.get("negative_prompt") or ""))
-
-
-def png_with_recipe(image: Any, recipe: Mapping[str, Any]) -> bytes:
-    """Encode an image as PNG carrying its recipe.
-
-    Two text chunks, as for every Atelier picture (`generation.parameters`): `parameters`
-    (A1111's infotext, read by A1111, ComfyUI and civitai) and `atelier_recipe` (the recipe
-    as canonical JSON). The same image and recipe always give the same bytes.
-
-    Args:
-        image: An RGB `PIL.Image.Image`.
-        recipe: Its recipe.
-
-    Returns:
-        The PNG file's bytes.
-    """
-    from generation.parameters import RECIPE_KEY, png_with_parameters
-
-    recipe_json = json.dumps(
-        dict(recipe), sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    )
-    return png_with_parameters(image, a1111_infotext(recipe), {RECIPE_KEY: recipe_json})

@@ -24,6 +24,7 @@ import torch
 
 from generation.errors import GenerationCancelled, GenerationError, ModelUnavailable
 from generation.gan import CONFIG_NAME, WEIGHTS_NAME, Generator, weights_sha256
+from generation.latents import morph_latents, recipe_latent
 from generation.recipes import (
     DEFAULT_FRAME_MS,
     KIND_BREED,
@@ -32,12 +33,9 @@ from generation.recipes import (
     LATENT_KINDS,
     MAX_CHILDREN,
     breed_recipe,
-    canonical_json,
     check_int,
     check_seed,
-    morph_latents,
     morph_recipe,
-    recipe_latent,
     sample_recipe,
     validate_recipe,
 )
@@ -591,7 +589,7 @@ def render_recipe_bytes(
     """Re-run any GAN recipe and return the exact file the studio wrote for it.
 
     Samples and children: PNG with the A1111 `parameters` chunk and the recipe
-    (`encode_png`). Morphs: the GIF or WebP animation.
+    (`generation.recipe_kinds.png_with_recipe`). Morphs: the GIF or WebP animation.
 
     Raises:
         GenerationError: If the recipe is invalid.
@@ -601,21 +599,9 @@ def render_recipe_bytes(
     pipeline = _pipeline_for(recipe, model_resolver)
     if recipe["kind"] == KIND_MORPH:
         return pipeline.render_morph(recipe).data
-    return encode_png(pipeline.render([recipe])[0], recipe)
+    from generation.recipe_kinds import png_with_recipe
 
-
-def encode_png(image, recipe: dict) -> bytes:
-    """PNG bytes of a studio picture: its A1111 `parameters` chunk and its recipe as JSON.
-
-    Raises:
-        GenerationError: If the recipe is invalid.
-    """
-    from generation.parameters import RECIPE_KEY, a1111_parameters, png_with_parameters
-
-    text = a1111_parameters(recipe)
-    return png_with_parameters(
-        image, text, {RECIPE_KEY: canonical_json(validate_recipe(recipe)).decode("utf-8")}
-    )
+    return png_with_recipe(pipeline.render([recipe])[0], recipe)
 
 
 def _to_rgb_array(image):

@@ -52,7 +52,7 @@ def pdq_hash(image) -> tuple[str, int] | None:
     The hex is `provenance.fingerprint.perceptual_hash`'s, the encoding the marketplace
     stores, so training records compare directly with registered artworks. (Models
     exported before this wrote bit 0 first; their `training_data.json` says
-    `"perceptual_hash": "pdq"` and `generation.fingerprints.training_pdq_to_provenance_hex`
+    `"perceptual_hash": "pdq"` and `generation.training_data.training_pdq_to_provenance_hex`
     converts them.)
     """
     from provenance.fingerprint import perceptual_hash

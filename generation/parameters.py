@@ -170,6 +170,43 @@ def a1111_parameters(recipe: dict) -> str:
     return infotext(prompt, params)
 
 
+def style_parameters(recipe: dict) -> str:
+    """The A1111 infotext describing a style-transfer recipe (`generation.style`): the same
+    text whichever path wrote the file (the Style page, `atelier style`, a signed download).
+
+    Raises:
+        KeyError, TypeError, ValueError: If the recipe lacks what a style recipe holds.
+    """
+    from generation.style_presets import PRESET_NAMES
+
+    style = recipe["style"]
+    size = recipe["size"]
+    models = recipe["models"]
+    params: dict[str, Any] = {
+        "Steps": 1,
+        "Sampler": "Magenta arbitrary stylization",
+        "Size": f"{size['width']}x{size['height']}",
+        "Model hash": str(next(iter(models.values())))[:MODEL_HASH_DIGITS],
+    }
+    if style["kind"] == "presets":
+        chosen = [(i, w) for i, w in enumerate(style["weights"]) if w > 0]
+        params["Style"] = " + ".join(
+            f"{i} {PRESET_NAMES[i]}" + (f" ({w:g})" if len(chosen) > 1 else "") for i, w in chosen
+        )
+    else:
+        params["Style"] = " + ".join(
+            f"image {str(i['sha256'])[:MODEL_HASH_DIGITS]}" for i in style["images"]
+        )
+        if len(style["images"]) > 1:
+            params["Blend"] = " ".join(f"{w:g}" for w in style["blend"])
+    params["Strength"] = recipe["strength"]
+    params["Colour"] = recipe["colour"]
+    params["Content"] = str(recipe["content"]["sha256"])[:MODEL_HASH_DIGITS]
+    params["Atelier kind"] = "style"
+    params["Version"] = f"atelier-{recipe['code_version']}"
+    return infotext("Atelier style transfer", params)
+
+
 def _endpoint_seed(recipe: dict) -> int:
     return recipe["seed"] if "seed" in recipe else recipe["crossover_seed"]
 

@@ -45,13 +45,11 @@ from PIL import Image
 
 from generation.errors import GenerationCancelled, GenerationError, ModelUnavailable
 from generation.style_cache import MemoryEmbeddingCache, StyleEmbeddingCache
+from generation.style_limits import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE
 from generation.style_presets import PRESET_COUNT, PRESET_NAMES
 from generation.style_tiling import replace_low_frequencies, resize_float, run_tiled
 
 STYLE_CODE_VERSION = "style-1"
-MIN_SIZE = 64
-MAX_SIZE = 4096
-DEFAULT_SIZE = 1024
 MIN_SHORT_SIDE = 16
 MAX_STYLE_IMAGES = 8
 EMBEDDING_SIZE = 100
@@ -193,7 +191,7 @@ class SourceImage:
 
     Attributes:
         rgb: The normalised RGB image (EXIF orientation applied, alpha over white, ...).
-        sha256: Hex SHA-256 of the file bytes (`hash_of == "file"`), or of `encode_png(rgb)`
+        sha256: Hex SHA-256 of the file bytes (`hash_of == "file"`), or of `bare_png(rgb)`
             when the caller gave pixels rather than a file (`hash_of == "png"`).
         hash_of: "file" or "png", as above.
     """
@@ -203,8 +201,10 @@ class SourceImage:
     hash_of: str
 
 
-def encode_png(image: Image.Image) -> bytes:
-    """The PNG bytes Atelier writes for an RGB image (deterministic: no time or text chunks)."""
+def bare_png(image: Image.Image) -> bytes:
+    """An RGB image as PNG without any metadata (deterministic: no time or text chunks): what
+    a source picture given as pixels is hashed as (`hash_of == "png"`). Studio pictures with
+    their recipe are written by `generation.recipe_kinds.png_with_recipe`."""
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", compress_level=6)
     return buffer.getvalue()
@@ -231,9 +231,7 @@ def load_source(source: ImageInput, name: str) -> SourceImage:
             rgb = normalise_to_rgb(source)
         except (OSError, ValueError) as exc:
             raise GenerationError(f"`{name}` cannot be converted to RGB: {exc}") from None
-        return SourceImage(
-            rgb=rgb, sha256=hashlib.sha256(encode_png(rgb)).hexdigest(), hash_of="png"
-        )
+        return SourceImage(rgb=rgb, sha256=hashlib.sha256(bare_png(rgb)).hexdigest(), hash_of="png")
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if not path.is_file():
@@ -394,8 +392,8 @@ class StyleOutput:
     recipe: dict[str, Any]
 
     def png(self) -> bytes:
-        """The image as PNG bytes (`encode_png`)."""
-        return encode_png(self.image)
+        """The image as PNG bytes (`bare_png`)."""
+        return bare_png(self.image)
 
 
 @dataclass(frozen=True)
@@ -465,8 +463,8 @@ class StylePipeline:
                 to the style's. Presets: blends the stylised pixels with the content's.
             preserve_colour: Keep the content's colours, take only the stylised luma.
             size: The output's longer side in pixels, 64 to 4096.
-            progress: Called as `progress(fraction, message)` after each step (fits
-                `gr.Progress`).
+            progress: Called as `progress(fraction, message)` as each step starts, with the
+                share already done, and with `(1.0, "done")` at the end (fits `gr.Progress`).
             should_cancel: Called before each network run; returning True stops the run.
 
         Returns:
@@ -547,12 +545,14 @@ class StylePipeline:
         done = 0
 
         def step(message: str) -> None:
+            # called as a step starts: the bar shows the share already done (it read 100%
+            # from the first second when a one-step run reported itself done as it began)
             nonlocal done
             if should_cancel is not None and should_cancel():
                 raise StyleCancelled("the style transfer was cancelled")
-            done += 1
             if progress is not None:
                 progress(min(done / steps, 1.0), message)
+            done += 1
 
         content = _to_float(plan.content.rgb.resize((plan.width, plan.height), Image.LANCZOS))
         if use_presets:
@@ -603,7 +603,10 @@ class StylePipeline:
             out = preserve_content_colour(out, content)
         if use_presets and plan.strength < 1.0:
             out = plan.strength * out + (1.0 - plan.strength) * content
-        return StyleOutput(image=_to_image(out), recipe=self._recipe(plan))
+        image = _to_image(out)
+        if progress is not None:
+            progress(1.0, "done")
+        return StyleOutput(image=image, recipe=self._recipe(plan))
 
     def _recipe(self, plan: _Plan) -> dict[str, Any]:
         use_presets = plan.weights is not None
@@ -700,7 +703,7 @@ def render_style_recipe(
     Args:
         recipe: A `StyleOutput.recipe` (as stored, e.g. after a JSON round trip).
         load_image: Returns the bytes whose SHA-256 is the given hex string (the content and
-            style pictures; for `hash_of == "png"`, the bytes of `encode_png`).
+            style pictures; for `hash_of == "png"`, the bytes of `bare_png`).
         pipeline: The pipeline to run (default: one with the recipe's thread count).
         progress, should_cancel: As for `StylePipeline.__call__`.
 

@@ -16,10 +16,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from atelier.config import MarketRules
 from db.models import User, is_row_id
 from marketplace.errors import InvalidCredentials, InvalidInput, NotFound, UsernameTaken
 from marketplace.ledger import Leg, post_transaction
+from marketplace.rules import DEFAULT_RULES, MarketRules
 
 # ASCII only, matched whole (`re.fullmatch`: a `$` would also match before a final newline)
 USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{2,31}")
@@ -32,7 +32,6 @@ MAX_PASSWORD_LENGTH = 256
 MAX_GRANT_CENTS = 100_000_000_00
 
 DEFAULT_HASHER = PasswordHasher()
-DEFAULT_RULES = MarketRules()
 
 
 def username_key(username: str) -> str:
@@ -69,11 +68,16 @@ def validate_username(username: object) -> str:
     if not USERNAME_PATTERN.fullmatch(username):
         raise InvalidInput(
             "`username` must be 3-32 characters of ASCII letters (a-z, A-Z), digits, '_', '.' "
-            f"or '-', starting with a letter or digit; got {shown(username)}"
+            f"or '-', starting with a letter or digit; got {shown(username)}",
+            plain="Choose a username of 3 to 32 letters (a to z), digits, dots, dashes or "
+            "underscores, starting with a letter or digit.",
         )
     skeleton = username_skeleton(username)
     if any(username_skeleton(reserved) == skeleton for reserved in RESERVED_USERNAMES):
-        raise InvalidInput(f"`username` {shown(username)} is reserved")
+        raise InvalidInput(
+            f"`username` {shown(username)} is reserved",
+            plain=f"The username {shown(username)} is reserved. Choose another.",
+        )
     return username
 
 
@@ -83,10 +87,15 @@ def validate_password(password: object) -> str:
     if not MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH:
         raise InvalidInput(
             f"`password` must be {MIN_PASSWORD_LENGTH}-{MAX_PASSWORD_LENGTH} characters, "
-            f"got {len(password)}"
+            f"got {len(password)}",
+            plain=f"Choose a password of {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} "
+            "characters.",
         )
     if not password.strip():
-        raise InvalidInput("`password` must not be only spaces")
+        raise InvalidInput(
+            "`password` must not be only spaces",
+            plain="Choose a password with more than spaces in it.",
+        )
     return password
 
 

@@ -23,6 +23,7 @@ from db.models import (
     is_row_id,
     new_recipe_salt,
 )
+from generation.recipe_kinds import ai_label as recipe_ai_label
 from marketplace.errors import (
     AlreadyRegistered,
     CopyrightConflict,
@@ -49,12 +50,6 @@ MAX_TITLE_LENGTH = 200
 MAX_TAGS = 20
 MAX_TAG_LENGTH = 32
 MAX_RECIPE_BYTES = 64 * 1024
-# recipe kinds that mean a model made the pixels, or changed someone's pixels
-AI_GENERATED_KINDS = frozenset(
-    {"gan", "gan_sample", "gan_breed", "gan_morph", "breed", "morph", "txt2img", "diffusion"}
-    | {"diffusion_txt2img"}
-)
-AI_MODIFIED_KINDS = frozenset({"style", "img2img", "diffusion_img2img"})
 # licence tiers whose holders may make derivative works
 DERIVATIVE_TIERS = frozenset({"commercial"})
 # a PostgreSQL advisory lock key: registrations queue so two near-copies cannot both pass
@@ -62,13 +57,9 @@ REGISTRATION_LOCK = 0x41544C52
 
 
 def ai_label_for(recipe: dict[str, Any] | None) -> str:
-    """The AI-disclosure label that follows from how the artwork was made."""
-    kind = (recipe or {}).get("kind")
-    if kind in AI_GENERATED_KINDS:
-        return "ai_generated"
-    if kind in AI_MODIFIED_KINDS:
-        return "ai_modified"
-    return "human_upload"
+    """The AI-disclosure label that follows from how the artwork was made (the recipe kind
+    registry, `generation.recipe_kinds`)."""
+    return recipe_ai_label(recipe)
 
 
 def _clean_text(value: object, name: str, max_length: int) -> str:
@@ -76,11 +67,17 @@ def _clean_text(value: object, name: str, max_length: int) -> str:
         raise InvalidInput(f"`{name}` must be text, got {type(value).__name__}")
     cleaned = unicodedata.normalize("NFC", value).strip()
     if any(unicodedata.category(ch) == "Cc" for ch in cleaned):
-        raise InvalidInput(f"`{name}` must not contain control characters")
+        raise InvalidInput(
+            f"`{name}` must not contain control characters",
+            plain=f"The {name} can't contain line breaks, tabs or other control characters.",
+        )
     if not cleaned:
-        raise InvalidInput(f"`{name}` must not be empty")
+        raise InvalidInput(f"`{name}` must not be empty", plain=f"Enter a {name}.")
     if len(cleaned) > max_length:
-        raise InvalidInput(f"`{name}` must be at most {max_length} characters, got {len(cleaned)}")
+        raise InvalidInput(
+            f"`{name}` must be at most {max_length} characters, got {len(cleaned)}",
+            plain=f"Shorten the {name} to {max_length} characters (it has {len(cleaned)}).",
+        )
     return cleaned
 
 
@@ -102,7 +99,10 @@ def clean_tags(tags: object) -> list[str]:
         if value not in cleaned:
             cleaned.append(value)
     if len(cleaned) > MAX_TAGS:
-        raise InvalidInput(f"at most {MAX_TAGS} tags, got {len(cleaned)}")
+        raise InvalidInput(
+            f"at most {MAX_TAGS} tags, got {len(cleaned)}",
+            plain=f"Use at most {MAX_TAGS} tags (there are {len(cleaned)}).",
+        )
     return cleaned
 
 
@@ -330,7 +330,9 @@ def register_artwork(
     try:
         decoded = decode_image(image_bytes)
     except InvalidImage as exc:
-        raise InvalidInput(f"not a usable image: {exc}") from None
+        raise InvalidInput(
+            f"not a usable image: {exc}", plain=f"This file can't be used as an image: {exc}."
+        ) from None
     sha = content_hash(image_bytes)
     pixels = pixel_hash(decoded.rgb)
     phash = perceptual_hash(decoded.rgb)

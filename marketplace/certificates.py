@@ -105,52 +105,10 @@ def signed_download(
     return signed, MIME_TYPES[fmt], f"atelier-{artwork.id}.{extension}"
 
 
-def parameters_text(recipe: dict[str, Any]) -> str | None:
-    """AUTOMATIC1111's `parameters` infotext for a recipe (what A1111, ComfyUI and civitai
-    read), or None for a recipe that is not one of the studio's."""
-    from generation.errors import GenerationError
-    from generation.parameters import MODEL_HASH_DIGITS, a1111_parameters, infotext
-
-    kind = recipe.get("kind")
-    try:
-        if kind in ("gan_sample", "gan_breed", "gan_morph"):
-            return a1111_parameters(recipe)
-        if kind in ("diffusion_txt2img", "diffusion_img2img"):
-            from generation.diffusion import a1111_infotext
-
-            return a1111_infotext(recipe)
-    except (GenerationError, KeyError, TypeError, ValueError):
-        return None
-    if kind != "style":
-        return None
-    style = recipe.get("style") or {}
-    size = recipe.get("size") or {}
-    params: dict[str, Any] = {
-        "Steps": 1,
-        "Sampler": "Magenta arbitrary stylization",
-        "Size": f"{size.get('width')}x{size.get('height')}",
-        "Strength": recipe.get("strength"),
-        "Colour": recipe.get("colour"),
-    }
-    if style.get("kind") == "presets":
-        weights = style.get("weights") or []
-        params["Style presets"] = " ".join(
-            f"{i}:{w:g}" for i, w in enumerate(weights) if isinstance(w, int | float) and w > 0
-        )
-    else:
-        images = style.get("images") or []
-        params["Style images"] = " ".join(
-            str(i.get("sha256", ""))[:MODEL_HASH_DIGITS] for i in images
-        )
-    content = (recipe.get("content") or {}).get("sha256", "")
-    params["Content"] = str(content)[:MODEL_HASH_DIGITS]
-    params["Version"] = f"atelier-style-{recipe.get('code_version')}"
-    return infotext("Atelier style transfer", params)
-
-
 def _with_parameters_chunk(png: bytes, recipe: dict[str, Any]) -> bytes:
     """The PNG with a `parameters` chunk describing its recipe, unless it has one already."""
     from generation.parameters import png_with_parameters, read_parameters
+    from generation.recipe_kinds import parameters_text
 
     if read_parameters(png) is not None:
         return png

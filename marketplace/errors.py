@@ -1,8 +1,23 @@
-"""Named refusals of the marketplace. Each message is meant to be shown to the user as is."""
+"""Named refusals of the marketplace.
+
+Each refusal has two wordings. The message (`str(exc)`) is precise, for the CLI, scripts and
+logs: it names the argument and quotes the value (`` `price` must be greater than zero, got
+'-5' ``). `plain`, where given, is the same refusal as a sentence for people at a web page
+("Enter a price above 0.00."); the web pages fall back to a cleaned-up message without it.
+"""
 
 
 class MarketplaceError(Exception):
-    """Base class for every refusal; nothing was changed when one is raised."""
+    """Base class for every refusal; nothing was changed when one is raised.
+
+    Args:
+        message: the precise refusal (CLI, scripts, logs).
+        plain: the refusal in a web page's words, or None to derive it from the message.
+    """
+
+    def __init__(self, message: str = "", *args: object, plain: str | None = None) -> None:
+        super().__init__(message, *args)
+        self.plain = plain
 
 
 class InvalidInput(MarketplaceError, ValueError):

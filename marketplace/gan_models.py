@@ -66,10 +66,16 @@ def available_models(session: Session, user_id: int | None) -> list[ModelChoice]
 
 def clean_model_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip():
-        raise InvalidInput("a model needs a name, e.g. 'my watercolours'")
+        raise InvalidInput(
+            "a model needs a name, e.g. 'my watercolours'",
+            plain="Give the model a name, such as “my watercolours”.",
+        )
     name = " ".join(name.split())
     if len(name) > 100:
-        raise InvalidInput(f"a model name has at most 100 characters, got {len(name)}")
+        raise InvalidInput(
+            f"a model name has at most 100 characters, got {len(name)}",
+            plain=f"Shorten the model name to 100 characters (it has {len(name)}).",
+        )
     return name
 
 

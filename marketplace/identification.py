@@ -271,7 +271,9 @@ def _identify(
         mime = sniff_mime(data)
         report = read_manifest(data, mime, anchor_pem) if mime else None
         if report is None or report.state == "unsigned":
-            raise InvalidInput(f"not a usable image: {exc}") from None
+            raise InvalidInput(
+                f"not a usable image: {exc}", plain=f"This file can't be used as an image: {exc}."
+            ) from None
         return Identification(
             verdict="tampered" if report.binding_broken else "damaged",
             artwork_id=(report.atelier or {}).get("artwork_id"),
@@ -306,8 +308,16 @@ def _identify(
     candidates = {m.artwork_id: m.distance for m in near}
     if same_pixels is not None:
         candidates[same_pixels.id] = 0
+    signals = {m.artwork_id: "pdq" for m in near}
+    if same_pixels is not None:
+        signals[same_pixels.id] = "file" if exact is not None else "pixels"
     matches = [
-        {"artwork_id": aid, "distance": dist, **history_with_proofs(session, aid, signer)}
+        {
+            "artwork_id": aid,
+            "distance": dist,
+            "signal": signals[aid],
+            **history_with_proofs(session, aid, signer),
+        }
         for aid, dist in sorted(candidates.items(), key=lambda kv: (kv[1], kv[0]))[:10]
     ]
     result = Identification(verdict="unknown", evidence=evidence, matches=matches)
@@ -338,6 +348,7 @@ def _identify(
                 "artwork_id": m.artwork_id,
                 "distance": m.distance,
                 "signal": m.signal,
+                **({"inliers": m.inliers} if m.signal == "keypoints" else {}),
                 **history_with_proofs(session, m.artwork_id, signer),
             }
             for m in near[:10]

@@ -157,7 +157,9 @@ def account_history(session: Session, user_id: int, *, limit: int = 200) -> list
     """A user's ledger entries, newest first, each with the balance right after it.
 
     The running balance is a window sum over the user's entries in the same statement, so
-    it is consistent even while other sales commit.
+    it is consistent even while other sales commit. A seller's entry also carries the sale's
+    price (`sale_price_cents`, what the buyer paid) and the platform's fee on it
+    (`platform_fee_cents`).
     """
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_HISTORY:
         raise InvalidInput(f"`limit` must be an integer in [1, {MAX_HISTORY}], got {limit!r}")
@@ -183,6 +185,19 @@ def account_history(session: Session, user_id: int, *, limit: int = 200) -> list
         .order_by(running.c.entry_id.desc())
         .limit(limit)
     ).all()
+    # a seller sees what each sale's buyer paid and what the platform kept
+    sales = [r.transaction_id for r in rows if r.role == "seller"]
+    legs: dict[tuple[int, str], int] = {}
+    if sales:
+        for transaction_id, role, total in session.execute(
+            select(LedgerEntry.transaction_id, LedgerEntry.role, func.sum(LedgerEntry.amount_cents))
+            .where(
+                LedgerEntry.transaction_id.in_(sales),
+                LedgerEntry.role.in_(("buyer", "platform_fee")),
+            )
+            .group_by(LedgerEntry.transaction_id, LedgerEntry.role)
+        ):
+            legs[(transaction_id, role)] = int(total)
     return [
         {
             "entry_id": r.entry_id,
@@ -194,6 +209,14 @@ def account_history(session: Session, user_id: int, *, limit: int = 200) -> list
             "artwork_id": r.artwork_id,
             "memo": r.memo,
             "created_at": r.created_at.isoformat(),
+            **(
+                {
+                    "sale_price_cents": -legs.get((r.transaction_id, "buyer"), 0),
+                    "platform_fee_cents": legs.get((r.transaction_id, "platform_fee"), 0),
+                }
+                if r.role == "seller"
+                else {}
+            ),
         }
         for r in rows
     ]

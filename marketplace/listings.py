@@ -11,14 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from atelier.config import MarketRules
 from db.models import LICENCE_TIERS, Listing
 from marketplace.artworks import get_artwork, get_row, source_works
 from marketplace.errors import InvalidInput, ListingConflict, ListingNotForSale, NotOwner
 from marketplace.events import record_event
 from marketplace.money import MAX_ROYALTY_BPS
+from marketplace.rules import DEFAULT_RULES, MarketRules
 
-DEFAULT_RULES = MarketRules()
 MAX_EDITION_SIZE = 10_000
 # a derived work's royalty feeds its sources' owners; it may not be set below this
 MIN_DERIVED_ROYALTY_BPS = 1_000
@@ -64,7 +63,10 @@ def create_listing(
     _check_int("price_cents", price_cents, 1, rules.max_price_cents)
     if licence_tier == "exclusive":
         if edition_size != 1:
-            raise InvalidInput(f"an exclusive sale is a single edition, got {edition_size!r}")
+            raise InvalidInput(
+                f"an exclusive sale is a single edition, got {edition_size!r}",
+                plain="An exclusive sale is one edition: leave the edition size at 1.",
+            )
     else:
         _check_int("edition_size", edition_size, 1, MAX_EDITION_SIZE)
     if royalty_bps is not None:

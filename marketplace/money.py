@@ -100,21 +100,22 @@ def split_sale(
     )
 
 
-def _decimal(value: object, name: str) -> Decimal:
-    if isinstance(value, bool) or value is None:
-        raise InvalidInput(f"`{name}` must be a number, got {value!r}")
+def _decimal(value: object, name: str, example: str) -> Decimal:
+    plain = f"Enter the {name} as a number, like {example}."
+    if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
+        raise InvalidInput(f"`{name}` must be a number, got {value!r}", plain=plain)
     text = value if isinstance(value, Decimal) else str(value).strip()
     if not isinstance(text, Decimal) and len(text) > 40:
-        raise InvalidInput(f"`{name}` must be a number of at most 40 characters")
+        raise InvalidInput(f"`{name}` must be a number of at most 40 characters", plain=plain)
     try:
         number = Decimal(text)
     except (InvalidOperation, ValueError, ArithmeticError):
-        raise InvalidInput(f"`{name}` must be a number, got {value!r}") from None
+        raise InvalidInput(f"`{name}` must be a number, got {value!r}", plain=plain) from None
     if not number.is_finite():
-        raise InvalidInput(f"`{name}` must be a finite number, got {value!r}")
+        raise InvalidInput(f"`{name}` must be a finite number, got {value!r}", plain=plain)
     # bound the exponent before any arithmetic: "1e999999" must not build a huge integer
     if number and not -12 <= number.adjusted() <= 15:
-        raise InvalidInput(f"`{name}` is out of range, got {value!r}")
+        raise InvalidInput(f"`{name}` is out of range, got {value!r}", plain=plain)
     return number
 
 
@@ -125,28 +126,36 @@ def parse_price(value: object, *, max_cents: int) -> int:
         InvalidInput: for NaN, infinity, zero, negative prices, more than two decimals or a
             price above `max_cents`.
     """
-    number = _decimal(value, "price")
+    number = _decimal(value, "price", "12.50")
     if number <= 0:
-        raise InvalidInput(f"`price` must be greater than zero, got {value!r}")
+        raise InvalidInput(
+            f"`price` must be greater than zero, got {value!r}", plain="Enter a price above 0.00."
+        )
     cents = number * 100
     if cents != cents.to_integral_value():
-        raise InvalidInput(f"`price` must have at most two decimals, got {value!r}")
+        raise InvalidInput(
+            f"`price` must have at most two decimals, got {value!r}",
+            plain="Enter the price in credits with at most two decimals, like 12.50.",
+        )
     if cents > max_cents:
         raise InvalidInput(
-            f"`price` must be at most {format_cents(max_cents)} credits, got {value!r}"
+            f"`price` must be at most {format_cents(max_cents)} credits, got {value!r}",
+            plain=f"Enter a price of at most {format_cents(max_cents)} credits.",
         )
     return int(cents)
 
 
 def parse_percent_bps(value: object, *, name: str, upper_bps: int) -> int:
     """Turn a percentage (`"10"`, 12.5) into basis points, within [0, upper_bps]."""
-    number = _decimal(value, name)
+    number = _decimal(value, name, "10")
+    plain = f"Enter a {name} from 0 to {upper_bps / 100:g} percent, with at most two decimals."
     bps = number * 100
     if bps != bps.to_integral_value():
-        raise InvalidInput(f"`{name}` must have at most two decimals, got {value!r}")
+        raise InvalidInput(f"`{name}` must have at most two decimals, got {value!r}", plain=plain)
     if not 0 <= bps <= upper_bps:
         raise InvalidInput(
-            f"`{name}` must be between 0 and {upper_bps / 100:g} percent, got {value!r}"
+            f"`{name}` must be between 0 and {upper_bps / 100:g} percent, got {value!r}",
+            plain=plain,
         )
     return int(bps)
 

@@ -9,7 +9,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from atelier.config import MarketRules
 from db.models import Artwork, LedgerEntry, Licence, Listing, Sale, User, is_row_id
 from marketplace.artworks import get_artwork, source_works
 from marketplace.errors import (
@@ -25,8 +24,8 @@ from marketplace.events import record_event
 from marketplace.ledger import Leg, post_transaction
 from marketplace.listings import get_listing
 from marketplace.money import SaleSplit, format_cents, split_sale
+from marketplace.rules import DEFAULT_RULES, MarketRules
 
-DEFAULT_RULES = MarketRules()
 MAX_IDEMPOTENCY_KEY = 128
 
 

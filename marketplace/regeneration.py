@@ -18,11 +18,9 @@ from sqlalchemy.orm import Session
 from db.blobs import BlobNotFound, BlobStore
 from db.models import Artwork
 from generation.errors import GenerationError
+from generation.recipe_kinds import kind_of
 from marketplace.errors import NotFound
 from marketplace.gan_models import resolve_model_dir
-
-GAN_KINDS = ("gan_sample", "gan_breed", "gan_morph")
-DIFFUSION_KINDS = ("diffusion_txt2img", "diffusion_img2img")
 
 
 def default_model_cache() -> Path:
@@ -50,17 +48,18 @@ def check_artwork_recipe(
     recipe = dict(artwork.recipe or {})
     kind = recipe.get("kind")
     report: dict[str, Any] = {"kind": kind, "identical": False, "psnr_db": None}
-    if kind in DIFFUSION_KINDS:
+    known = kind_of(recipe)
+    if known is None:
+        return {**report, "status": "not_applicable", "reason": "no recipe that can be re-run"}
+    if not known.reruns_anywhere:
         return {
             **report,
             "status": "unavailable",
             "reason": "text-to-image recipes are re-run only where their model is installed",
         }
-    if kind not in (*GAN_KINDS, "style"):
-        return {**report, "status": "not_applicable", "reason": "no recipe that can be re-run"}
     try:
         stored = blobs.get(artwork.blob_key)
-        if kind == "style":
+        if known.family == "style":
             from generation.style import render_style_recipe
 
             image = render_style_recipe(recipe, blobs.get).image

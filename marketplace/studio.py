@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from db.blobs import BlobStore
 from db.models import Artwork
+from generation.recipe_kinds import BREEDABLE_KINDS
 from marketplace.artworks import get_artwork, may_derive_from, register_artwork
 from marketplace.errors import InvalidInput, NotOwner
 
-GAN_LATENT_KINDS = ("gan_sample", "gan_breed")
 USES = {
     "style_source": "as a style",
     "content_source": "as the picture to restyle",
@@ -61,7 +61,7 @@ def breeding_parent_recipe(session: Session, user_id: int, artwork_id: int) -> d
     """
     artwork = check_source(session, user_id, artwork_id, "breeding_parent")
     recipe = artwork.recipe or {}
-    if recipe.get("kind") not in GAN_LATENT_KINDS:
+    if recipe.get("kind") not in BREEDABLE_KINDS:
         raise InvalidInput(
             f"artwork #{artwork.id} ({artwork.title!r}) was not made with the studio's GAN, so "
             "it has no latent to breed or morph from; choose a generated artwork"

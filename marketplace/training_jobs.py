@@ -77,7 +77,8 @@ def expand_uploads(files: Iterable[tuple[str, bytes]]) -> list[tuple[str, bytes]
                     take(f"{Path(name).name}/{member.filename}", archive.read(member))
             except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError) as exc:
                 raise InvalidInput(
-                    f"{Path(name).name} is not a readable zip archive: {exc}"
+                    f"{Path(name).name} is not a readable zip archive: {exc}",
+                    plain=f"“{Path(name).name}” is not a zip archive that can be opened.",
                 ) from None
         else:
             take(Path(name).name, data)
@@ -100,7 +101,10 @@ def check_training_rights(
         try:
             decoded = decode_image(data)
         except InvalidImage as exc:
-            raise InvalidInput(f"{name} is not a usable image: {exc}") from None
+            raise InvalidInput(
+                f"{name} is not a usable image: {exc}",
+                plain=f"“{name}” can't be used as an image: {exc}.",
+            ) from None
         matches = registered_matches(
             session,
             content_hash(data),
@@ -155,16 +159,24 @@ def submit_training(
     """
     name = clean_model_name(name)
     if not isinstance(steps, int) or not 10 <= steps <= MAX_STEPS:
-        raise InvalidInput(f"`steps` must be 10 to {MAX_STEPS}, got {steps!r}")
+        raise InvalidInput(
+            f"`steps` must be 10 to {MAX_STEPS}, got {steps!r}",
+            plain=f"Choose from 10 to {MAX_STEPS:,} training steps.",
+        )
     if image_size not in (64, 128):
-        raise InvalidInput(f"`image_size` must be 64 or 128, got {image_size!r}")
+        raise InvalidInput(
+            f"`image_size` must be 64 or 128, got {image_size!r}",
+            plain="Choose an image size of 64 or 128 pixels.",
+        )
     if not isinstance(seed, int) or seed < 0:
         raise InvalidInput(f"`seed` must be a whole number >= 0, got {seed!r}")
     images = expand_uploads(files)
     if len(images) < MIN_IMAGES:
         raise InvalidInput(
             f"training needs at least {MIN_IMAGES} images (a zip or several files), "
-            f"got {len(images)}"
+            f"got {len(images)}",
+            plain=f"Upload at least {MIN_IMAGES} images, or a zip of them "
+            f"(these files hold {len(images)}).",
         )
     licensed = check_training_rights(session, user_id, images)
     keys = [blobs.put(data) for _, data in images]

@@ -27,10 +27,10 @@ from argon2 import PasswordHasher
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from atelier.config import MarketRules
 from db.models import LoginAttempt, User, WebSession, utcnow
 from marketplace import accounts
 from marketplace.errors import MarketplaceError
+from marketplace.rules import MarketRules
 
 COOKIE_NAME = "atelier_session"
 TOKEN_BYTES = 32

@@ -117,20 +117,22 @@ def _write_private(path: Path, text: str) -> None:
         f.write(text)
 
 
-def load_signing_material(keys_dir: Path) -> SigningMaterial:
-    """The platform's C2PA key material, created on first use under `keys_dir` (0600).
+def load_signing_material(
+    keys_dir: Path, operator: tuple[Path, Path, Path] | None = None
+) -> SigningMaterial:
+    """The platform's C2PA key material: the operator's own, or keys created on first use
+    under `keys_dir` (0600).
 
-    An operator can use a real chain instead by setting ATELIER_C2PA_CHAIN, ATELIER_C2PA_KEY
-    and ATELIER_C2PA_ANCHORS to PEM files.
+    Args:
+        keys_dir: where the platform's own keys are kept.
+        operator: the operator's PEM files (certificate chain, private key, trust anchors),
+            or None for the platform's own (`Settings.c2pa_operator_files`).
     """
-    env = [
-        os.environ.get(n)
-        for n in ("ATELIER_C2PA_CHAIN", "ATELIER_C2PA_KEY", "ATELIER_C2PA_ANCHORS")
-    ]
-    if all(env):
-        return SigningMaterial(*(Path(p).read_text() for p in env))
-    if any(env):
-        raise C2paError("set all of ATELIER_C2PA_CHAIN, ATELIER_C2PA_KEY, ATELIER_C2PA_ANCHORS")
+    if operator is not None:
+        try:
+            return SigningMaterial(*(Path(p).read_text() for p in operator))
+        except OSError as exc:
+            raise C2paError(f"cannot read the operator's C2PA files: {exc}") from None
     keys_dir = Path(keys_dir)
     files = [keys_dir / n for n in ("c2pa-chain.pem", "c2pa-key.pem", "c2pa-root.pem")]
     if all(f.exists() for f in files):

@@ -4,7 +4,7 @@ For `--samples` seeded samples (at the model's own size, truncation `--truncatio
 - PDQ: the Hamming distance to the nearest training image, over all 8 rotations and
   mirrors of the sample (`provenance.fingerprint.perceptual_hash`), against the PDQ
   hashes recorded in the model's `training_data.json` (converted from its bit order, see
-  `generation.fingerprints`). Distance <= 31 is what the marketplace treats as a copy.
+  `generation.training_data`). Distance <= 31 is what the marketplace treats as a copy.
 - Pixels: the RMS difference (0-255 levels) to the nearest training image or its mirror
   image (training flips images horizontally), on the training images themselves.
   As a scale, the same figure between each training image and its nearest other
@@ -38,7 +38,7 @@ def load_training_set(model_dir: Path, data: Path, image_size: int):
     import numpy as np
     from PIL import Image
 
-    from generation.fingerprints import training_pdq_to_provenance_hex
+    from generation.training_data import training_pdq_to_provenance_hex
 
     record = json.loads((model_dir / "training_data.json").read_text())
     if not data.is_dir():

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from marketplace import web_sessions
 from marketplace.errors import InvalidCredentials, MarketplaceError
 from marketplace.web_sessions import COOKIE_NAME, SESSION_LIFETIME, TooManyAttempts
-from ui.common import Services, escape
+from ui.common import Services, escape, in_words, sentence
 
 SIGN_IN_FIRST = "Sign in first (Account tab)."
 MAX_BODY_BYTES = 4096
@@ -96,15 +96,20 @@ def _set_cookie(response: JSONResponse, request: Request, token: str) -> None:
     )
 
 
-def _refusal(message: str, status: int, **extra) -> JSONResponse:
+def _refusal(message: str, status: int, plain: str | None = None) -> JSONResponse:
+    # "error" is the precise message for scripts; the page shows "message_md", in words
     return JSONResponse(
-        {"ok": False, "error": message, "message_md": "⚠ " + escape(message), **extra},
+        {"ok": False, "error": message, "message_md": "⚠ " + escape(plain or sentence(message))},
         status_code=status,
     )
 
 
+def _refused(exc: Exception, status: int) -> JSONResponse:
+    return _refusal(str(exc), status, in_words(exc))
+
+
 def _too_many(exc: TooManyAttempts) -> JSONResponse:
-    response = _refusal(str(exc), 429)
+    response = _refused(exc, 429)
     response.headers["Retry-After"] = str(exc.retry_after_seconds)
     return response
 
@@ -157,7 +162,7 @@ def add_auth_routes(api: FastAPI, services: Services) -> None:
         except TooManyAttempts as exc:
             return _too_many(exc)
         except (MarketplaceError, ValueError) as exc:
-            return _refusal(str(exc), 400)
+            return _refused(exc, 400)
         return signed_in(request, signed, f"Welcome, {signed.username}! You are signed in.")
 
     @api.post("/auth/sign-in")
@@ -177,9 +182,9 @@ def add_auth_routes(api: FastAPI, services: Services) -> None:
         except TooManyAttempts as exc:
             return _too_many(exc)
         except InvalidCredentials as exc:
-            return _refusal(str(exc), 401)
+            return _refused(exc, 401)
         except (MarketplaceError, ValueError) as exc:
-            return _refusal(str(exc), 400)
+            return _refused(exc, 400)
         return signed_in(request, signed, f"Signed in as {signed.username}.")
 
     @api.post("/auth/sign-out")

@@ -1,5 +1,5 @@
-"""What every page shares: the services, one escaping function, error translation, form
-parsing, display copies, per-browser cancel flags, and the look (theme and CSS).
+"""What every page shares: the services (`atelier.bootstrap`), one escaping function, error
+translation, form parsing, display copies, and the look (theme and CSS).
 
 Escaping: every user-entered string (titles, tags, usernames, search text, error messages
 that quote them) goes through `escape` before it is put into Markdown or HTML. Nothing else
@@ -8,114 +8,22 @@ in `ui/` builds markup from user text.
 
 from __future__ import annotations
 
+import re
 import secrets
-import shutil
-import threading
-import time
 from collections.abc import Callable, Container
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import gradio as gr
 
-from atelier.config import Settings
-from db.blobs import BlobNotFound, LocalBlobStore
-from db.migrate import upgrade
-from db.session import make_engine, make_sessionmaker
-from marketplace import collection, transparency
+from atelier.bootstrap import Services
+from db.blobs import BlobNotFound
+from marketplace import collection
 from marketplace.errors import MarketplaceError
-from marketplace.media import load_preview_secret, preview_path
-from provenance.c2pa import load_signing_material
+from marketplace.media import preview_path
 from provenance.errors import InvalidImage
 
 T = TypeVar("T")
-DOWNLOADS_KEEP_SECONDS = 3600
-
-
-@dataclass
-class Services:
-    """What the handlers need; built once at start from the settings.
-
-    Attributes:
-        settings: where the state is and which rules apply.
-        sessions / readers: read-write and read-only session factories.
-        blobs: the image blob store.
-        previews: the preview cache folder (marketplace.media: half size at most, marked
-            over 256 px, named by an HMAC under `preview_secret`, not by the content hash).
-        files: a folder for files handed to browsers (downloads, renders), pruned hourly.
-        model_cache: where trained GAN models are unpacked from blobs.
-        log_signer / c2pa: the transparency log's key and the Content Credentials keys.
-        cancels: per-browser cancel flags for long work (see `CancelFlags`).
-    """
-
-    settings: Settings
-    cancels: CancelFlags = field(default_factory=lambda: CancelFlags())
-
-    def __post_init__(self) -> None:
-        self.engine = make_engine(self.settings.database_url)
-        upgrade(self.engine)
-        self.sessions = make_sessionmaker(self.engine)
-        self.readers = make_sessionmaker(self.engine, read_only=True)
-        self.blobs = LocalBlobStore(self.settings.blob_dir)
-        self.previews = self.settings.data_dir / "previews"
-        self.preview_secret = load_preview_secret(self.settings.data_dir / "keys")
-        # display copies of older versions were full size and named by the content hash
-        shutil.rmtree(self.settings.data_dir / "thumbs", ignore_errors=True)
-        self.files = self.settings.data_dir / "web"
-        self.model_cache = self.settings.data_dir / "models"
-        self.log_signer = transparency.load_signer(self.settings.data_dir, self.settings.log_origin)
-        self.c2pa = load_signing_material(self.settings.data_dir / "keys")
-        for folder in (self.previews, self.files, self.model_cache):
-            folder.mkdir(parents=True, exist_ok=True)
-
-    def new_file(self, name: str) -> Path:
-        """A fresh path `files/<random>/<name>` for a file to hand to a browser; folders
-        older than an hour are removed on the way (they were downloaded or abandoned)."""
-        cutoff = time.time() - DOWNLOADS_KEEP_SECONDS
-        for old in self.files.iterdir():
-            try:
-                if old.is_dir() and old.stat().st_mtime < cutoff:
-                    shutil.rmtree(old, ignore_errors=True)
-            except OSError:
-                pass
-        folder = self.files / secrets.token_hex(8)
-        folder.mkdir(parents=True)
-        return folder / Path(name).name
-
-
-class CancelFlags:
-    """Cancel requests for long work, one flag per (browser session, kind of work).
-
-    The Cancel button of a page sets the flag of its own browser session (Gradio's
-    `session_hash`), and the running work polls it. Flags say nothing about who is signed
-    in; they only let a click reach a computation that is already running.
-    """
-
-    def __init__(self) -> None:
-        self._flags: dict[tuple[str, str], threading.Event] = {}
-        self._lock = threading.Lock()
-
-    def start(self, session_hash: str | None, kind: str) -> threading.Event:
-        """A fresh, clear flag for new work (replacing any old one)."""
-        flag = threading.Event()
-        with self._lock:
-            self._flags[(session_hash or "", kind)] = flag
-        return flag
-
-    def cancel(self, session_hash: str | None, kind: str) -> bool:
-        """Raise the flag of running work; True if there was some."""
-        with self._lock:
-            flag = self._flags.get((session_hash or "", kind))
-        if flag is None or flag.is_set():
-            return False
-        flag.set()
-        return True
-
-    def finish(self, session_hash: str | None, kind: str, flag: threading.Event) -> None:
-        with self._lock:
-            if self._flags.get((session_hash or "", kind)) is flag:
-                del self._flags[(session_hash or "", kind)]
 
 
 # one pass: HTML's special characters and every character Markdown gives a meaning
@@ -136,10 +44,53 @@ def escape(value: object, *, markdown: bool = True) -> str:
     return str(value).translate(_ESCAPES if markdown else _HTML_TEXT_ESCAPES)
 
 
+# argument names as people call the fields they filled in
+FIELD_WORDS = {
+    "price_cents": "price",
+    "royalty_bps": "royalty",
+    "edition_size": "edition size",
+    "licence_tier": "licence",
+    "ai_label": "AI label",
+    "per_page": "page size",
+    "min_price_cents": "lowest price",
+    "max_price_cents": "highest price",
+    "image_size": "image size",
+    "artwork_id": "artwork number",
+    "listing_id": "listing number",
+    "job_id": "job number",
+}
+_QUOTED_NAME = re.compile(r"`([A-Za-z_]+)`")
+_GOT_TAIL = re.compile(r"[,;]? got .*$", re.DOTALL)
+_INT_RANGE = re.compile(r"an integer in \[(-?\d+), (-?\d+)\]")
+
+
+def sentence(message: str) -> str:
+    """A precise refusal (`` `edition_size` must be an integer in [1, 1000], got 0 ``) as a
+    sentence for a web page ("Edition size must be a whole number from 1 to 1000."): names
+    in words, no quoted value, a capital letter and a full stop."""
+    text = _GOT_TAIL.sub("", message.strip())
+    text = _INT_RANGE.sub(r"a whole number from \1 to \2", text)
+    text = _QUOTED_NAME.sub(
+        lambda m: FIELD_WORDS.get(m.group(1), m.group(1).replace("_", " ")), text
+    )
+    text = text.strip().rstrip(".;,:")
+    if not text:
+        return "That could not be done."
+    if re.match(r"[a-z]+[ ,]", text):  # a word, not a file name or a username
+        text = text[0].upper() + text[1:]
+    return text + "."
+
+
+def in_words(exc: BaseException) -> str:
+    """What a web page says for a refusal: its `plain` wording where the service gave one,
+    else its message as a sentence (the CLI and scripts keep the precise message)."""
+    return getattr(exc, "plain", None) or sentence(str(exc))
+
+
 def fail(exc: BaseException) -> gr.Error:
     """A refusal as the message the person sees. Error toasts render HTML, and messages may
     quote input (a username, a title), so the text is escaped."""
-    return gr.Error(escape(str(exc), markdown=False), title="Not done")
+    return gr.Error(escape(in_words(exc), markdown=False), title="Not done")
 
 
 def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -318,6 +269,14 @@ CSS = """
   margin-left: 4px; }
 .atelier-confirm { border: 2px solid var(--color-accent); border-radius: 10px; padding: 8px 12px; }
 footer { display: none !important; }
+/* before and after fit the slider the same way, whole, on one neutral ground (Gradio's
+   default showed them 500 px tall in a 420 px frame, cropped) */
+#style-compare img.preview { width: 100% !important; height: 100% !important;
+  max-height: 100% !important; object-fit: contain !important;
+  background: var(--background-fill-secondary) !important; }
+/* preset names in full, on up to two lines */
+#style-presets .caption-label { white-space: normal; line-height: 1.25;
+  max-width: calc(100% - 2 * var(--block-label-margin)); }
 """
 
 

@@ -21,6 +21,7 @@ async () => {
 }
 """
 
+HEADER_REFRESH_SECONDS = 30.0
 TAB_IDS = (
     "gallery",
     "artwork",
@@ -86,12 +87,8 @@ class Page:
 
     def refresh_header(self, event, services: Services):
         """Chain a header refresh (balance) after `event`."""
-
-        def refresh(request: gr.Request):
-            return header_updates(viewer(services, request))
-
         return event.then(
-            refresh,
+            header_refresher(services),
             None,
             self.header_outputs(),
             show_progress="hidden",
@@ -106,6 +103,15 @@ def who_html(who: Viewer | None) -> str:
         f'<div id="atelier-who-text">Signed in as <b>{escape(who.username)}</b> · '
         f'<span id="atelier-balance">{format_cents(who.balance_cents)}</span> credits</div>'
     )
+
+
+def header_refresher(services: Services) -> Callable:
+    """A handler that redraws the header for the request's viewer (name, balance)."""
+
+    def refresh(request: gr.Request):
+        return header_updates(viewer(services, request))
+
+    return refresh
 
 
 def header_updates(who: Viewer | None) -> tuple:
@@ -172,5 +178,14 @@ def wire(services: Services, page: Page, demo: gr.Blocks) -> None:
             event.then(show, [page.opener], shown)
     for loader, inputs, outputs in page.loaders:
         demo.load(loader, inputs, outputs, show_progress="hidden")
+    # the balance changes when someone buys your work, in another browser: the header
+    # follows on every page change and, while the page sits open, every HEADER_REFRESH_SECONDS
+    refresh_header = header_refresher(services)
+    page.tabs.select(
+        refresh_header, None, page.header_outputs(), show_progress="hidden", queue=False
+    )
+    gr.Timer(HEADER_REFRESH_SECONDS).tick(
+        refresh_header, None, page.header_outputs(), show_progress="hidden", queue=False
+    )
     page.sign_in.click(lambda: gr.Tabs(selected="account"), None, page.tabs, queue=False)
     page.sign_out.click(None, None, None, js=SIGN_OUT_JS)

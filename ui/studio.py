@@ -12,6 +12,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from generation.recipe_kinds import BREEDABLE_KINDS
 from generation.recipes import (
     DEFAULT_TRUNCATION,
     MAX_CHILDREN,
@@ -39,7 +40,6 @@ from ui.shell import Page
 
 SIZES = [64, 128, 256, 512]
 MAX_COUNT = 16
-BREEDABLE = ("gan_sample", "gan_breed")
 
 
 def _pipeline_for(services: Services, sha256: str):
@@ -52,10 +52,10 @@ def _pipeline_for(services: Services, sha256: str):
 
 
 def _render_png(services: Services, recipe: dict) -> bytes:
-    from generation.gan_pipeline import encode_png
+    from generation.recipe_kinds import png_with_recipe
 
     pipeline = _pipeline_for(services, recipe["model_sha256"])
-    return encode_png(pipeline.render([recipe])[0], recipe)
+    return png_with_recipe(pipeline.render([recipe])[0], recipe)
 
 
 def build(services: Services, page: Page) -> None:
@@ -68,7 +68,7 @@ def build(services: Services, page: Page) -> None:
         """Your model choices and the artworks you may breed or morph."""
         who = require_viewer(services, request)
         models = run(model_choices, who)
-        parents = run(derivable_choices, services, who.id, BREEDABLE)
+        parents = run(derivable_choices, services, who.id, BREEDABLE_KINDS)
         first, second = [*parents, (None, None), (None, None)][:2]
         return (
             gr.update(choices=models, value=models[0][1]),

@@ -8,12 +8,12 @@ Long runs (large sizes are painted tile by tile) report progress and can be canc
 from __future__ import annotations
 
 import functools
-import json
 from pathlib import Path
 
 import gradio as gr
 from PIL import Image
 
+from generation.recipe_kinds import png_with_recipe
 from marketplace import studio
 from marketplace.artworks import MAX_TITLE_LENGTH
 from ui.auth import Viewer, require_viewer
@@ -37,6 +37,7 @@ SHEET_COLUMNS, SHEET_LABEL, SHEET_PAD = 7, 24, 6  # as scripts/make_style_sheet.
 CONTENT_MODES = ["Upload a picture", "One of my works"]
 STYLE_MODES = ["Preset", "Picture or gallery artwork"]
 MIN_SIZE, MAX_SIZE, DEFAULT_SIZE = 128, 2048, 512
+DEFAULT_PRESET = 19  # starry blues
 
 
 @functools.cache
@@ -62,24 +63,13 @@ def preset_tiles() -> list[tuple[Image.Image, str]]:
     return tiles
 
 
-def _png_with_recipe(image: Image.Image, recipe: dict, style_names: list[str]) -> bytes:
-    """The stylised picture as PNG with its A1111 parameters and recipe chunks (as the CLI)."""
-    from generation.parameters import RECIPE_KEY, infotext, png_with_parameters
-
-    width, height = image.size
-    text = infotext(
-        "Atelier style transfer",
-        {
-            "Steps": 1,
-            "Sampler": "Style transfer",
-            "Size": f"{width}x{height}",
-            "Model hash": next(iter(recipe["models"].values()))[:10],
-            "Style": " + ".join(style_names),
-            "Strength": recipe["strength"],
-            "Colour": recipe["colour"],
-        },
-    )
-    return png_with_parameters(image, text, {RECIPE_KEY: json.dumps(recipe, sort_keys=True)})
+def blend_shown(style_mode, preset_b, style_upload, style_artwork) -> dict:
+    """The blend slider, shown only when there is a second style to blend with."""
+    if style_mode == STYLE_MODES[0]:
+        two = preset_b not in (None, "")
+    else:
+        two = bool(style_upload) and style_artwork not in (None, "")
+    return gr.update(visible=two)
 
 
 def build(services: Services, page: Page) -> None:
@@ -184,7 +174,7 @@ def build(services: Services, page: Page) -> None:
         recipe["content_artwork_id"] = content_id
         recipe["style_artwork_ids"] = style_ids or None
         after = services.new_file("styled.png")
-        after.write_bytes(_png_with_recipe(out.image, recipe, names))
+        after.write_bytes(png_with_recipe(out.image, recipe))
         before = after.with_name("before.png")
         from provenance.images import decode_image
 
@@ -237,6 +227,13 @@ def build(services: Services, page: Page) -> None:
         artwork_id = run(work)
         return f"✓ Saved as artwork #{artwork_id} (AI-modified).", artwork_id
 
+    def highlight_preset(number):
+        try:
+            index = int(number)
+        except (TypeError, ValueError):
+            return gr.update()
+        return gr.update(selected_index=index if 0 <= index < len(preset_tiles()) else None)
+
     def pick_preset(event: gr.SelectData):
         index = event.index if isinstance(event.index, int) else event.index[0]
         return index
@@ -266,17 +263,25 @@ def build(services: Services, page: Page) -> None:
                     value=preset_tiles() or None,
                     label="Click a preset",
                     show_label=True,
-                    columns=4,
+                    columns=3,
                     height=380,
+                    # the preset in the number field below is the one highlighted
+                    selected_index=DEFAULT_PRESET,
                 )
                 with gr.Row():
                     preset_a = gr.Number(
-                        value=19, precision=0, minimum=0, maximum=25, label="Preset"
+                        value=DEFAULT_PRESET,
+                        precision=0,
+                        minimum=0,
+                        maximum=len(PRESET_NAMES) - 1,
+                        label="Preset",
+                        elem_id="style-preset",
                     )
                     preset_b = gr.Dropdown(
                         [("none", None)] + [(f"{i} {n}", i) for i, n in enumerate(PRESET_NAMES)],
                         value=None,
                         label="Blend with (optional)",
+                        elem_id="style-preset-b",
                     )
             with gr.Column(visible=False) as picture_box:
                 style_upload = image_file("Style picture", "style-upload", height=120)
@@ -289,8 +294,16 @@ def build(services: Services, page: Page) -> None:
         with gr.Column(scale=3):
             gr.Markdown("### 3. Settings")
             with gr.Row():
+                # only with a second style to blend with
                 blend = gr.Slider(
-                    0, 1, value=0.5, step=0.05, label="Blend", info="share of the second style"
+                    0,
+                    1,
+                    value=0.5,
+                    step=0.05,
+                    label="Blend",
+                    info="share of the second style",
+                    visible=False,
+                    elem_id="style-blend",
                 )
                 strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Strength")
             with gr.Row():
@@ -339,6 +352,10 @@ def build(services: Services, page: Page) -> None:
         queue=False,
     )
     presets.select(pick_preset, None, preset_a, queue=False)
+    preset_a.input(highlight_preset, [preset_a], [presets], queue=False, show_progress="hidden")
+    second_style = [style_mode, preset_b, style_upload, style_artwork]
+    for component in second_style:
+        component.change(blend_shown, second_style, [blend], queue=False, show_progress="hidden")
     inputs = [
         content_mode,
         content_upload,

@@ -20,6 +20,7 @@ from ui.shell import Page
 JOB_HEADERS = ["job", "model", "status", "progress", "started"]
 POLL_SECONDS = 3.0
 MAX_STEPS_UI = 20_000
+DEFAULT_STEPS = 2_000
 
 
 def _duration(seconds: float | None) -> str:
@@ -31,6 +32,35 @@ def _duration(seconds: float | None) -> str:
     if seconds < 5400:
         return f"{round(seconds / 60)} min"
     return f"{seconds / 3600:.1f} h"
+
+
+SHORT_RUN_STEPS = 2_000
+LONG_RUN_STEPS = 10_000
+
+
+def training_expectation(steps: object) -> str:
+    """What a run of `steps` steps will give, said before it starts: a short run draws noise,
+    and people should know that before they wait for it."""
+    try:
+        count = int(float(steps))
+    except (TypeError, ValueError):
+        return ""
+    if count < SHORT_RUN_STEPS:
+        return (
+            f"⚠ {count:,} steps is a short run: expect coloured noise and blurry blobs, not "
+            f"pictures. A GAN learns shapes over thousands of steps; use {SHORT_RUN_STEPS:,} "
+            "or more for recognisable forms (the bundled emoji model trained for tens of "
+            "thousands)."
+        )
+    if count < LONG_RUN_STEPS:
+        return (
+            f"{count:,} steps: expect rough shapes and colours; fine detail needs tens of "
+            "thousands of steps."
+        )
+    return (
+        f"{count:,} steps is a long run: on this server's CPU it takes hours. The samples "
+        "below show how it is going, and you can cancel it at any time."
+    )
 
 
 def build(services: Services, page: Page) -> None:
@@ -146,9 +176,11 @@ def build(services: Services, page: Page) -> None:
         return progress_of(job_id, request)[:3]
 
     def watch_job(job_id, request: gr.Request):
-        # the page polls while the job runs, and stops when it ends
+        # the page polls while the job runs, and stops when it ends; the jobs table follows,
+        # so a finished job never reads "running" there
         *shown, active = progress_of(job_id, request)
-        return (*shown, gr.Timer(active=active))
+        rows, _latest = job_rows(request)
+        return (*shown, rows, gr.Timer(active=active))
 
     def cancel(job_id, request: gr.Request) -> str:
         """Cancel one of your training jobs (a running one stops at its next step)."""
@@ -191,11 +223,24 @@ def build(services: Services, page: Page) -> None:
                 elem_id="train-files",
             )
             name = gr.Textbox(
-                label="Model name", placeholder="e.g. my watercolours", max_length=100
+                label="Model name",
+                placeholder="e.g. my watercolours",
+                max_length=100,
+                elem_id="train-name",
             )
             with gr.Row():
-                steps = gr.Slider(10, MAX_STEPS_UI, value=500, step=10, label="Steps")
+                steps = gr.Slider(
+                    10,
+                    MAX_STEPS_UI,
+                    value=DEFAULT_STEPS,
+                    step=10,
+                    label="Steps",
+                    elem_id="train-steps",
+                )
                 image_size = gr.Radio([64, 128], value=64, label="Image size")
+            expectation = gr.Markdown(
+                training_expectation(DEFAULT_STEPS), elem_id="train-expectation"
+            )
             go = gr.Button("Start training", variant="primary", elem_id="train-go")
             started = gr.Markdown()
         with gr.Column(scale=2):
@@ -225,9 +270,15 @@ def build(services: Services, page: Page) -> None:
                     height=300,
                     elem_id="train-losses",
                 )
-            table = gr.Dataframe(headers=JOB_HEADERS, interactive=False, label="Your training jobs")
+            table = gr.Dataframe(
+                headers=JOB_HEADERS,
+                interactive=False,
+                label="Your training jobs",
+                elem_id="train-jobs",
+            )
     timer = gr.Timer(POLL_SECONDS, active=False)
-    watched = [summary, sample, losses, timer]
+    watched = [summary, sample, losses, table, timer]
+    steps.change(training_expectation, [steps], [expectation], queue=False, show_progress="hidden")
 
     go.click(start, [files, name, steps, image_size], [started, job], api_name="train").success(
         watch_job, [job], watched
@@ -242,7 +293,7 @@ def build(services: Services, page: Page) -> None:
     gr.Button(visible=False).click(job_rows, None, [table, job], api_name="jobs")
 
     def on_load(request: gr.Request):
-        rows, latest = job_rows(request)
-        return (rows, latest, *watch_job(latest, request))
+        _rows, latest = job_rows(request)
+        return (latest, *watch_job(latest, request))
 
-    page.when_shown(quiet_for_guests(on_load, 2 + len(watched)), [table, job, *watched])
+    page.when_shown(quiet_for_guests(on_load, 1 + len(watched)), [job, *watched])

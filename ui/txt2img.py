@@ -13,6 +13,7 @@ from pathlib import Path
 import gradio as gr
 
 from generation import diffusion
+from generation.recipe_kinds import png_with_recipe
 from marketplace import studio
 from marketplace.artworks import MAX_TITLE_LENGTH
 from ui.auth import require_viewer
@@ -26,7 +27,7 @@ NOT_INSTALLED = (
 
 
 def build(services: Services, page: Page) -> None:
-    model = diffusion.configured_model()
+    model = services.settings.diffusion_model
     loaded: dict[str, diffusion.DiffusionImagePipeline] = {}
     loading = threading.Lock()
 
@@ -88,7 +89,7 @@ def build(services: Services, page: Page) -> None:
         finally:
             services.cancels.finish(session_hash(request), "txt2img", flag)
         path = services.new_file("txt2img.png")
-        path.write_bytes(diffusion.png_with_recipe(out.image, out.recipe))
+        path.write_bytes(png_with_recipe(out.image, out.recipe))
         note = ""
         if out.nsfw_content_detected and out.nsfw_content_detected[0]:
             note = " The model's safety checker blacked it out."

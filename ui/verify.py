@@ -19,30 +19,101 @@ VERDICT_TONES = {
     "damaged": "grey",
     "unknown": "grey",
 }
-VERDICT_NOTES = {
-    "registered_original": "These exact bytes are a registered artwork.",
-    "copy_of": "The pixels, or a close copy of them, belong to a registered artwork.",
-    "manifest_valid": "The file carries Atelier's signed Content Credentials, intact.",
-    "similar_to": "It looks like registered work, but not closely enough to name one owner.",
-    "tampered": "The file's Content Credentials do not match its pixels: it was altered.",
-    "damaged": "This file is cut short or corrupted, so it cannot be checked. Ask for the "
-    "original file and verify that.",
-    "unknown": "Nothing registered here matches this image.",
-}
-MATCH_HEADERS = ["artwork", "title", "creator", "owner", "signal", "distance", "events"]
+MATCH_HEADERS = ["artwork", "title", "creator", "owner", "evidence", "events"]
+PDQ_BITS = 256
 
 
-def _match_html(match: dict) -> str:
-    proofs = sum(1 for e in match["events"] if "inclusion_proof" in e)
-    regen = match.get("regeneration") or {}
-    regen_text = ""
-    if regen.get("status") == "verified":
-        regen_text = " · " + badge(
-            "recipe re-run: identical" if regen.get("identical") else "recipe re-run: verified",
-            "green",
+def evidence_text(match: dict) -> str:
+    """What ties a match to the image, named by the signal that found it."""
+    signal, distance = match.get("signal", "pdq"), match["distance"]
+    if signal == "file":
+        return "the same file, byte for byte (SHA-256)"
+    if signal == "pixels":
+        return "the same pixels (SHA-256 of the decoded pixels); only the file around them differs"
+    if signal == "trimmed":
+        return (
+            f"perceptual hash (PDQ) of the picture without its margins: {distance} of "
+            f"{PDQ_BITS} bits differ"
         )
-    elif regen.get("status") == "mismatch":
-        regen_text = " · " + badge("recipe re-run: does not match", "red")
+    if signal == "keypoints":
+        return (
+            f"{match.get('inliers', 0)} keypoints line up under one placement (ORB, RANSAC); "
+            f"the whole pictures' perceptual hashes differ by {distance} of {PDQ_BITS} bits"
+        )
+    return f"perceptual hash (PDQ): {distance} of {PDQ_BITS} bits differ"
+
+
+def confidence_line(found: dict) -> str:
+    """One plain sentence: how sure the verdict is, and why."""
+    verdict, named = found["verdict"], found.get("artwork_id")
+    matches, evidence = found.get("matches") or [], found.get("evidence") or {}
+    top = next((m for m in matches if m["artwork_id"] == named), matches[0] if matches else None)
+    signal = top.get("signal", "pdq") if top else None
+    if verdict == "registered_original":
+        return f"Certain: this is the registered file of #{named} itself."
+    if verdict == "tampered":
+        return (
+            "Certain: the signed credentials were made for other pixels, so the picture was "
+            "changed after it was signed."
+        )
+    if verdict == "damaged":
+        return "None: the file is cut short or corrupted, so its contents cannot be checked."
+    if verdict == "manifest_valid":
+        if signal in ("file", "pixels"):
+            return (
+                f"Certain: the pixels are those of #{named}, and its signed credentials are intact."
+            )
+        return (
+            f"The signed credentials are intact and name #{named}, but no registered picture "
+            "has these pixels: the signature, not a match, names the work."
+        )
+    if verdict == "copy_of":
+        if signal in ("file", "pixels"):
+            return f"Certain: the pixels are identical to #{named}'s; only the file differs."
+        rivals = len(evidence.get("disambiguation") or []) - 1
+        also = (
+            f" {rivals} other work{'s were' if rivals > 1 else ' was'} nearly as close, and "
+            "colours tell them apart clearly."
+            if rivals > 0
+            else " No other registered work is that close."
+        )
+        return (
+            f"High: its perceptual hash is {top['distance'] if top else '?'} of {PDQ_BITS} bits "
+            f"from #{named}'s, within the {identification.PDQ_MATCH_DISTANCE} bits Atelier "
+            f"counts as a copy.{also}"
+        )
+    if verdict == "similar_to":
+        if evidence.get("ambiguous") or len(evidence.get("disambiguation") or []) > 1:
+            return (
+                "Low: several registered works are about equally close and their colours do "
+                "not tell them apart, so no owner is named."
+            )
+        if signal == "keypoints" and top:
+            return (
+                f"Low: parts of this picture line up with #{top['artwork_id']}, as crops and "
+                "edits do, but so can different works in one style. It resembles that work; "
+                "it is not confirmed as a copy, so no owner is named."
+            )
+        return (
+            "Low: the picture resembles registered work, but the evidence is too weak to name "
+            "an owner."
+        )
+    return "No registered work matches this file, its pixels, its perceptual hash or its keypoints."
+
+
+def _regeneration_text(match: dict) -> str:
+    regen = match.get("regeneration") or {}
+    if regen.get("status") == "verified":
+        how = "exactly" if regen.get("identical") else "within tolerance"
+        return f"#{match['artwork_id']}'s recipe, re-run now, gives its registered image {how}."
+    if regen.get("status") == "mismatch":
+        return f"#{match['artwork_id']}'s recipe, re-run now, does not give its registered image."
+    return ""
+
+
+def _match_html(match: dict, named: int | None) -> str:
+    """One match: the work named by the verdict, or a work the image resembles."""
+    proofs = sum(1 for e in match["events"] if "inclusion_proof" in e)
     history = "".join(
         f'<li><span class="atelier-muted">{e["created_at"][:16].replace("T", " ")}</span> · '
         f"<b>{escape(e['kind'].replace('_', ' '))}</b>"
@@ -56,14 +127,35 @@ def _match_html(match: dict) -> str:
         + "</li>"
         for e in match["events"]
     )
+    work = f"#{match['artwork_id']} {escape(match['title'])}"
+    people = f"created by {escape(match['creator'])}, owned by {escape(match['owner'])}"
+    if match["artwork_id"] == named:
+        title = f"<b>{work}</b>: {people}"
+    else:
+        # a resemblance names a work, never the owner of the file being checked
+        title = f'Resembles <b>{work}</b> <span class="atelier-muted">({people})</span>'
+    regen = _regeneration_text(match)
     return (
-        f'<div class="atelier-match"><b>#{match["artwork_id"]} {escape(match["title"])}</b>: '
-        f"created by <b>{escape(match['creator'])}</b>, owned by <b>{escape(match['owner'])}</b>"
-        f" · {escape(match.get('signal', 'pdq'))} distance {match['distance']}{regen_text}"
-        f'<ol class="atelier-timeline">{history}</ol>'
+        f'<div class="atelier-match">{title}'
+        f'<div class="atelier-muted">Evidence: {escape(evidence_text(match), markdown=False)}'
+        + (f"<br>{regen}" if regen else "")
+        + f'</div><ol class="atelier-timeline">{history}</ol>'
         f'<div class="atelier-muted">{proofs} of {len(match["events"])} events proven in the log'
         "</div></div>"
     )
+
+
+def result_html(found: dict) -> str:
+    """The verdict as the page shows it: one headline, one confidence line, the matches."""
+    verdict = found["verdict"]
+    # the headline is built from fixed words and an id, never from user text
+    parts = [
+        f'<div class="atelier-verdict" id="verify-verdict">'
+        f"{badge(found['headline'], VERDICT_TONES[verdict])}</div>",
+        f'<p id="verify-confidence">{escape(confidence_line(found), markdown=False)}</p>',
+    ]
+    parts += [_match_html(m, found.get("artwork_id")) for m in found["matches"][:3]]
+    return "\n".join(parts)
 
 
 EMPTY_RESULT = '<div class="atelier-muted">The verdict appears here.</div>'
@@ -99,28 +191,19 @@ def build(services: Services, page: Page) -> None:
                 return result.as_dict(), head, note
 
         found, head, note = run(work)
-        verdict = found["verdict"]
-        # the headline is built from fixed words and an id, never from user text
-        parts = [
-            f'<div class="atelier-verdict" id="verify-verdict">'
-            f"{badge(found['headline'], VERDICT_TONES[verdict])}</div>",
-            f'<p class="atelier-muted">{VERDICT_NOTES[verdict]}</p>',
-        ]
-        parts += [_match_html(m) for m in found["matches"][:3]]
         rows = [
             [
                 m["artwork_id"],
                 m["title"],
                 m["creator"],
                 m["owner"],
-                m.get("signal", "pdq"),
-                m["distance"],
+                evidence_text(m),
                 len(m["events"]),
             ]
             for m in found["matches"]
         ]
         evidence = {
-            "verdict": verdict,
+            "verdict": found["verdict"],
             **found["evidence"],
             "histories": [
                 {
@@ -138,7 +221,7 @@ def build(services: Services, page: Page) -> None:
             path = services.new_file(f"atelier-{found['artwork_id']}.cert.txt")
             path.write_text(note, encoding="utf-8")
             certificate_path = str(path)
-        return "\n".join(parts), rows, evidence, head, certificate_path
+        return result_html(found), rows, evidence, head, certificate_path
 
     gr.Markdown(
         "Upload any image to see whose it is, what it was made from, and its history, each "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import gradio as gr
 import pandas as pd
@@ -13,7 +13,16 @@ from ui.auth import require_viewer
 from ui.common import Services, quiet_for_guests, run
 from ui.shell import Page
 
-LEDGER_HEADERS = ["time", "entry", "amount", "balance after", "artwork", "memo"]
+LEDGER_HEADERS = [
+    "time",
+    "entry",
+    "amount",
+    "balance after",
+    "artwork",
+    "sale price",
+    "platform fee",
+    "memo",
+]
 ROLE_WORDS = {
     "grant": "credits granted",
     "buyer": "purchase",
@@ -22,6 +31,33 @@ ROLE_WORDS = {
     "source_share": "source-work share",
 }
 HISTORY_LIMIT = 500
+
+
+def balance_steps(history: list[dict], now: datetime) -> tuple[list[datetime], list[float]]:
+    """The balance over time as a step function a line plot draws truly: it holds its value
+    between entries and jumps at each one, so every entry adds a point at the old balance and
+    one at the new; the last balance runs on to `now`. One entry still draws a line.
+
+    Args:
+        history: ledger entries, newest first (`ledger.account_history`).
+        now: where the line ends (an aware datetime).
+    """
+    times: list[datetime] = []
+    balances: list[float] = []
+    entries = list(reversed(history))
+    if not entries:
+        return times, balances
+    previous = (entries[0]["balance_after_cents"] - entries[0]["amount_cents"]) / 100
+    for entry in entries:
+        when = datetime.fromisoformat(entry["created_at"])
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        times += [when, when]
+        balances += [previous, entry["balance_after_cents"] / 100]
+        previous = balances[-1]
+    times.append(max(now, times[-1]))
+    balances.append(previous)
+    return times, balances
 
 
 def build(services: Services, page: Page) -> None:
@@ -44,16 +80,14 @@ def build(services: Services, page: Page) -> None:
                 ("+" if h["amount_cents"] > 0 else "") + format_cents(h["amount_cents"]),
                 format_cents(h["balance_after_cents"]),
                 f"#{h['artwork_id']}" if h["artwork_id"] else "",
+                format_cents(h["sale_price_cents"]) if "sale_price_cents" in h else "",
+                format_cents(h["platform_fee_cents"]) if "platform_fee_cents" in h else "",
                 h["memo"],
             ]
             for h in history
         ]
-        chart = pd.DataFrame(
-            {
-                "time": [datetime.fromisoformat(h["created_at"]) for h in reversed(history)],
-                "balance": [h["balance_after_cents"] / 100 for h in reversed(history)],
-            }
-        )
+        times, balances = balance_steps(history, datetime.now(UTC))
+        chart = pd.DataFrame({"time": times, "balance": balances})
         newest = f" (the newest {HISTORY_LIMIT})" if len(history) >= HISTORY_LIMIT else ""
         text = (
             f'<div class="atelier-verdict">Balance: <span id="wallet-balance">'
@@ -75,12 +109,19 @@ def build(services: Services, page: Page) -> None:
             title="Balance over time (credits)",
             x_title="time",
             y_title="credits",
-            x_axis_format="%d %b %H:%M",
+            # no fixed format: the chart's own time axis labels seconds for a short
+            # history and days for a long one
             height=260,
             elem_id="wallet-chart",
         )
         table = gr.Dataframe(
-            headers=LEDGER_HEADERS, interactive=False, wrap=True, label="Ledger", max_height=420
+            headers=LEDGER_HEADERS,
+            interactive=False,
+            wrap=True,
+            label="Ledger",
+            max_height=420,
+            column_widths=["15%", "12%", "8%", "8%", "7%", "8%", "8%", "34%"],
+            elem_id="wallet-ledger",
         )
     outputs = [balance, table, chart]
     refresh.click(wallet, None, outputs, api_name="wallet")

@@ -69,6 +69,17 @@ class Visitor:
         self.wait_text("atelier-who", f"Signed in as {username}")
 
 
+def training_files(folder, count: int) -> list[str]:
+    from tests.factories import png_bytes
+
+    paths = []
+    for number in range(count):
+        path = folder / f"portfolio-{number}.png"
+        path.write_bytes(png_bytes(700 + number, 64))
+        paths.append(str(path))
+    return paths
+
+
 def seed_other_listings(url: str, count: int) -> None:
     """Another artist's listings, made through the API, so the gallery is not empty."""
     from tests.e2e.conftest import sign_up
@@ -88,9 +99,13 @@ def seed_other_listings(url: str, count: int) -> None:
 def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     browser, app_url, screenshots, tmp_path
 ):
-    seed_other_listings(app_url, count=5)
     dialogs: list[str] = []
     guest = Visitor(browser, app_url, screenshots, dialogs)
+    # an empty market says so, without pointing at filters nobody set
+    guest.open()
+    empty = guest.wait_text("gallery-summary", "Nothing is for sale yet")
+    assert "filters" not in empty
+    seed_other_listings(app_url, count=5)
     guest.open("?tab=account")
     expect(guest.page.locator("#tab-account")).to_contain_text("Create account", timeout=TIMEOUT)
     # the sign-in page is for people; scripts read docs/API.md
@@ -115,6 +130,21 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
 
     # ...restyles it with a preset and saves that too
     ada.tab("Style")
+    # the preset in the number field is the tile highlighted, and its name is not cut short
+    selected = ada.page.locator("#style-presets button.thumbnail-item.selected")
+    expect(selected).to_have_count(1)
+    expect(selected).to_contain_text("19 starry blues")
+    cut = ada.page.evaluate(
+        """() => [...document.querySelectorAll('#style-presets .caption-label')]
+        .filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.textContent)"""
+    )
+    assert cut == [], cut
+    # no blend slider until there is a second style to blend with
+    expect(ada.page.locator("#style-blend")).to_be_hidden()
+    ada.choose("style-preset-b", "3 tangled ribbons")
+    expect(ada.page.locator("#style-blend")).to_be_visible()
+    ada.choose("style-preset-b", "none")
+    expect(ada.page.locator("#style-blend")).to_be_hidden()
     ada.page.get_by_label("One of my works").check()
     ada.choose("style-content-artwork", "#6")
     ada.thumbnails("style-presets").nth(19).click()
@@ -122,6 +152,20 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     ada.page.locator("#style-size input[type=number]").press("Enter")
     ada.click("style-go")
     ada.wait_text("style-status", "Restyled at 256×256 with starry blues")
+    # before and after are drawn the same way, whole, inside the frame (the before was cropped)
+    ada.page.wait_for_timeout(800)
+    boxes = ada.page.evaluate(
+        """() => {
+          const frame = document.querySelector('#style-compare .slider-wrap')
+            .getBoundingClientRect();
+          return [...document.querySelectorAll('#style-compare img')].map(i => {
+            const r = i.getBoundingClientRect();
+            return [r.width, r.height, getComputedStyle(i).objectFit, frame.height];
+          });
+        }"""
+    )
+    assert len(boxes) == 2 and boxes[0] == boxes[1], boxes
+    assert boxes[0][1] <= boxes[0][3] + 1 and boxes[0][2] == "contain", boxes
     ada.fill("style-title", "Starry emoji")
     ada.click("style-save")
     ada.wait_text("style-saved", "Saved as artwork #7")
@@ -132,6 +176,13 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     ada.page.get_by_role("button", name="Refresh").first.click()
     ada.wait_text("sell-summary", "You own 2 artworks")
     ada.choose("sell-artwork", XSS)
+    # a refusal reads as a sentence, not as code
+    ada.fill("sell-price", "-5")
+    ada.click("sell-list")
+    expect(ada.page.get_by_text("Enter a price above 0.00.")).to_be_visible(timeout=TIMEOUT)
+    expect(ada.page.get_by_text("`price`")).to_have_count(0)
+    ada.page.locator(".toast-close").first.click()
+    expect(ada.page.locator(".toast-close")).to_have_count(0)
     ada.fill("sell-price", "12.50")
     # an exclusive sale is one sale: no edition size to fill in
     expect(ada.page.locator("#sell-edition")).to_be_hidden()
@@ -167,6 +218,16 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     expect(bob.page.locator("#artwork-recipe-box")).to_be_visible(timeout=TIMEOUT)
     bob.shot("artwork")
 
+    # the seller's header follows the sale as soon as she changes page, and her wallet
+    # shows what the buyer paid and the platform's fee on it
+    ada.tab("Wallet")
+    balance = ada.page.locator("#wallet-balance")
+    expect(balance).not_to_have_text("100.00", timeout=TIMEOUT)
+    ada.wait_text("atelier-who", f"{balance.inner_text()} credits")
+    sale = ada.page.locator("#wallet-ledger").get_by_role("row", name=re.compile("sale proceeds"))
+    expect(sale).to_contain_text("12.50")
+    expect(sale).to_contain_text("0.31")  # 2.5% of 12.50, rounded down
+
     # ...downloads the signed file
     # one click saves the file (it used to need a second click on a link)
     with bob.page.expect_download(timeout=TIMEOUT) as saved:
@@ -190,6 +251,9 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     guest.page.wait_for_timeout(6_000)  # longer than a toast lives
     assert "Sign in first" in guest.page.locator("#artwork-result").inner_text()
     guest.open("?tab=verify")
+    # the deep link switches tabs after the page loads: upload once the Verify page is shown
+    expect(guest.page.locator("#verify-go")).to_be_visible(timeout=TIMEOUT)
+    guest.page.wait_for_timeout(500)
     guest.page.locator("#verify-image input[type=file]").set_input_files(str(copy))
     guest.page.locator("#verify-image").get_by_text("copy.jpg").first.wait_for()
     guest.click("verify-go")
@@ -197,6 +261,10 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     assert "Copy of #6" in verdict
     assert "created by ada, owned by bob" in verdict
     assert XSS in verdict
+    # one headline, one plain confidence line, evidence named by its real signal
+    assert guest.page.locator("#verify-result .atelier-badge").count() == 1
+    assert guest.page.locator("#verify-confidence").inner_text().startswith("High:")
+    assert "Evidence: perceptual hash (PDQ)" in verdict and "keypoints distance" not in verdict
     guest.shot("verify")
     # a junk file next: the earlier verdict goes, so the junk is never shown as verified
     junk = tmp_path / "junk.png"
@@ -212,6 +280,16 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     bob.wait_text("wallet-summary", "87.50")
     bob.shot("wallet")
     bob.tab("Train")
+    # a short run is called short before it starts; the jobs table follows the job to "done"
+    bob.page.locator("#train-files input[type=file]").set_input_files(training_files(tmp_path, 20))
+    bob.fill("train-name", "pocket gan")
+    bob.page.locator("#train-steps input[type=number]").fill("10")
+    bob.page.locator("#train-steps input[type=number]").press("Enter")
+    bob.wait_text("train-expectation", "10 steps is a short run")
+    bob.click("train-go")
+    bob.wait_text("train-summary", "done")
+    expect(bob.page.locator("#train-jobs").get_by_role("row").nth(1)).to_contain_text("done")
+    expect(bob.page.locator("#train-jobs")).not_to_contain_text("running")
     bob.shot("train")
     bob.tab("Text to image")
     missing = bob.wait_text("txt2img-missing", "not available")

@@ -31,7 +31,7 @@ def serve(settings: Settings):
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(Services(settings)),
+            create_app(Services.from_settings(settings)),
             host="127.0.0.1",
             port=port,
             log_level="warning",

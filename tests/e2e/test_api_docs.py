@@ -10,11 +10,10 @@ TXT2IMG = {"txt2img", "cancel_txt2img", "save_txt2img"}
 
 
 @pytest.fixture
-def public_names(app_settings, monkeypatch):
+def public_names(app_settings):
     from app import Services, build_demo
 
-    monkeypatch.delenv("ATELIER_DIFFUSION_MODEL", raising=False)
-    demo = build_demo(Services(app_settings))
+    demo = build_demo(Services.from_settings(app_settings))
     return {fn.api_name for fn in demo.fns.values() if fn.api_visibility == "public"}
 
 

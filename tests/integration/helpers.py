@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from atelier.config import MarketRules
 from marketplace.accounts import sign_up
 from marketplace.artworks import register_artwork
 from marketplace.listings import create_listing
 from marketplace.purchases import purchase
+from marketplace.rules import MarketRules
 from tests.factories import FAST_HASHER, PASSWORD, png_bytes
 
 RULES = MarketRules()

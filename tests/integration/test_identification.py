@@ -37,6 +37,12 @@ def check(sessions, data, material, signer):
         return identify(s, data, anchor_pem=material.anchor_pem, signer=signer)
 
 
+def check_with_blobs(sessions, blobs, data, material, signer):
+    """`identify` with the blob store: the second signal and the recipe re-run take part."""
+    with sessions() as s, s.begin():
+        return identify(s, data, anchor_pem=material.anchor_pem, signer=signer, blobs=blobs)
+
+
 def test_the_registered_file_itself_is_the_registered_original(sessions, world, material, signer):
     result = check(sessions, png_bytes(1), material, signer)
     assert result.verdict == "registered_original" and result.artwork_id == world["art"]
@@ -295,14 +301,8 @@ def test_when_alike_works_agree_equally_the_second_signal_names_none(
     new_artwork_from(
         sessions, blobs, ada, ImageEnhance.Brightness(picture).enhance(1.15), "Brighter print"
     )
-    with sessions() as s, s.begin():
-        result = identify(
-            s,
-            encode(picture.crop((40, 0, 320, 280)), "JPEG", quality=85),
-            anchor_pem=material.anchor_pem,
-            signer=signer,
-            blobs=blobs,
-        )
+    cropped = encode(picture.crop((40, 0, 320, 280)), "JPEG", quality=85)
+    result = check_with_blobs(sessions, blobs, cropped, material, signer)
     assert result.verdict == "similar_to" and result.artwork_id is None
     assert {m["title"] for m in result.matches} == {"Original", "Brighter print"}
 
@@ -352,3 +352,53 @@ def test_a_copy_between_two_alike_works_names_neither(
     assert blind.verdict == "similar_to" and sorted(blind.evidence["ambiguous"]) == sorted(
         colour_variants
     )
+
+
+def test_the_verify_page_shows_one_verdict_with_evidence_named_by_its_signal(
+    sessions, blobs, detailed_work, material, signer
+):
+    """Finding 9 of issue 12: "Similar to — not closely enough to name one owner" sat over
+    "#2 … created by ada, owned by ben … recipe re-run: identical", and the figure labelled
+    "keypoints distance" was the PDQ distance."""
+    import re
+
+    from ui.verify import result_html
+
+    art, picture = detailed_work
+    cropped = encode(picture.crop((40, 0, 320, 280)), "JPEG", quality=85)
+    found = check_with_blobs(sessions, blobs, cropped, material, signer).as_dict()
+    html = result_html(found)
+    assert found["verdict"] == "similar_to"
+    assert html.count("atelier-verdict") == 1 and html.count("atelier-badge") == 1
+    assert "keypoints distance" not in html
+    inliers = found["matches"][0]["inliers"]
+    pdq = found["matches"][0]["distance"]
+    assert f"{inliers} keypoints line up" in html
+    assert f"perceptual hashes differ by {pdq} of 256 bits" in html
+    # the resembled work is named as a work; the owner is not presented as the verdict
+    assert re.search(rf"Resembles <b>#{art} Detailed</b>", html)
+    assert "recipe re-run" not in html
+    confidence = re.search(r'<p id="verify-confidence">(.*?)</p>', html).group(1)
+    assert confidence.startswith("Low:") and "no owner is named" in confidence
+
+
+def test_a_named_copy_reads_as_certain_or_high_with_its_signal(sessions, world, material, signer):
+    import re
+    from html import unescape
+
+    from ui.verify import result_html
+
+    picture = art_image(1, 96)
+    assert encode(picture) == png_bytes(1)
+    same_pixels = encode(picture, "PNG", compress_level=1)
+    jpeg = encode(picture, "JPEG", quality=80)
+    for data, level, evidence in (
+        (same_pixels, "Certain:", "the same pixels"),
+        (jpeg, "High:", "perceptual hash (PDQ): "),
+    ):
+        html = unescape(result_html(check(sessions, data, material, signer).as_dict()))
+        assert f"Copy of #{world['art']}" in html
+        confidence = re.search(r'<p id="verify-confidence">(.*?)</p>', html).group(1)
+        assert confidence.startswith(level), confidence
+        assert f"<b>#{world['art']} Harbour</b>: created by ada, owned by bob" in html
+        assert f"Evidence: {evidence}" in html

@@ -1,7 +1,6 @@
 import pytest
 from sqlalchemy import func, select
 
-from atelier.config import MarketRules
 from db.models import Artwork, LedgerEntry, Licence, Listing, ProvenanceEvent, Sale, User
 from marketplace.errors import (
     IdempotencyConflict,
@@ -17,6 +16,7 @@ from marketplace.errors import (
 from marketplace.ledger import check_ledger
 from marketplace.listings import change_price, create_listing, delist
 from marketplace.purchases import purchase
+from marketplace.rules import MarketRules
 from tests.integration.helpers import RULES, buy, new_artwork, new_listing, new_user
 
 START = RULES.starting_balance_cents

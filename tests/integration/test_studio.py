@@ -8,7 +8,8 @@ import pytest
 from PIL import Image
 
 from db.models import Derivation
-from generation.gan_pipeline import encode_png, load_model
+from generation.gan_pipeline import load_model
+from generation.recipe_kinds import png_with_recipe
 from marketplace.errors import InvalidInput, NotOwner
 from marketplace.identification import identify
 from marketplace.regeneration import check_artwork_recipe
@@ -25,7 +26,7 @@ def gan():
 
 def generated(gan, seed, size=128):
     out = gan(num_images=1, seed=seed, truncation=0.7, size=size)
-    return encode_png(out.images[0], out.recipes[0]), out.recipes[0]
+    return png_with_recipe(out.images[0], out.recipes[0]), out.recipes[0]
 
 
 def save(sessions, blobs, user, data, recipe, title, **kwargs):
@@ -82,7 +83,7 @@ def test_breeding_needs_both_parents_to_be_yours_or_licensed(sessions, blobs, ga
     with sessions() as s:
         parents = [breeding_parent_recipe(s, ada, a), breeding_parent_recipe(s, ada, b)]
     child = gan.breed(parents[0], parents[1], children=1, mutation=0.2, seed=5)
-    data = encode_png(child.images[0], child.recipes[0])
+    data = png_with_recipe(child.images[0], child.recipes[0])
     roles = [(a, "breeding_parent"), (b, "breeding_parent")]
     with sessions() as s, s.begin(), pytest.raises(NotOwner):
         save_creation(s, blobs, bob, data, child.recipes[0], title="Stolen", parents=roles)

@@ -13,6 +13,7 @@ from PIL import Image
 
 from atelier.cli import main
 from generation.parameters import read_parameters, read_recipe
+from generation.recipe_kinds import parameters_text
 from generation.style import render_style_recipe
 
 
@@ -71,7 +72,10 @@ def test_style_pictures_blend_into_a_png_with_its_recipe_inside_and_beside(pictu
     assert Image.open(io.BytesIO(png)).size == (240, 160)
     assert read_recipe(png) == recipe
     assert json.loads(out.with_suffix(".json").read_text()) == recipe
-    assert "Sampler: Style transfer" in read_parameters(png)
+    # one infotext per kind, whichever path writes the file (issue 13: the CLI, the Style
+    # page and a signed download each wrote their own)
+    assert read_parameters(png) == parameters_text(recipe)
+    assert "Sampler: Magenta arbitrary stylization" in read_parameters(png)
     assert not list(out.parent.glob("*.tmp"))
 
     # the recipe remakes the same pixels from the stored pictures

@@ -117,9 +117,26 @@ def test_key_material_is_created_once_and_kept_private(tmp_path):
 
 
 def test_an_operator_must_name_the_whole_chain(tmp_path, monkeypatch):
+    from atelier.config import Settings
+
     monkeypatch.setenv("ATELIER_C2PA_CHAIN", str(tmp_path / "chain.pem"))
-    with pytest.raises(C2paError, match="set all of"):
-        load_signing_material(tmp_path / "keys")
+    with pytest.raises(ValueError, match="set all of ATELIER_C2PA_CHAIN"):
+        Settings.from_env()
+
+
+def test_an_operators_chain_is_used_as_given(tmp_path, material):
+    files = []
+    for name, text in zip(
+        ("chain.pem", "key.pem", "anchors.pem"),
+        (material.chain_pem, material.key_pem, material.anchor_pem),
+        strict=True,
+    ):
+        (tmp_path / name).write_text(text)
+        files.append(tmp_path / name)
+    assert load_signing_material(tmp_path / "keys", operator=tuple(files)) == material
+    assert not (tmp_path / "keys").exists()
+    with pytest.raises(C2paError, match="cannot read the operator's C2PA files"):
+        load_signing_material(tmp_path / "keys", operator=(tmp_path / "missing.pem",) * 3)
 
 
 def test_the_iscc_code_is_close_for_a_re_encoded_copy_and_far_for_another_image():

@@ -28,11 +28,11 @@ from generation.diffusion import (
     configured_model,
     hub_unreachable_reason,
     model_weights_sha256,
-    png_with_recipe,
     render_diffusion_recipe,
 )
 from generation.errors import GenerationError, ModelUnavailable
 from generation.parameters import parse_a1111_parameters, read_recipe
+from generation.recipe_kinds import png_with_recipe
 from provenance.fingerprint import pixel_hash
 from tests.tiny_diffusion import save_tiny_stable_diffusion
 

@@ -14,13 +14,13 @@ from generation.gan_pipeline import (
     GANPipeline,
     compare_pixels,
     default_model_dir,
-    encode_png,
     inference_forward,
     load_model,
     make_model_resolver,
     render_recipe,
     render_recipe_bytes,
 )
+from generation.latents import crossover_mask, morph_latents, recipe_latent, seed_latent, slerp
 from generation.morph import frame_count
 from generation.parameters import (
     a1111_parameters,
@@ -30,17 +30,13 @@ from generation.parameters import (
     read_parameters,
     read_recipe,
 )
+from generation.recipe_kinds import png_with_recipe
 from generation.recipes import (
     MAX_BREED_DEPTH,
     breed_recipe,
-    crossover_mask,
-    morph_latents,
     recipe_depth,
-    recipe_latent,
     recipe_sha256,
     sample_recipe,
-    seed_latent,
-    slerp,
     validate_recipe,
 )
 from tests.factories import save_tiny_generator as save_tiny
@@ -69,7 +65,7 @@ def resolver(model_dir):
 def test_a_recipe_regenerates_byte_identical_png(pipe, resolver):
     out = pipe(num_images=3, seed=7, truncation=0.6, size=40)
     recipe = json.loads(json.dumps(out.recipes[2]))  # as read back from a .json file
-    written = encode_png(out.images[2], out.recipes[2])
+    written = png_with_recipe(out.images[2], out.recipes[2])
     first = render_recipe_bytes(recipe, resolver)
     second = render_recipe_bytes(recipe, resolver)
     assert first == second == written
@@ -252,7 +248,7 @@ def test_children_record_both_parents_and_regenerate_exactly(pipe, resolver):
         assert recipe["parent_recipe_sha256"] == [recipe_sha256(a), recipe_sha256(b)]
         assert recipe["crossover_seed"] == 5 and recipe["mutation"] == 0.3
         again = json.loads(json.dumps(recipe))
-        assert render_recipe_bytes(again, resolver) == encode_png(image, recipe)
+        assert render_recipe_bytes(again, resolver) == png_with_recipe(image, recipe)
     assert len({im.tobytes() for im in out.images}) == 4
 
 
@@ -457,7 +453,7 @@ def test_validation_keeps_a_written_recipe_unchanged(pipe):
 def test_parameters_chunk_round_trips_through_our_reader_and_pillow(pipe):
     out = pipe(num_images=1, seed=123, truncation=0.7, size=32)
     recipe = out.recipes[0]
-    data = encode_png(out.images[0], recipe)
+    data = png_with_recipe(out.images[0], recipe)
     text = read_parameters(data)
     assert text == a1111_parameters(recipe)
     opened = Image.open(io.BytesIO(data))
@@ -548,7 +544,7 @@ def test_check_regeneration_verifies_the_right_picture_and_not_another(pipe, res
     from generation.gan_pipeline import check_regeneration
 
     out = pipe(num_images=2, seed=4, size=32)
-    png = encode_png(out.images[0], out.recipes[0])
+    png = png_with_recipe(out.images[0], out.recipes[0])
     assert check_regeneration(out.recipes[0], png, resolver)["identical"]
     assert not check_regeneration(out.recipes[0], out.images[1], resolver)["verified"]
     # a lossy copy of the right picture still verifies when PSNR >= 50 dB

@@ -18,8 +18,8 @@ from generation.style import (
     StyleCancelled,
     StyleModels,
     StylePipeline,
+    bare_png,
     default_models,
-    encode_png,
     load_source,
     preserve_content_colour,
     render_style_recipe,
@@ -253,7 +253,7 @@ def test_pil_images_and_paths_are_accepted_and_hashed(pipeline, tmp_path):
     from_pil = pipeline(scene(), style=Image.open(io.BytesIO(WARM)), size=96)
     assert from_path.image.tobytes() == from_bytes.image.tobytes() == from_pil.image.tobytes()
     assert from_path.recipe["content"] == from_bytes.recipe["content"]
-    sha = hashlib.sha256(encode_png(scene())).hexdigest()
+    sha = hashlib.sha256(bare_png(scene())).hexdigest()
     assert from_pil.recipe["content"] == {"sha256": sha, "hash_of": "png"}
 
 
@@ -306,6 +306,12 @@ def test_progress_rises_to_one_and_cancelling_stops_with_a_named_error(pipeline)
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
     assert any(m.startswith("tile ") for _, m in seen) and len(seen) > 3
+
+    # a one-step run starts at 0% and reaches 100% only when the picture is ready (the
+    # Style page's bar said 100% from the first second: issue 12, finding 12)
+    seen.clear()
+    pipeline(CONTENT, presets=3, size=256, progress=lambda f, m: seen.append((f, m)))
+    assert seen == [(0.0, "stylise"), (1.0, "done")]
 
     calls = []
 

@@ -486,7 +486,7 @@ def test_train_refuses_to_overwrite_a_run_or_change_its_config(cli, tmp_path, im
 
 
 def test_training_fingerprints_match_what_the_marketplace_registers(images):
-    from generation.fingerprints import training_fingerprints
+    from generation.training_data import training_fingerprints
     from provenance.fingerprint import content_hash, perceptual_hash, pixel_hash
     from provenance.images import decode_image
 
@@ -504,7 +504,7 @@ def test_training_fingerprints_match_what_the_marketplace_registers(images):
 
 
 def test_training_fingerprints_refuse_what_training_refuses(tmp_path, images):
-    from generation.fingerprints import training_fingerprints
+    from generation.training_data import training_fingerprints
 
     (images / "notes.txt").write_text("x")
     with pytest.raises(ValueError, match="not images: notes.txt"):
@@ -517,8 +517,8 @@ def test_training_fingerprints_refuse_what_training_refuses(tmp_path, images):
 
 
 def test_training_records_use_the_provenance_pdq_and_legacy_ones_convert(images):
-    from generation.fingerprints import training_pdq_to_provenance_hex
     from generation.image_folder import pdq_hash
+    from generation.training_data import training_pdq_to_provenance_hex
     from provenance.fingerprint import perceptual_hash
 
     image = Image.open(images / "img_00.png").convert("RGB")
