@@ -16,8 +16,6 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy.exc import OperationalError
-
 from atelier.bootstrap import Services
 from atelier.cli_common import CommandError, emit, write_files
 from atelier.config import Settings
@@ -696,9 +694,6 @@ def main(argv: list[str] | None = None) -> int:
     except (CommandError, MarketplaceError, ProvenanceError, GenerationError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    except OperationalError as exc:
-        print(f"error: cannot use the database: {str(exc.orig).splitlines()[0]}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
@@ -706,6 +701,14 @@ def main(argv: list[str] | None = None) -> int:
         # the reader went away (`atelier browse | head`): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        # a database that cannot be reached or written; sqlalchemy is imported only by the
+        # commands that use it, so it is recognised here without importing it at start
+        database_error = sys.modules.get("sqlalchemy.exc")
+        if database_error is None or not isinstance(exc, database_error.OperationalError):
+            raise
+        print(f"error: cannot use the database: {str(exc.orig).splitlines()[0]}", file=sys.stderr)
+        return 1
     return 0
 
 

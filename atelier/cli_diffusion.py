@@ -126,9 +126,9 @@ def _generate(args, settings, *, init_image, strength) -> None:
     loaded = time.perf_counter()
     show_progress = not args.json and sys.stderr.isatty()
 
-    def progress(step: int, total: int) -> None:
+    def progress(fraction: float, message: str) -> None:
         if show_progress:
-            print(f"\rstep {step}/{total}", end="" if step < total else "\n", file=sys.stderr)
+            print(f"\r{message}", end="" if fraction < 1 else "\n", file=sys.stderr)
 
     result = pipeline(
         args.prompt,

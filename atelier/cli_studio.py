@@ -511,7 +511,7 @@ def cmd_train(args, ctx) -> None:
                 out,
                 resume=args.resume,
                 progress=progress,
-                should_stop=stop.is_set,
+                should_cancel=stop.is_set,
                 progress_bar=not args.no_progress_bar,
             )
     finally:

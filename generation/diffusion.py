@@ -611,7 +611,7 @@ class DiffusionImagePipeline:
         strength: float | None = None,
         scheduler: str | None = None,
         num_images: int = 1,
-        progress: Callable[[int, int], None] | None = None,
+        progress: Callable[[float, str], None] | None = None,
         should_cancel: Callable[[], bool] | None = None,
     ) -> DiffusionOutput:
         """Make `num_images` images from a prompt, or from a prompt and a starting image.
@@ -632,8 +632,9 @@ class DiffusionImagePipeline:
             strength: Image-to-image only: how much to repaint, in (0, 1]; default 0.75.
             scheduler: A scheduler class name from `scheduler_names`; None uses the model's.
             num_images: How many images, 1 to 8.
-            progress: Called as `progress(step, total)` after every denoising step, counting
-                over all images.
+            progress: Called as `progress(fraction, message)` after every denoising step,
+                counting over all images (`message` is "step k/n"): the one progress shape of
+                `generation` (style transfer, GAN morphs and training report the same way).
             should_cancel: Called after every step; returning True stops the run.
 
         Returns:
@@ -740,7 +741,7 @@ class DiffusionImagePipeline:
         recipe: dict[str, Any],
         num_images: int,
         start_image: Any,
-        progress: Callable[[int, int], None] | None,
+        progress: Callable[[float, str], None] | None,
         should_cancel: Callable[[], bool] | None,
     ) -> DiffusionOutput:
         import diffusers
@@ -757,8 +758,8 @@ class DiffusionImagePipeline:
 
             def on_step_end(p, step, timestep, tensors, index=index):
                 if progress is not None:
-                    total = p.num_timesteps
-                    progress(index * total + step + 1, num_images * total)
+                    done, total = index * p.num_timesteps + step + 1, num_images * p.num_timesteps
+                    progress(done / total, f"step {done}/{total}")
                 if should_cancel is not None and should_cancel():
                     raise GenerationCancelled(
                         f"generation was cancelled at step {step + 1} of image {index + 1}"
@@ -791,7 +792,7 @@ def render_diffusion_recipe(
     model_resolver: Callable[[str, str], DiffusionImagePipeline],
     *,
     init_image: Any = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Callable[[float, str], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
 ) -> DiffusionOutput:
     """Make a recipe's image again; on the same machine the pixels are identical.

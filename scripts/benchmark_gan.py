@@ -56,7 +56,7 @@ def measure(name: str, data: Path, seconds: float, batch_size: int, image_size: 
             data,
             out,
             progress=progress,
-            should_stop=lambda: time.monotonic() - start > seconds,
+            should_cancel=lambda: time.monotonic() - start > seconds,
         )
     rate = (marks["s1"] - marks["s0"]) * batch_size / (marks["t1"] - marks["t0"])
     return {

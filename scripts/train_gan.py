@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             args.out,
             resume=args.resume,
             progress=progress,
-            should_stop=stop.is_set,
+            should_cancel=stop.is_set,
             progress_bar=not args.no_progress_bar,
         )
     print(

@@ -21,7 +21,7 @@ from generation.recipes import (
     MAX_SEED,
     MIN_FRAMES,
 )
-from marketplace import gan_models, studio
+from marketplace import creations, gan_models
 from marketplace.artworks import MAX_TITLE_LENGTH
 from ui.auth import Viewer, require_viewer
 from ui.common import (
@@ -122,8 +122,8 @@ def build(services: Services, page: Page) -> None:
 
         def work():
             with services.readers() as s:
-                recipe_a = studio.breeding_parent_recipe(s, who.id, a)
-                recipe_b = studio.breeding_parent_recipe(s, who.id, b)
+                recipe_a = creations.breeding_parent_recipe(s, who.id, a)
+                recipe_b = creations.breeding_parent_recipe(s, who.id, b)
             pipeline = _pipeline_for(services, recipe_a["model_sha256"])
             return pipeline.breed(recipe_a, recipe_b, n, rate, crossover)
 
@@ -150,8 +150,8 @@ def build(services: Services, page: Page) -> None:
 
         def work():
             with services.readers() as s:
-                recipe_a = studio.breeding_parent_recipe(s, who.id, a)
-                recipe_b = studio.breeding_parent_recipe(s, who.id, b)
+                recipe_a = creations.breeding_parent_recipe(s, who.id, a)
+                recipe_b = creations.breeding_parent_recipe(s, who.id, b)
             pipeline = _pipeline_for(services, recipe_a["model_sha256"])
             return pipeline.morph(
                 recipe_a,
@@ -199,7 +199,7 @@ def build(services: Services, page: Page) -> None:
             else:
                 data = _render_png(services, recipe)
             with services.sessions() as s, s.begin():
-                artwork = studio.save_creation(
+                artwork = creations.save_creation(
                     s,
                     services.blobs,
                     who.id,

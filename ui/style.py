@@ -14,7 +14,7 @@ import gradio as gr
 from PIL import Image
 
 from generation.recipe_kinds import png_with_recipe
-from marketplace import studio
+from marketplace import creations
 from marketplace.artworks import MAX_TITLE_LENGTH
 from ui.auth import Viewer, require_viewer
 from ui.common import (
@@ -87,7 +87,7 @@ def build(services: Services, page: Page) -> None:
 
     def artwork_bytes(who: Viewer, artwork_id: int, role: str) -> bytes:
         with services.readers() as s:
-            artwork = studio.check_source(s, who.id, artwork_id, role)
+            artwork = creations.check_source(s, who.id, artwork_id, role)
             return services.blobs.get(artwork.blob_key)
 
     def stylise(
@@ -212,7 +212,7 @@ def build(services: Services, page: Page) -> None:
             data = Path(result["file"]).read_bytes()
             sources = [Path(p).read_bytes() for p in result["sources"]]
             with services.sessions() as s, s.begin():
-                return studio.save_creation(
+                return creations.save_creation(
                     s,
                     services.blobs,
                     who.id,

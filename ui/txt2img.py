@@ -14,7 +14,7 @@ import gradio as gr
 
 from generation import diffusion
 from generation.recipe_kinds import png_with_recipe
-from marketplace import studio
+from marketplace import creations
 from marketplace.artworks import MAX_TITLE_LENGTH
 from ui.auth import require_viewer
 from ui.common import Services, escape, number_in, random_seed, run, session_hash, whole
@@ -80,9 +80,7 @@ def build(services: Services, page: Page) -> None:
                     width=side,
                     height=side,
                     negative_prompt=negative or "",
-                    progress=lambda step, total: progress(
-                        step / total, desc=f"step {step}/{total}"
-                    ),
+                    progress=lambda fraction, message: progress(fraction, desc=message),
                     should_cancel=flag.is_set,
                 )
             )
@@ -113,7 +111,7 @@ def build(services: Services, page: Page) -> None:
         def work():
             data = Path(result["file"]).read_bytes()
             with services.sessions() as s, s.begin():
-                return studio.save_creation(
+                return creations.save_creation(
                     s, services.blobs, who.id, data, result["recipe"], title=title, tags=tags
                 ).id
 

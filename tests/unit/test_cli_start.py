@@ -43,3 +43,25 @@ def test_a_balance_on_a_migrated_database_imports_no_heavy_library(tmp_path):
     assert setup.returncode == 0, setup.stderr
     code = "from atelier.cli import main\nassert main(['balance', 'ada']) == 0"
     assert loaded_after(code, env) == []
+
+
+def test_a_database_that_cannot_be_opened_is_one_line_without_a_traceback(tmp_path):
+    import os
+
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    env = {
+        **os.environ,
+        "ATELIER_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{blocker / 'atelier.db'}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "atelier.cli", "balance", "ada"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: cannot use the database: unable to open database")
+    assert "Traceback" not in done.stderr

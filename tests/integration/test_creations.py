@@ -10,10 +10,10 @@ from PIL import Image
 from db.models import Derivation
 from generation.gan_pipeline import load_model
 from generation.recipe_kinds import png_with_recipe
+from marketplace.creations import breeding_parent_recipe, check_source, save_creation
 from marketplace.errors import InvalidInput, NotOwner
 from marketplace.identification import identify
 from marketplace.regeneration import check_artwork_recipe
-from marketplace.studio import breeding_parent_recipe, check_source, save_creation
 from provenance.checkpoint import NoteSigner
 from tests.factories import art_image, encode
 from tests.integration.helpers import buy, new_artwork, new_listing, new_user
