@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from db.models import LoginAttempt, User, WebSession, utcnow
 from marketplace import accounts
 from marketplace.errors import MarketplaceError
-from marketplace.rules import MarketRules
+from marketplace.rules import DEFAULT_RULES, MarketRules
 
 COOKIE_NAME = "atelier_session"
 TOKEN_BYTES = 32
@@ -339,7 +339,7 @@ def sign_up(
     username: str,
     password: str,
     *,
-    rules: MarketRules = accounts.DEFAULT_RULES,
+    rules: MarketRules = DEFAULT_RULES,
     hasher: PasswordHasher = accounts.DEFAULT_HASHER,
     ip: str | None = None,
     now: datetime | None = None,

@@ -12,7 +12,7 @@ import gradio as gr
 
 from marketplace import web_sessions
 from ui.auth import client_ip, session_token, viewer
-from ui.common import Services, escape, run
+from ui.common import Services, bind, escape, run
 from ui.shell import Page
 
 # the browser posts the form as JSON; the answer's message is already escaped by the server
@@ -40,53 +40,60 @@ SIGN_UP_JS = _POST_JS % ("sign-up", "studio")
 SIGN_IN_JS = _POST_JS % ("sign-in", "gallery")
 
 
-def build(services: Services, page: Page) -> None:
-    rules = services.settings.rules
+def sign_up(
+    services: Services, username: str, password: str, request: gr.Request
+) -> tuple[str, str, str]:
+    """Create an account and sign it in. Returns (message, session token, username);
+    send the token back as the cookie `atelier_session`."""
 
-    def sign_up(username: str, password: str, request: gr.Request) -> tuple[str, str, str]:
-        """Create an account and sign it in. Returns (message, session token, username);
-        send the token back as the cookie `atelier_session`."""
-
-        def work():
-            with services.sessions() as s, s.begin():
-                return web_sessions.sign_up(
-                    s, username, password, rules=rules, ip=client_ip(request)
-                )
-
-        signed = run(work)
-        return (
-            f"Welcome, {escape(signed.username)}! You are signed in.",
-            signed.token,
-            signed.username,
-        )
-
-    def sign_in(username: str, password: str, request: gr.Request) -> tuple[str, str, str]:
-        """Sign in. Returns (message, session token, username); send the token back as the
-        cookie `atelier_session`. Refused for a while after repeated wrong passwords."""
-        signed = run(
-            web_sessions.sign_in,
-            services.sessions,
-            services.readers,
-            username,
-            password,
-            client_ip(request),
-        )
-        return f"Signed in as {escape(signed.username)}.", signed.token, signed.username
-
-    def sign_out(request: gr.Request) -> str:
-        """Revoke the session whose cookie this request carries."""
-        token = session_token(request)
-        if not token:
-            return "You were not signed in."
+    def work():
         with services.sessions() as s, s.begin():
-            web_sessions.revoke_session(s, token)
-        return "Signed out."
+            return web_sessions.sign_up(
+                s, username, password, rules=services.settings.rules, ip=client_ip(request)
+            )
 
-    def whoami(request: gr.Request) -> tuple[str, int]:
-        """The signed-in username ("" for a guest) and balance in cents."""
-        who = viewer(services, request)
-        return ("", 0) if who is None else (who.username, who.balance_cents)
+    signed = run(work)
+    return (
+        f"Welcome, {escape(signed.username)}! You are signed in.",
+        signed.token,
+        signed.username,
+    )
 
+
+def sign_in(
+    services: Services, username: str, password: str, request: gr.Request
+) -> tuple[str, str, str]:
+    """Sign in. Returns (message, session token, username); send the token back as the
+    cookie `atelier_session`. Refused for a while after repeated wrong passwords."""
+    signed = run(
+        web_sessions.sign_in,
+        services.sessions,
+        services.readers,
+        username,
+        password,
+        client_ip(request),
+    )
+    return f"Signed in as {escape(signed.username)}.", signed.token, signed.username
+
+
+def sign_out(services: Services, request: gr.Request) -> str:
+    """Revoke the session whose cookie this request carries."""
+    token = session_token(request)
+    if not token:
+        return "You were not signed in."
+    with services.sessions() as s, s.begin():
+        web_sessions.revoke_session(s, token)
+    return "Signed out."
+
+
+def whoami(services: Services, request: gr.Request) -> tuple[str, int]:
+    """The signed-in username ("" for a guest) and balance in cents."""
+    who = viewer(services, request)
+    return ("", 0) if who is None else (who.username, who.balance_cents)
+
+
+def build(services: Services, page: Page) -> None:
+    """Lay out the Account page and wire its handlers."""
     with gr.Row(), gr.Column(scale=1, min_width=320):
         gr.Markdown(
             "### Sign in or create an account\n"
@@ -115,7 +122,7 @@ def build(services: Services, page: Page) -> None:
     into.click(None, [username, password], [status], js=SIGN_IN_JS)
     password.submit(None, [username, password], [status], js=SIGN_IN_JS)
 
-    gr.api(sign_up, api_name="sign_up")
-    gr.api(sign_in, api_name="sign_in")
-    gr.api(sign_out, api_name="sign_out")
-    gr.api(whoami, api_name="whoami")
+    gr.api(bind(services, sign_up), api_name="sign_up")
+    gr.api(bind(services, sign_in), api_name="sign_in")
+    gr.api(bind(services, sign_out), api_name="sign_out")
+    gr.api(bind(services, whoami), api_name="whoami")

@@ -18,6 +18,7 @@ from ui.common import (
     Services,
     api_endpoint,
     badge,
+    bind,
     escape,
     run,
     thumbnail,
@@ -182,192 +183,223 @@ def in_page(make_file):
         return None, f"⚠ {refusal.message}"
 
 
-def build(services: Services, page: Page) -> None:
-    rules = services.settings.rules
+def _load(services: Services, number: int) -> tuple[dict, dict[int, str]]:
+    with services.readers() as s:
+        detail = views.artwork_detail(s, number)
+        ids: set[int] = set()
+        for e in detail["events"]:
+            for key in ("buyer_id", "seller_id", "holder_id", "from_user_id", "to_user_id"):
+                if isinstance((e["payload"] or {}).get(key), int):
+                    ids.add(e["payload"][key])
+        return detail, collection.usernames(s, ids)
 
-    def load(number: int) -> tuple[dict, dict[int, str]]:
-        with services.readers() as s:
-            detail = views.artwork_detail(s, number)
-            ids: set[int] = set()
-            for e in detail["events"]:
-                for key in ("buyer_id", "seller_id", "holder_id", "from_user_id", "to_user_id"):
-                    if isinstance((e["payload"] or {}).get(key), int):
-                        ids.add(e["payload"][key])
-            return detail, collection.usernames(s, ids)
 
-    def related_tiles(items: list[dict], keys: dict[int, str]) -> list:
-        tiles = []
-        for item in items:
-            thumb = thumbnail(services, keys[item["artwork_id"]], size=256)
-            if thumb is not None:
-                caption = (
-                    f"#{item['artwork_id']} {item['title']} "
-                    f"({ROLE_WORDS.get(item['role'], item['role'])}, owned by {item['owner']})"
-                )
-                tiles.append((thumb, caption))
-        return tiles
-
-    def related_keys(items: list[dict]) -> dict[int, str]:
-        def work():
-            with services.readers() as s:
-                return {i["artwork_id"]: get_artwork(s, i["artwork_id"]).blob_key for i in items}
-
-        return run(work) if items else {}
-
-    def show(artwork_id):
-        """An artwork's page. Returns (image, record HTML, offers, provenance events,
-        timeline HTML, made-from thumbnails, used-in thumbnails, buy choices)."""
-        number = whole(artwork_id, "the artwork number")
-        d, names = run(load, number)
-        image = thumbnail(services, d["blob_key"], size=768)
-        offers = [
-            [
-                x["id"],
-                x["licence_tier"],
-                x["price"],
-                x["status"].replace("_", " "),
-                f"{x['sold_count']}/{x['edition_size']}",
-                x["version"],
-            ]
-            for x in d["listings"]
-        ]
-        history = [
-            [e["id"], e["created_at"][:19], e["kind"], e["actor"] or ""] for e in d["events"]
-        ]
-        timeline = "".join(
-            f'<li><span class="atelier-muted">{_when(e["created_at"])}</span> · '
-            f"{describe_event(e, names)}</li>"
-            for e in d["events"]
-        )
-        keys = related_keys(d["parents"] + d["children"])
-        choices = [
-            (
-                f"Listing #{x['id']} · {x['licence_tier']} · {x['price']} credits"
-                + (
-                    f" · {x['edition_size'] - x['sold_count']} left"
-                    if x["licence_tier"] != "exclusive"
-                    else ""
-                ),
-                x["id"],
+def _related_tiles(services: Services, items: list[dict], keys: dict[int, str]) -> list:
+    tiles = []
+    for item in items:
+        thumb = thumbnail(services, keys[item["artwork_id"]], size=256)
+        if thumb is not None:
+            caption = (
+                f"#{item['artwork_id']} {item['title']} "
+                f"({ROLE_WORDS.get(item['role'], item['role'])}, owned by {item['owner']})"
             )
-            for x in d["listings"]
-            if x["status"] == "active"
+            tiles.append((thumb, caption))
+    return tiles
+
+
+def _related_keys(services: Services, items: list[dict]) -> dict[int, str]:
+    def work():
+        with services.readers() as s:
+            return {i["artwork_id"]: get_artwork(s, i["artwork_id"]).blob_key for i in items}
+
+    return run(work) if items else {}
+
+
+def _offer_choices(listings: list[dict]) -> list[tuple[str, int]]:
+    return [
+        (
+            f"Listing #{x['id']} · {x['licence_tier']} · {x['price']} credits"
+            + (
+                f" · {x['edition_size'] - x['sold_count']} left"
+                if x["licence_tier"] != "exclusive"
+                else ""
+            ),
+            x["id"],
+        )
+        for x in listings
+        if x["status"] == "active"
+    ]
+
+
+def show(services: Services, artwork_id):
+    """An artwork's page. Returns (image, record HTML, offers, provenance events,
+    timeline HTML, made-from thumbnails, used-in thumbnails, buy choices)."""
+    number = whole(artwork_id, "the artwork number")
+    d, names = run(_load, services, number)
+    image = thumbnail(services, d["blob_key"], size=768)
+    offers = [
+        [
+            x["id"],
+            x["licence_tier"],
+            x["price"],
+            x["status"].replace("_", " "),
+            f"{x['sold_count']}/{x['edition_size']}",
+            x["version"],
         ]
-        return (
-            image,
-            _facts(d),
-            offers,
-            history,
-            f'<ol class="atelier-timeline">{timeline}</ol>',
-            related_tiles(d["parents"], keys),
-            related_tiles(d["children"], keys),
-            gr.update(choices=choices, value=choices[0][1] if choices else None),
-            d["id"],
-            [p["artwork_id"] for p in d["parents"] if p["artwork_id"] in keys],
-            [c["artwork_id"] for c in d["children"] if c["artwork_id"] in keys],
-            gr.update(visible=False),
-            bool(choices),
-            "",
-        )
+        for x in d["listings"]
+    ]
+    history = [[e["id"], e["created_at"][:19], e["kind"], e["actor"] or ""] for e in d["events"]]
+    timeline = "".join(
+        f'<li><span class="atelier-muted">{_when(e["created_at"])}</span> · '
+        f"{describe_event(e, names)}</li>"
+        for e in d["events"]
+    )
+    keys = _related_keys(services, d["parents"] + d["children"])
+    choices = _offer_choices(d["listings"])
+    return (
+        image,
+        _facts(d),
+        offers,
+        history,
+        f'<ol class="atelier-timeline">{timeline}</ol>',
+        _related_tiles(services, d["parents"], keys),
+        _related_tiles(services, d["children"], keys),
+        gr.update(choices=choices, value=choices[0][1] if choices else None),
+        d["id"],
+        [p["artwork_id"] for p in d["parents"] if p["artwork_id"] in keys],
+        [c["artwork_id"] for c in d["children"] if c["artwork_id"] in keys],
+        gr.update(visible=False),
+        bool(choices),
+        "",
+    )
 
-    def quote(listing_id, request: gr.Request):
-        """What buying a listing would cost the signed-in person; shows the confirmation."""
-        who = require_viewer(services, request)
-        number = whole(listing_id, "the listing to buy")
 
-        def work():
-            with services.readers() as s:
-                from marketplace.listings import get_listing
+def quote(services: Services, listing_id, request: gr.Request):
+    """What buying a listing would cost the signed-in person; shows the confirmation."""
+    who = require_viewer(services, request)
+    number = whole(listing_id, "the listing to buy")
 
-                listing = get_listing(s, number)
-                return views.listing_summary(listing), listing.artwork.title
+    def work():
+        with services.readers() as s:
+            from marketplace.listings import get_listing
 
-        x, title = run(work)
-        if x["status"] != "active":
-            raise gr.Error(f"Listing #{x['id']} is {x['status'].replace('_', ' ')}.")
-        if x["seller"] == who.username:
-            raise gr.Error("This is your own listing.")
-        after = who.balance_cents - x["price_cents"]
-        what = (
-            "the artwork itself (you become its owner)"
-            if x["licence_tier"] == "exclusive"
-            else f"a {x['licence_tier']} licence"
-        )
-        money = (
-            f"Your balance: {format_cents(who.balance_cents)} → <b>{format_cents(after)}</b>"
-            if after >= 0
-            else f'<span style="color:#b91c1c">You have {format_cents(who.balance_cents)} '
-            "credits: not enough.</span>"
-        )
-        text = (
-            f"<b>Buy {what}</b> of #{x['artwork_id']} <i>{escape(title)}</i> from "
-            f"{escape(x['seller'])} for <b>{x['price']} credits</b>?<br>{money}"
-        )
-        return text, x["id"], x["version"], gr.update(visible=True), ""
+            listing = get_listing(s, number)
+            return views.listing_summary(listing), listing.artwork.title
 
-    def buy(listing_id, version, request: gr.Request) -> str:
-        """Buy a listing as the signed-in person. `version` (optional) is the listing version
-        you saw; if the seller changed the price since, the purchase is refused."""
-        who = require_viewer(services, request)
-        number = whole(listing_id, "the listing to buy")
-        seen = whole(version, "the version", required=False)
+    x, title = run(work)
+    if x["status"] != "active":
+        raise gr.Error(f"Listing #{x['id']} is {x['status'].replace('_', ' ')}.")
+    if x["seller"] == who.username:
+        raise gr.Error("This is your own listing.")
+    after = who.balance_cents - x["price_cents"]
+    what = (
+        "the artwork itself (you become its owner)"
+        if x["licence_tier"] == "exclusive"
+        else f"a {x['licence_tier']} licence"
+    )
+    money = (
+        f"Your balance: {format_cents(who.balance_cents)} → <b>{format_cents(after)}</b>"
+        if after >= 0
+        else f'<span style="color:#b91c1c">You have {format_cents(who.balance_cents)} '
+        "credits: not enough.</span>"
+    )
+    text = (
+        f"<b>Buy {what}</b> of #{x['artwork_id']} <i>{escape(title)}</i> from "
+        f"{escape(x['seller'])} for <b>{x['price']} credits</b>?<br>{money}"
+    )
+    return text, x["id"], x["version"], gr.update(visible=True), ""
 
-        def work():
-            with services.sessions() as s, s.begin():
-                result = purchases.purchase(
-                    s, number, who.id, str(uuid.uuid4()), expected_version=seen, rules=rules
+
+def buy(services: Services, listing_id, version, request: gr.Request) -> str:
+    """Buy a listing as the signed-in person. `version` (optional) is the listing version
+    you saw; if the seller changed the price since, the purchase is refused."""
+    who = require_viewer(services, request)
+    number = whole(listing_id, "the listing to buy")
+    seen = whole(version, "the version", required=False)
+
+    def work():
+        with services.sessions() as s, s.begin():
+            result = purchases.purchase(
+                s,
+                number,
+                who.id,
+                str(uuid.uuid4()),
+                expected_version=seen,
+                rules=services.settings.rules,
+            )
+            return views.purchase_summary(result)
+
+    r = run(work)
+    return (
+        f"✓ Bought listing #{r['listing_id']} ({r['licence_tier']}) for "
+        f"{format_cents(r['price_cents'])} credits. Sale #{r['sale_id']}."
+    )
+
+
+def confirm(services: Services, listing_id, version, request: gr.Request):
+    return buy(services, listing_id, version, request), gr.update(visible=False)
+
+
+def download(services: Services, artwork_id, request: gr.Request) -> str:
+    """The artwork's file with signed Content Credentials (and its PNG parameters chunk).
+    For its owner, creator and licensees."""
+    who = require_viewer(services, request)
+    number = whole(artwork_id, "the artwork number")
+
+    def work():
+        with services.readers() as s:
+            if not collection.may_download_original(s, who.id, number):
+                raise NotOwner(
+                    f"only the owner, the creator and licensees of artwork #{number} may "
+                    "download its file; buy a licence first"
                 )
-                return views.purchase_summary(result)
+            return certificates.signed_download(s, services.blobs, number, services.c2pa)
 
-        r = run(work)
-        return (
-            f"✓ Bought listing #{r['listing_id']} ({r['licence_tier']}) for "
-            f"{format_cents(r['price_cents'])} credits. Sale #{r['sale_id']}."
-        )
+    data, _mime, name = run(work)
+    path = services.new_file(name)
+    path.write_bytes(data)
+    return str(path)
 
-    def confirm(listing_id, version, request: gr.Request):
-        return buy(listing_id, version, request), gr.update(visible=False)
 
-    def download(artwork_id, request: gr.Request) -> str:
-        """The artwork's file with signed Content Credentials (and its PNG parameters chunk).
-        For its owner, creator and licensees."""
-        who = require_viewer(services, request)
-        number = whole(artwork_id, "the artwork number")
+def certificate(services: Services, artwork_id) -> str:
+    """A signed provenance certificate (record, events with inclusion proofs, signed tree
+    head) as a text file; anyone may have one."""
+    number = whole(artwork_id, "the artwork number")
 
-        def work():
-            with services.readers() as s:
-                if not collection.may_download_original(s, who.id, number):
-                    raise NotOwner(
-                        f"only the owner, the creator and licensees of artwork #{number} may "
-                        "download its file; buy a licence first"
-                    )
-                return certificates.signed_download(s, services.blobs, number, services.c2pa)
+    def work():
+        with services.sessions() as s, s.begin():
+            return certificates.certificate(s, number, services.log_signer)
 
-        data, _mime, name = run(work)
-        path = services.new_file(name)
-        path.write_bytes(data)
-        return str(path)
+    note = run(work)
+    path = services.new_file(f"atelier-{number}.cert.txt")
+    path.write_text(note, encoding="utf-8")
+    return str(path)
 
-    def certificate(artwork_id) -> str:
-        """A signed provenance certificate (record, events with inclusion proofs, signed tree
-        head) as a text file; anyone may have one."""
-        number = whole(artwork_id, "the artwork number")
 
-        def work():
-            with services.sessions() as s, s.begin():
-                return certificates.certificate(s, number, services.log_signer)
+def download_here(services: Services, artwork_id, request: gr.Request):
+    """The signed file for the page: a refusal stays on the page instead of a toast."""
+    return in_page(lambda: download(services, artwork_id, request))
 
-        note = run(work)
-        path = services.new_file(f"atelier-{number}.cert.txt")
-        path.write_text(note, encoding="utf-8")
-        return str(path)
 
-    def open_related(ids, event: gr.SelectData):
-        index = event.index if isinstance(event.index, int) else event.index[0]
-        if not ids or not 0 <= index < len(ids):
-            return gr.update()
-        return ids[index]
+def certificate_here(services: Services, artwork_id):
+    return in_page(lambda: certificate(services, artwork_id))
 
+
+def reveal(services: Services, artwork_id, request: gr.Request):
+    """The "Your recipe" panel: shown, with the recipe, to those who may see it."""
+    disclosed = my_recipe(services, artwork_id, request)
+    return gr.update(visible=disclosed is not None), disclosed
+
+
+def open_related(ids, event: gr.SelectData):
+    index = event.index if isinstance(event.index, int) else event.index[0]
+    if not ids or not 0 <= index < len(ids):
+        return gr.update()
+    return ids[index]
+
+
+def build(services: Services, page: Page) -> None:
+    """Lay out the Artwork page and wire its handlers."""
     with gr.Row(equal_height=True, elem_id="artwork-open-row"):
         number = gr.Number(
             show_label=False,
@@ -469,15 +501,11 @@ def build(services: Services, page: Page) -> None:
         has_offers,
         result,
     ]
-    go.click(show, [number], outputs, api_name="artwork")
-
-    def reveal(artwork_id, request: gr.Request):
-        disclosed = my_recipe(services, artwork_id, request)
-        return gr.update(visible=disclosed is not None), disclosed
-
-    current.change(reveal, [current], [recipe_box, recipe_json], show_progress="hidden")
-    number.submit(show, [number], outputs, api_visibility="private")
-    page.artwork_loader = (show, outputs)
+    show_page, reveal_recipe = bind(services, show), bind(services, reveal)
+    go.click(show_page, [number], outputs, api_name="artwork")
+    current.change(reveal_recipe, [current], [recipe_box, recipe_json], show_progress="hidden")
+    number.submit(show_page, [number], outputs, api_visibility="private")
+    page.artwork_loader = (show_page, outputs)
     page.open_events.append(parents.select(open_related, [parent_ids], [page.opener]))
     page.open_events.append(children.select(open_related, [child_ids], [page.opener]))
     page.opener.change(lambda n: n, page.opener, number, queue=False, show_progress="hidden")
@@ -496,38 +524,37 @@ def build(services: Services, page: Page) -> None:
         )
 
     buy_button.click(
-        quote,
+        bind(services, quote),
         [listing],
         [confirm_text, quoted_listing, quoted_version, confirm_box, result],
         api_name="buy_quote",
     )
     no.click(lambda: gr.update(visible=False), None, confirm_box, queue=False)
     bought = yes.click(
-        confirm, [quoted_listing, quoted_version], [result, confirm_box], api_visibility="private"
+        bind(services, confirm),
+        [quoted_listing, quoted_version],
+        [result, confirm_box],
+        api_visibility="private",
     )
-    bought.success(lambda n: show(n)[:-1], [current], outputs[:-1], show_progress="hidden").then(
-        reveal, [current], [recipe_box, recipe_json], show_progress="hidden"
+    bought.success(
+        lambda n: show(services, n)[:-1], [current], outputs[:-1], show_progress="hidden"
+    ).then(
+        reveal_recipe, [current], [recipe_box, recipe_json], show_progress="hidden"
     )  # the buyer may now see the recipe
     page.refresh_header(bought, services)
     # for API clients: the same actions on plain numbers
     api_number = gr.Number(visible=False, precision=0)
     api_version = gr.Number(visible=False, precision=0)
-    api_endpoint(buy, [api_number, api_version], [result], "buy")
-    api_endpoint(download, [api_number], [signed_file], "download")
-    api_endpoint(certificate, [api_number], [cert_file], "certificate")
+    api_endpoint(bind(services, buy), [api_number, api_version], [result], "buy")
+    api_endpoint(bind(services, download), [api_number], [signed_file], "download")
+    api_endpoint(bind(services, certificate), [api_number], [cert_file], "certificate")
 
     # one click: the file is made, then the browser saves it; a refusal (not the owner, not
     # signed in) stays on the page under the buttons instead of a toast that vanishes
-    def download_here(artwork_id, request: gr.Request):
-        return in_page(lambda: download(artwork_id, request))
-
-    def certificate_here(artwork_id):
-        return in_page(lambda: certificate(artwork_id))
-
     for button, fn, target in (
         (download_button, download_here, signed_file),
         (certificate_button, certificate_here, cert_file),
     ):
-        button.click(fn, [current], [target, result]).success(
+        button.click(bind(services, fn), [current], [target, result]).success(
             lambda: gr.update(visible=True), None, files_row, queue=False
         ).then(None, [target], None, js=SAVE_FILE_JS)

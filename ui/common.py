@@ -8,6 +8,8 @@ in `ui/` builds markup from user text.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 import secrets
 from collections.abc import Callable, Container
@@ -278,6 +280,26 @@ footer { display: none !important; }
 #style-presets .caption-label { white-space: normal; line-height: 1.25;
   max-width: calc(100% - 2 * var(--block-label-margin)); }
 """
+
+
+def bind(services: Services, fn: Callable) -> Callable:
+    """A page handler `fn(services, ...)` as a Gradio event function `(...)`.
+
+    Pages keep their handlers at module level, taking the services and plain values, so a
+    test calls them without a browser; `build()` wires `bind(services, handler)`. The bound
+    function keeps the handler's name, docstring and parameters (without `services`), which
+    Gradio reads for the API documentation and to pass `gr.Request` and `gr.SelectData`.
+    """
+
+    @functools.wraps(fn)
+    def handler(*args: Any, **kwargs: Any) -> Any:
+        return fn(services, *args, **kwargs)
+
+    signature = inspect.signature(fn)
+    handler.__signature__ = signature.replace(  # type: ignore[attr-defined]
+        parameters=list(signature.parameters.values())[1:]
+    )
+    return handler
 
 
 def api_endpoint(fn: Callable, inputs: list, outputs: list, api_name: str, **kwargs: Any):

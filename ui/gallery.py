@@ -7,7 +7,7 @@ import gradio as gr
 
 from marketplace import browse, views
 from marketplace.money import format_cents, parse_price
-from ui.common import Services, run, thumbnail, tile_gallery, whole
+from ui.common import Services, bind, run, thumbnail, tile_gallery, whole
 from ui.shell import Page
 
 PER_PAGE = 24
@@ -38,76 +38,79 @@ TABLE_HEADERS = [
 ]
 
 
-def build(services: Services, page: Page) -> None:
-    rules = services.settings.rules
+def query(services: Services, text, min_price, max_price, licence, ai_label, sort, page_number):
+    price = {
+        name: None
+        if value in (None, "")
+        else parse_price(value, max_cents=services.settings.rules.max_price_cents)
+        for name, value in (("min", min_price), ("max", max_price))
+    }
+    q = browse.BrowseQuery(
+        text=(text or "").strip() or None,
+        min_price_cents=price["min"],
+        max_price_cents=price["max"],
+        licence_tier=licence or None,
+        ai_label=ai_label or None,
+        sort=sort or "newest",
+        page=page_number,
+        per_page=PER_PAGE,
+    )
+    with services.readers() as s:
+        return browse.browse_listings(s, q)
 
-    def query(text, min_price, max_price, licence, ai_label, sort, page_number):
-        price = {
-            name: None
-            if value in (None, "")
-            else parse_price(value, max_cents=rules.max_price_cents)
-            for name, value in (("min", min_price), ("max", max_price))
-        }
-        q = browse.BrowseQuery(
-            text=(text or "").strip() or None,
-            min_price_cents=price["min"],
-            max_price_cents=price["max"],
-            licence_tier=licence or None,
-            ai_label=ai_label or None,
-            sort=sort or "newest",
-            page=page_number,
-            per_page=PER_PAGE,
-        )
-        with services.readers() as s:
-            return browse.browse_listings(s, q)
 
-    def search(text, min_price, max_price, licence, ai_label, sort, page_number):
-        """One page of open listings. Returns (tiles, table, summary); the artwork ids of the
-        tiles go to the page's state, for clicks."""
-        number = whole(page_number, "the page number", required=False) or 1
-        result = run(query, text, min_price, max_price, licence, ai_label, sort, number)
-        tiles, ids = [], []
-        for card in result.items:
-            thumb = thumbnail(services, card.blob_key)
-            if thumb is not None:
-                caption = f"{format_cents(card.price_cents)} · {card.title}"
-                tiles.append((thumb, caption))
-                ids.append(card.artwork_id)
-        rows = [
-            [
-                c.artwork_id,
-                c.listing_id,
-                c.title,
-                c.creator,
-                c.owner,
-                format_cents(c.price_cents),
-                c.licence_tier,
-                f"{c.sold_count}/{c.edition_size}",
-                views.AI_LABEL_TEXT[c.ai_label],
-            ]
-            for c in result.items
+def search(services: Services, text, min_price, max_price, licence, ai_label, sort, page_number):
+    """One page of open listings. Returns (tiles, table, summary); the artwork ids of the
+    tiles go to the page's state, for clicks."""
+    number = whole(page_number, "the page number", required=False) or 1
+    result = run(query, services, text, min_price, max_price, licence, ai_label, sort, number)
+    tiles, ids = [], []
+    for card in result.items:
+        thumb = thumbnail(services, card.blob_key)
+        if thumb is not None:
+            caption = f"{format_cents(card.price_cents)} · {card.title}"
+            tiles.append((thumb, caption))
+            ids.append(card.artwork_id)
+    rows = [
+        [
+            c.artwork_id,
+            c.listing_id,
+            c.title,
+            c.creator,
+            c.owner,
+            format_cents(c.price_cents),
+            c.licence_tier,
+            f"{c.sold_count}/{c.edition_size}",
+            views.AI_LABEL_TEXT[c.ai_label],
         ]
-        filtered = any(v not in (None, "") for v in (text, min_price, max_price, licence, ai_label))
-        if result.total == 0 and not filtered:
-            summary = "Nothing is for sale yet. Make something in the Studio and list it."
-        elif result.total == 0:
-            summary = "No listings match. Clear the search or the filters to see everything."
-        else:
-            summary = (
-                f"Page {result.page} of {result.pages} · {result.total_text} listings · "
-                "click a picture to open it"
-            )
-        return tiles, rows, summary, ids
+        for c in result.items
+    ]
+    filtered = any(v not in (None, "") for v in (text, min_price, max_price, licence, ai_label))
+    if result.total == 0 and not filtered:
+        summary = "Nothing is for sale yet. Make something in the Studio and list it."
+    elif result.total == 0:
+        summary = "No listings match. Clear the search or the filters to see everything."
+    else:
+        summary = (
+            f"Page {result.page} of {result.pages} · {result.total_text} listings · "
+            "click a picture to open it"
+        )
+    return tiles, rows, summary, ids
 
-    def step(page_number, delta):
-        return max(1, (whole(page_number, "the page number", required=False) or 1) + delta)
 
-    def open_tile(ids, event: gr.SelectData):
-        index = event.index if isinstance(event.index, int) else event.index[0]
-        if not ids or not 0 <= index < len(ids):
-            return gr.update(), gr.update()
-        return ids[index], gr.Tabs(selected="artwork")
+def step(page_number, delta):
+    return max(1, (whole(page_number, "the page number", required=False) or 1) + delta)
 
+
+def open_tile(ids, event: gr.SelectData):
+    index = event.index if isinstance(event.index, int) else event.index[0]
+    if not ids or not 0 <= index < len(ids):
+        return gr.update(), gr.update()
+    return ids[index], gr.Tabs(selected="artwork")
+
+
+def build(services: Services, page: Page) -> None:
+    """Lay out the Gallery page and wire its handlers."""
     with gr.Row(equal_height=True):
         text = gr.Textbox(
             label="Search",
@@ -135,11 +138,11 @@ def build(services: Services, page: Page) -> None:
 
     inputs = [text, min_price, max_price, licence, ai_label, sort, page_number]
     outputs = [tiles, table, summary, ids]
-    go.click(search, inputs, outputs, api_name="search")
+    go.click(bind(services, search), inputs, outputs, api_name="search")
 
     def first_page_then_search(trigger):
         trigger(lambda: 1, None, page_number, queue=False).then(
-            search, inputs, outputs, api_visibility="private"
+            bind(services, search), inputs, outputs, api_visibility="private"
         )
 
     for trigger in (text.submit, min_price.submit, max_price.submit):
@@ -148,7 +151,7 @@ def build(services: Services, page: Page) -> None:
         first_page_then_search(control.input)
     for button, delta in ((previous, -1), (following, +1)):
         button.click(lambda p, d=delta: step(p, d), page_number, page_number, queue=False).then(
-            search, inputs, outputs, api_visibility="private"
+            bind(services, search), inputs, outputs, api_visibility="private"
         )
     page.open_events.append(tiles.select(open_tile, [ids], [page.opener, page.tabs]))
-    page.loaders.append((search, inputs, outputs))
+    page.loaders.append((bind(services, search), inputs, outputs))

@@ -26,6 +26,7 @@ from marketplace.artworks import MAX_TITLE_LENGTH
 from ui.auth import Viewer, require_viewer
 from ui.common import (
     Services,
+    bind,
     derivable_choices,
     escape,
     number_in,
@@ -58,170 +59,185 @@ def _render_png(services: Services, recipe: dict) -> bytes:
     return png_with_recipe(pipeline.render([recipe])[0], recipe)
 
 
-def build(services: Services, page: Page) -> None:
-    def model_choices(who: Viewer | None) -> list[tuple[str, str]]:
+def _model_choices(services: Services, who: Viewer | None) -> list[tuple[str, str]]:
+    with services.readers() as s:
+        models = gan_models.available_models(s, None if who is None else who.id)
+    return [(m.label, m.sha256) for m in models]
+
+
+def refresh(services: Services, request: gr.Request):
+    """Your model choices and the artworks you may breed or morph."""
+    who = require_viewer(services, request)
+    models = run(_model_choices, services, who)
+    parents = run(derivable_choices, services, who.id, BREEDABLE_KINDS)
+    first, second = [*parents, (None, None), (None, None)][:2]
+    return (
+        gr.update(choices=models, value=models[0][1]),
+        gr.update(choices=parents, value=first[1]),
+        gr.update(choices=parents, value=second[1]),
+        gr.update(choices=parents, value=first[1]),
+        gr.update(choices=parents, value=second[1]),
+    )
+
+
+def generate(services: Services, model, seed, count, truncation, size, request: gr.Request):
+    """Pictures from seeds seed, seed+1, ... Returns (grid, status)."""
+    who = require_viewer(services, request)
+    first = seed_value(seed, "the seed", MAX_SEED)
+    n = whole(count, "the number of pictures")
+    if not 1 <= n <= MAX_COUNT:
+        raise gr.Error(f"Make 1 to {MAX_COUNT} pictures at a time, got {n}.")
+    psi = number_in(truncation, "the truncation", 0.0, 1.0)
+    side = whole(size, "the size")
+
+    def work():
         with services.readers() as s:
-            models = gan_models.available_models(s, None if who is None else who.id)
-        return [(m.label, m.sha256) for m in models]
+            gan_models.owned_model(s, model, who.id)
+        return _pipeline_for(services, model)(num_images=n, seed=first, truncation=psi, size=side)
 
-    def refresh(request: gr.Request):
-        """Your model choices and the artworks you may breed or morph."""
-        who = require_viewer(services, request)
-        models = run(model_choices, who)
-        parents = run(derivable_choices, services, who.id, BREEDABLE_KINDS)
-        first, second = [*parents, (None, None), (None, None)][:2]
-        return (
-            gr.update(choices=models, value=models[0][1]),
-            gr.update(choices=parents, value=first[1]),
-            gr.update(choices=parents, value=second[1]),
-            gr.update(choices=parents, value=first[1]),
-            gr.update(choices=parents, value=second[1]),
+    out = run(work)
+    batch = {"kind": "sample", "recipes": out.recipes, "parents": [], "file": None}
+    tiles = [
+        (image, f"{i + 1} · seed {s}")
+        for i, (image, s) in enumerate(zip(out.images, out.seeds, strict=True))
+    ]
+    status = (
+        f"{n} picture{'s' if n != 1 else ''} from seed {first} (truncation {psi:g}). "
+        "Click one to choose it, then save it below."
+    )
+    return tiles, status, batch, 1 if n == 1 else None
+
+
+def breed(services: Services, parent_a, parent_b, children, mutation, seed, request: gr.Request):
+    """Children of two of your GAN artworks (latent crossover + mutation).
+    Returns (grid, status)."""
+    who = require_viewer(services, request)
+    a, b = whole(parent_a, "the first parent"), whole(parent_b, "the second parent")
+    if a == b:
+        raise gr.Error("Pick two different artworks to breed.")
+    n = whole(children, "the number of children")
+    if not 1 <= n <= MAX_COUNT:
+        raise gr.Error(f"Make 1 to {MAX_COUNT} children at a time, got {n}.")
+    rate = number_in(mutation, "the mutation", 0.0, MAX_MUTATION)
+    crossover = seed_value(seed, "the crossover seed", MAX_SEED)
+
+    def work():
+        with services.readers() as s:
+            recipe_a = creations.breeding_parent_recipe(s, who.id, a)
+            recipe_b = creations.breeding_parent_recipe(s, who.id, b)
+        pipeline = _pipeline_for(services, recipe_a["model_sha256"])
+        return pipeline.breed(recipe_a, recipe_b, n, rate, crossover)
+
+    out = run(work)
+    batch = {
+        "kind": "breed",
+        "recipes": out.recipes,
+        "parents": [[a, "breeding_parent"], [b, "breeding_parent"]],
+        "file": None,
+    }
+    tiles = [(image, f"{i + 1} · child of #{a} × #{b}") for i, image in enumerate(out.images)]
+    return tiles, f"{n} children of #{a} and #{b}. Click one, then save it below.", batch, None
+
+
+def morph(
+    services: Services,
+    start,
+    end,
+    frames,
+    fmt,
+    request: gr.Request,
+    progress=gr.Progress(),  # noqa: B008 (Gradio's idiom)
+):
+    """An animation along the path between two of your GAN artworks.
+    Returns (animation file, status)."""
+    who = require_viewer(services, request)
+    a, b = whole(start, "the first artwork"), whole(end, "the last artwork")
+    n = whole(frames, "the number of frames")
+    if not MIN_FRAMES <= n <= MAX_FRAMES:
+        raise gr.Error(f"A morph has {MIN_FRAMES} to {MAX_FRAMES} frames, got {n}.")
+    if fmt not in ("gif", "webp"):
+        raise gr.Error(f"The format must be gif or webp, got {escape(fmt, markdown=False)}.")
+
+    def work():
+        with services.readers() as s:
+            recipe_a = creations.breeding_parent_recipe(s, who.id, a)
+            recipe_b = creations.breeding_parent_recipe(s, who.id, b)
+        pipeline = _pipeline_for(services, recipe_a["model_sha256"])
+        return pipeline.morph(
+            recipe_a,
+            recipe_b,
+            n,
+            fmt,
+            progress=lambda fraction, message: progress(fraction, desc=message),
+            should_cancel=flag.is_set,
         )
 
-    def generate(model, seed, count, truncation, size, request: gr.Request):
-        """Pictures from seeds seed, seed+1, ... Returns (grid, status)."""
-        who = require_viewer(services, request)
-        first = seed_value(seed, "the seed", MAX_SEED)
-        n = whole(count, "the number of pictures")
-        if not 1 <= n <= MAX_COUNT:
-            raise gr.Error(f"Make 1 to {MAX_COUNT} pictures at a time, got {n}.")
-        psi = number_in(truncation, "the truncation", 0.0, 1.0)
-        side = whole(size, "the size")
-
-        def work():
-            with services.readers() as s:
-                gan_models.owned_model(s, model, who.id)
-            return _pipeline_for(services, model)(
-                num_images=n, seed=first, truncation=psi, size=side
-            )
-
+    flag = services.cancels.start(session_hash(request), "morph")
+    try:
         out = run(work)
-        batch = {"kind": "sample", "recipes": out.recipes, "parents": [], "file": None}
-        tiles = [
-            (image, f"{i + 1} · seed {s}")
-            for i, (image, s) in enumerate(zip(out.images, out.seeds, strict=True))
-        ]
-        status = (
-            f"{n} picture{'s' if n != 1 else ''} from seed {first} (truncation {psi:g}). "
-            "Click one to choose it, then save it below."
-        )
-        return tiles, status, batch, 1 if n == 1 else None
+    finally:
+        services.cancels.finish(session_hash(request), "morph", flag)
+    path = services.new_file(f"morph-{a}-{b}.{fmt}")
+    path.write_bytes(out.data)
+    batch = {
+        "kind": "morph",
+        "recipes": [out.recipe],
+        "parents": [[a, "breeding_parent"], [b, "breeding_parent"]],
+        "file": str(path),
+    }
+    return str(path), f"A {n}-frame morph from #{a} to #{b}. Save it below.", batch, 1
 
-    def breed(parent_a, parent_b, children, mutation, seed, request: gr.Request):
-        """Children of two of your GAN artworks (latent crossover + mutation).
-        Returns (grid, status)."""
-        who = require_viewer(services, request)
-        a, b = whole(parent_a, "the first parent"), whole(parent_b, "the second parent")
-        if a == b:
-            raise gr.Error("Pick two different artworks to breed.")
-        n = whole(children, "the number of children")
-        if not 1 <= n <= MAX_COUNT:
-            raise gr.Error(f"Make 1 to {MAX_COUNT} children at a time, got {n}.")
-        rate = number_in(mutation, "the mutation", 0.0, MAX_MUTATION)
-        crossover = seed_value(seed, "the crossover seed", MAX_SEED)
 
-        def work():
-            with services.readers() as s:
-                recipe_a = creations.breeding_parent_recipe(s, who.id, a)
-                recipe_b = creations.breeding_parent_recipe(s, who.id, b)
-            pipeline = _pipeline_for(services, recipe_a["model_sha256"])
-            return pipeline.breed(recipe_a, recipe_b, n, rate, crossover)
+def cancel_morph(services: Services, request: gr.Request) -> str:
+    """Stop this browser's running morph. Returns a status line."""
+    stopped = services.cancels.cancel(session_hash(request), "morph")
+    return "Stopping the morph…" if stopped else "No morph is running."
 
-        out = run(work)
-        batch = {
-            "kind": "breed",
-            "recipes": out.recipes,
-            "parents": [[a, "breeding_parent"], [b, "breeding_parent"]],
-            "file": None,
-        }
-        tiles = [(image, f"{i + 1} · child of #{a} × #{b}") for i, image in enumerate(out.images)]
-        return tiles, f"{n} children of #{a} and #{b}. Click one, then save it below.", batch, None
 
-    def morph(start, end, frames, fmt, request: gr.Request, progress=gr.Progress()):  # noqa: B008
-        """An animation along the path between two of your GAN artworks.
-        Returns (animation file, status)."""
-        who = require_viewer(services, request)
-        a, b = whole(start, "the first artwork"), whole(end, "the last artwork")
-        n = whole(frames, "the number of frames")
-        if not MIN_FRAMES <= n <= MAX_FRAMES:
-            raise gr.Error(f"A morph has {MIN_FRAMES} to {MAX_FRAMES} frames, got {n}.")
-        if fmt not in ("gif", "webp"):
-            raise gr.Error(f"The format must be gif or webp, got {escape(fmt, markdown=False)}.")
+def save(services: Services, number, title, tags, batch, request: gr.Request):
+    """Save picture `number` (1-based, of your last grid or morph) as your artwork.
+    Returns (message, artwork number)."""
+    who = require_viewer(services, request)
+    if not batch or not batch.get("recipes"):
+        raise gr.Error("Generate, breed or morph something first.")
+    index = whole(number, "the picture to save (click one in the grid)")
+    if not 1 <= index <= len(batch["recipes"]):
+        raise gr.Error(f"Pick a picture from 1 to {len(batch['recipes'])}, got {index}.")
+    recipe = batch["recipes"][index - 1]
 
-        def work():
-            with services.readers() as s:
-                recipe_a = creations.breeding_parent_recipe(s, who.id, a)
-                recipe_b = creations.breeding_parent_recipe(s, who.id, b)
-            pipeline = _pipeline_for(services, recipe_a["model_sha256"])
-            return pipeline.morph(
-                recipe_a,
-                recipe_b,
-                n,
-                fmt,
-                progress=lambda fraction, message: progress(fraction, desc=message),
-                should_cancel=flag.is_set,
+    def work():
+        if batch["kind"] == "morph":
+            data = Path(batch["file"]).read_bytes()
+        else:
+            data = _render_png(services, recipe)
+        with services.sessions() as s, s.begin():
+            artwork = creations.save_creation(
+                s,
+                services.blobs,
+                who.id,
+                data,
+                recipe,
+                title=title,
+                tags=tags,
+                parents=[tuple(p) for p in batch["parents"]],
             )
+            return artwork.id
 
-        flag = services.cancels.start(session_hash(request), "morph")
-        try:
-            out = run(work)
-        finally:
-            services.cancels.finish(session_hash(request), "morph", flag)
-        path = services.new_file(f"morph-{a}-{b}.{fmt}")
-        path.write_bytes(out.data)
-        batch = {
-            "kind": "morph",
-            "recipes": [out.recipe],
-            "parents": [[a, "breeding_parent"], [b, "breeding_parent"]],
-            "file": str(path),
-        }
-        return str(path), f"A {n}-frame morph from #{a} to #{b}. Save it below.", batch, 1
+    artwork_id = run(work)
+    return (
+        f"✓ Saved as artwork #{artwork_id}. List it on the Sell page, or restyle it on the "
+        "Style page.",
+        artwork_id,
+    )
 
-    def cancel_morph(request: gr.Request) -> str:
-        """Stop this browser's running morph. Returns a status line."""
-        stopped = services.cancels.cancel(session_hash(request), "morph")
-        return "Stopping the morph…" if stopped else "No morph is running."
 
-    def save(number, title, tags, batch, request: gr.Request):
-        """Save picture `number` (1-based, of your last grid or morph) as your artwork.
-        Returns (message, artwork number)."""
-        who = require_viewer(services, request)
-        if not batch or not batch.get("recipes"):
-            raise gr.Error("Generate, breed or morph something first.")
-        index = whole(number, "the picture to save (click one in the grid)")
-        if not 1 <= index <= len(batch["recipes"]):
-            raise gr.Error(f"Pick a picture from 1 to {len(batch['recipes'])}, got {index}.")
-        recipe = batch["recipes"][index - 1]
+def pick(event: gr.SelectData):
+    index = event.index if isinstance(event.index, int) else event.index[0]
+    return index + 1
 
-        def work():
-            if batch["kind"] == "morph":
-                data = Path(batch["file"]).read_bytes()
-            else:
-                data = _render_png(services, recipe)
-            with services.sessions() as s, s.begin():
-                artwork = creations.save_creation(
-                    s,
-                    services.blobs,
-                    who.id,
-                    data,
-                    recipe,
-                    title=title,
-                    tags=tags,
-                    parents=[tuple(p) for p in batch["parents"]],
-                )
-                return artwork.id
 
-        artwork_id = run(work)
-        return (
-            f"✓ Saved as artwork #{artwork_id}. List it on the Sell page, or restyle it on the "
-            "Style page.",
-            artwork_id,
-        )
-
-    def pick(event: gr.SelectData):
-        index = event.index if isinstance(event.index, int) else event.index[0]
-        return index + 1
-
+def build(services: Services, page: Page) -> None:
+    """Lay out the Studio page and wire its handlers."""
     with page.member_section("The studio needs an account: what you make is saved as yours."):
         with gr.Row():
             with gr.Column(scale=2, min_width=320):
@@ -321,7 +337,7 @@ def build(services: Services, page: Page) -> None:
 
     dice.click(lambda: str(random_seed(MAX_SEED)), None, seed, queue=False)
     generated = go.click(
-        generate,
+        bind(services, generate),
         [model, seed, count, truncation, size],
         [grid, status, batch, chosen],
         api_name="generate",
@@ -334,7 +350,7 @@ def build(services: Services, page: Page) -> None:
         )
     grid.select(pick, None, chosen, queue=False)
     bred = breed_button.click(
-        breed,
+        bind(services, breed),
         [parent_a, parent_b, children, mutation, breed_seed],
         [grid, status, batch, chosen],
         api_name="breed",
@@ -343,7 +359,7 @@ def build(services: Services, page: Page) -> None:
     )
     bred.then(lambda: (gr.update(visible=True), gr.update(visible=False)), None, [grid, animation])
     morphing = morph_button.click(
-        morph,
+        bind(services, morph),
         [morph_a, morph_b, frames, fmt],
         [animation, status, batch, chosen],
         api_name="morph",
@@ -353,10 +369,14 @@ def build(services: Services, page: Page) -> None:
     morphing.then(
         lambda: (gr.update(visible=False), gr.update(visible=True)), None, [grid, animation]
     )
-    stop.click(cancel_morph, None, status, api_name="cancel_morph", queue=False)
+    stop.click(bind(services, cancel_morph), None, status, api_name="cancel_morph", queue=False)
     saving = save_button.click(
-        save, [chosen, title, tags, batch], [saved, saved_id], api_name="save_generated"
+        bind(services, save),
+        [chosen, title, tags, batch],
+        [saved, saved_id],
+        api_name="save_generated",
     )
-    saving.success(refresh, None, choosers, show_progress="hidden")
-    gr.Button(visible=False).click(refresh, None, choosers, api_name="studio_choices")
-    page.when_shown(quiet_for_guests(refresh, len(choosers)), choosers)
+    choices = bind(services, refresh)
+    saving.success(choices, None, choosers, show_progress="hidden")
+    gr.Button(visible=False).click(choices, None, choosers, api_name="studio_choices")
+    page.when_shown(quiet_for_guests(choices, len(choosers)), choosers)

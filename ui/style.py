@@ -19,6 +19,7 @@ from marketplace.artworks import MAX_TITLE_LENGTH
 from ui.auth import Viewer, require_viewer
 from ui.common import (
     Services,
+    bind,
     derivable_choices,
     escape,
     image_file,
@@ -72,172 +73,183 @@ def blend_shown(style_mode, preset_b, style_upload, style_artwork) -> dict:
     return gr.update(visible=two)
 
 
-def build(services: Services, page: Page) -> None:
-    @functools.cache
-    def pipeline():
-        from generation.style import StylePipeline
+@functools.cache
+def _pipeline():
+    from generation.style import StylePipeline
 
-        return StylePipeline(threads=1)
+    return StylePipeline(threads=1)
 
-    def refresh(request: gr.Request):
-        """The works you may restyle or use as a style."""
-        who = require_viewer(services, request)
-        choices = run(derivable_choices, services, who.id)
-        return gr.update(choices=choices, value=choices[0][1] if choices else None)
 
-    def artwork_bytes(who: Viewer, artwork_id: int, role: str) -> bytes:
-        with services.readers() as s:
-            artwork = creations.check_source(s, who.id, artwork_id, role)
-            return services.blobs.get(artwork.blob_key)
+def refresh(services: Services, request: gr.Request):
+    """The works you may restyle or use as a style."""
+    who = require_viewer(services, request)
+    choices = run(derivable_choices, services, who.id)
+    return gr.update(choices=choices, value=choices[0][1] if choices else None)
 
-    def stylise(
-        content_mode,
-        content_upload,
-        content_artwork,
-        style_mode,
-        preset_a,
-        preset_b,
-        style_upload,
-        style_artwork,
-        blend,
-        strength,
-        preserve,
-        size,
-        request: gr.Request,
-        progress=gr.Progress(),  # noqa: B008 (Gradio's idiom)
-    ):
-        """Restyle a picture. Returns (before/after pair, status)."""
-        from generation.style_presets import PRESET_COUNT, PRESET_NAMES
 
-        who = require_viewer(services, request)
-        mix = number_in(blend, "the blend", 0.0, 1.0)
-        power = number_in(strength, "the strength", 0.0, 1.0)
-        side = whole(size, "the output size")
-        if not MIN_SIZE <= side <= MAX_SIZE:
-            raise gr.Error(f"The output size must be {MIN_SIZE} to {MAX_SIZE} px, got {side}.")
-        parents: list[list] = []
-        sources: list[bytes] = []
-        if content_mode == CONTENT_MODES[1]:
-            content_id = whole(content_artwork, "the work to restyle")
-            content = run(artwork_bytes, who, content_id, "content_source")
-            parents.append([content_id, "content_source"])
+def _artwork_bytes(services: Services, who: Viewer, artwork_id: int, role: str) -> bytes:
+    with services.readers() as s:
+        artwork = creations.check_source(s, who.id, artwork_id, role)
+        return services.blobs.get(artwork.blob_key)
+
+
+def stylise(
+    services: Services,
+    content_mode,
+    content_upload,
+    content_artwork,
+    style_mode,
+    preset_a,
+    preset_b,
+    style_upload,
+    style_artwork,
+    blend,
+    strength,
+    preserve,
+    size,
+    request: gr.Request,
+    progress=gr.Progress(),  # noqa: B008 (Gradio's idiom)
+):
+    """Restyle a picture. Returns (before/after pair, status)."""
+    from generation.style_presets import PRESET_COUNT, PRESET_NAMES
+
+    who = require_viewer(services, request)
+    mix = number_in(blend, "the blend", 0.0, 1.0)
+    power = number_in(strength, "the strength", 0.0, 1.0)
+    side = whole(size, "the output size")
+    if not MIN_SIZE <= side <= MAX_SIZE:
+        raise gr.Error(f"The output size must be {MIN_SIZE} to {MAX_SIZE} px, got {side}.")
+    parents: list[list] = []
+    sources: list[bytes] = []
+    if content_mode == CONTENT_MODES[1]:
+        content_id = whole(content_artwork, "the work to restyle")
+        content = run(_artwork_bytes, services, who, content_id, "content_source")
+        parents.append([content_id, "content_source"])
+    else:
+        content_id = None
+        content = read_upload(content_upload, "a picture to restyle")
+        sources.append(content)
+    kwargs: dict = {}
+    style_ids: list[int] = []
+    if style_mode == STYLE_MODES[0]:
+        first = whole(preset_a, "a preset (click one)")
+        second = whole(preset_b, "the second preset", required=False)
+        for number in (first, second):
+            if number is not None and not 0 <= number < PRESET_COUNT:
+                raise gr.Error(f"Presets are numbered 0 to {PRESET_COUNT - 1}, got {number}.")
+        if second is None or second == first or mix == 0:
+            kwargs["presets"], names = first, [PRESET_NAMES[first]]
         else:
-            content_id = None
-            content = read_upload(content_upload, "a picture to restyle")
-            sources.append(content)
-        kwargs: dict = {}
-        style_ids: list[int] = []
-        if style_mode == STYLE_MODES[0]:
-            first = whole(preset_a, "a preset (click one)")
-            second = whole(preset_b, "the second preset", required=False)
-            for number in (first, second):
-                if number is not None and not 0 <= number < PRESET_COUNT:
-                    raise gr.Error(f"Presets are numbered 0 to {PRESET_COUNT - 1}, got {number}.")
-            if second is None or second == first or mix == 0:
-                kwargs["presets"], names = first, [PRESET_NAMES[first]]
-            else:
-                kwargs["presets"] = {first: 1.0 - mix, second: mix}
-                names = [PRESET_NAMES[first], PRESET_NAMES[second]]
-        else:
-            styles, names = [], []
-            if style_upload:
-                data = read_upload(style_upload, "a style picture")
-                styles.append(data)
-                sources.append(data)
-                names.append("uploaded picture")
-            if style_artwork not in (None, ""):
-                number = whole(style_artwork, "the gallery artwork to use as a style")
-                styles.append(run(artwork_bytes, who, number, "style_source"))
-                style_ids.append(number)
-                parents.append([number, "style_source"])
-                names.append(f"artwork #{number}")
-            if not styles:
-                raise gr.Error("Upload a style picture, or give a gallery artwork's number.")
-            kwargs["style"] = styles
-            if len(styles) == 2:
-                kwargs["blend"] = [1.0 - mix, mix] if 0 < mix < 1 else [0.5, 0.5]
-        flag = services.cancels.start(session_hash(request), "style")
-        try:
-            out = run(
-                pipeline(),
-                content,
-                strength=power,
-                preserve_colour=bool(preserve),
-                size=side,
-                progress=lambda fraction, message: progress(fraction, desc=message),
-                should_cancel=flag.is_set,
-                **kwargs,
-            )
-        finally:
-            services.cancels.finish(session_hash(request), "style", flag)
-        recipe = dict(out.recipe)
-        recipe["content_artwork_id"] = content_id
-        recipe["style_artwork_ids"] = style_ids or None
-        after = services.new_file("styled.png")
-        after.write_bytes(png_with_recipe(out.image, recipe))
-        before = after.with_name("before.png")
-        from provenance.images import decode_image
-
-        decode_image(content).rgb.resize(out.image.size, Image.LANCZOS).save(before)
-        source_files = []
-        for i, data in enumerate(sources):
-            path = after.with_name(f"source-{i}.bin")
-            path.write_bytes(data)
-            source_files.append(str(path))
-        result = {
-            "file": str(after),
-            "recipe": recipe,
-            "parents": parents,
-            "sources": source_files,
-        }
-        width, height = out.image.size
-        status = (
-            f"Restyled at {width}×{height} with {escape(' + '.join(names))} "
-            f"(strength {power:g}{', content colours kept' if preserve else ''}). "
-            "Drag the slider to compare; save it below."
+            kwargs["presets"] = {first: 1.0 - mix, second: mix}
+            names = [PRESET_NAMES[first], PRESET_NAMES[second]]
+    else:
+        styles, names = [], []
+        if style_upload:
+            data = read_upload(style_upload, "a style picture")
+            styles.append(data)
+            sources.append(data)
+            names.append("uploaded picture")
+        if style_artwork not in (None, ""):
+            number = whole(style_artwork, "the gallery artwork to use as a style")
+            styles.append(run(_artwork_bytes, services, who, number, "style_source"))
+            style_ids.append(number)
+            parents.append([number, "style_source"])
+            names.append(f"artwork #{number}")
+        if not styles:
+            raise gr.Error("Upload a style picture, or give a gallery artwork's number.")
+        kwargs["style"] = styles
+        if len(styles) == 2:
+            kwargs["blend"] = [1.0 - mix, mix] if 0 < mix < 1 else [0.5, 0.5]
+    flag = services.cancels.start(session_hash(request), "style")
+    try:
+        out = run(
+            _pipeline(),
+            content,
+            strength=power,
+            preserve_colour=bool(preserve),
+            size=side,
+            progress=lambda fraction, message: progress(fraction, desc=message),
+            should_cancel=flag.is_set,
+            **kwargs,
         )
-        return (str(before), str(after)), status, result
+    finally:
+        services.cancels.finish(session_hash(request), "style", flag)
+    recipe = dict(out.recipe)
+    recipe["content_artwork_id"] = content_id
+    recipe["style_artwork_ids"] = style_ids or None
+    after = services.new_file("styled.png")
+    after.write_bytes(png_with_recipe(out.image, recipe))
+    before = after.with_name("before.png")
+    from provenance.images import decode_image
 
-    def cancel(request: gr.Request) -> str:
-        stopped = services.cancels.cancel(session_hash(request), "style")
-        return "Stopping…" if stopped else "Nothing is running."
+    decode_image(content).rgb.resize(out.image.size, Image.LANCZOS).save(before)
+    source_files = []
+    for i, data in enumerate(sources):
+        path = after.with_name(f"source-{i}.bin")
+        path.write_bytes(data)
+        source_files.append(str(path))
+    result = {
+        "file": str(after),
+        "recipe": recipe,
+        "parents": parents,
+        "sources": source_files,
+    }
+    width, height = out.image.size
+    status = (
+        f"Restyled at {width}×{height} with {escape(' + '.join(names))} "
+        f"(strength {power:g}{', content colours kept' if preserve else ''}). "
+        "Drag the slider to compare; save it below."
+    )
+    return (str(before), str(after)), status, result
 
-    def save(title, tags, result, request: gr.Request):
-        """Save your last restyled picture as your artwork. Returns (message, artwork number)."""
-        who = require_viewer(services, request)
-        if not result:
-            raise gr.Error("Restyle something first.")
 
-        def work():
-            data = Path(result["file"]).read_bytes()
-            sources = [Path(p).read_bytes() for p in result["sources"]]
-            with services.sessions() as s, s.begin():
-                return creations.save_creation(
-                    s,
-                    services.blobs,
-                    who.id,
-                    data,
-                    result["recipe"],
-                    title=title,
-                    tags=tags,
-                    parents=[tuple(p) for p in result["parents"]],
-                    sources=sources,
-                ).id
+def cancel(services: Services, request: gr.Request) -> str:
+    """Stop this browser's running style transfer."""
+    stopped = services.cancels.cancel(session_hash(request), "style")
+    return "Stopping…" if stopped else "Nothing is running."
 
-        artwork_id = run(work)
-        return f"✓ Saved as artwork #{artwork_id} (AI-modified).", artwork_id
 
-    def highlight_preset(number):
-        try:
-            index = int(number)
-        except (TypeError, ValueError):
-            return gr.update()
-        return gr.update(selected_index=index if 0 <= index < len(preset_tiles()) else None)
+def save(services: Services, title, tags, result, request: gr.Request):
+    """Save your last restyled picture as your artwork. Returns (message, artwork number)."""
+    who = require_viewer(services, request)
+    if not result:
+        raise gr.Error("Restyle something first.")
 
-    def pick_preset(event: gr.SelectData):
-        index = event.index if isinstance(event.index, int) else event.index[0]
-        return index
+    def work():
+        data = Path(result["file"]).read_bytes()
+        sources = [Path(p).read_bytes() for p in result["sources"]]
+        with services.sessions() as s, s.begin():
+            return creations.save_creation(
+                s,
+                services.blobs,
+                who.id,
+                data,
+                result["recipe"],
+                title=title,
+                tags=tags,
+                parents=[tuple(p) for p in result["parents"]],
+                sources=sources,
+            ).id
 
+    artwork_id = run(work)
+    return f"✓ Saved as artwork #{artwork_id} (AI-modified).", artwork_id
+
+
+def highlight_preset(number):
+    try:
+        index = int(number)
+    except (TypeError, ValueError):
+        return gr.update()
+    return gr.update(selected_index=index if 0 <= index < len(preset_tiles()) else None)
+
+
+def pick_preset(event: gr.SelectData):
+    index = event.index if isinstance(event.index, int) else event.index[0]
+    return index
+
+
+def build(services: Services, page: Page) -> None:
+    """Lay out the Style page and wire its handlers."""
     from generation.style_presets import PRESET_NAMES
 
     with (
@@ -371,15 +383,15 @@ def build(services: Services, page: Page) -> None:
         size,
     ]
     go.click(
-        stylise,
+        bind(services, stylise),
         inputs,
         [compare, status, result],
         api_name="stylise",
         concurrency_limit=1,
         concurrency_id="style",
     )
-    stop.click(cancel, None, status, api_name="cancel_stylise", queue=False)
+    stop.click(bind(services, cancel), None, status, api_name="cancel_stylise", queue=False)
     save_button.click(
-        save, [title, tags, result], [saved, saved_id], api_name="save_style"
-    ).success(refresh, None, content_artwork, show_progress="hidden")
-    page.when_shown(quiet_for_guests(refresh, 1), [content_artwork])
+        bind(services, save), [title, tags, result], [saved, saved_id], api_name="save_style"
+    ).success(bind(services, refresh), None, content_artwork, show_progress="hidden")
+    page.when_shown(quiet_for_guests(bind(services, refresh), 1), [content_artwork])

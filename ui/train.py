@@ -14,7 +14,7 @@ import pandas as pd
 from marketplace import jobs, training_jobs
 from marketplace.gan_models import clean_model_name
 from ui.auth import require_viewer
-from ui.common import Services, escape, quiet_for_guests, run, thumbnail, whole
+from ui.common import Services, bind, escape, quiet_for_guests, run, thumbnail, whole
 from ui.shell import Page
 
 JOB_HEADERS = ["job", "model", "status", "progress", "started"]
@@ -63,145 +63,158 @@ def training_expectation(steps: object) -> str:
     )
 
 
-def build(services: Services, page: Page) -> None:
-    def start(files, name, steps, image_size, request: gr.Request):
-        """Start training a GAN on your images (at least 20 images, or zips of them).
-        Returns (status, job number)."""
-        who = require_viewer(services, request)
-        if not files:
-            raise gr.Error(f"Upload at least {training_jobs.MIN_IMAGES} images, or a zip of them.")
-        run(clean_model_name, name)
-        count = whole(steps, "the number of steps")
-        size = whole(image_size, "the image size")
-        paths = files if isinstance(files, list) else [files]
+def start(services: Services, files, name, steps, image_size, request: gr.Request):
+    """Start training a GAN on your images (at least 20 images, or zips of them).
+    Returns (status, job number)."""
+    who = require_viewer(services, request)
+    if not files:
+        raise gr.Error(f"Upload at least {training_jobs.MIN_IMAGES} images, or a zip of them.")
+    run(clean_model_name, name)
+    count = whole(steps, "the number of steps")
+    size = whole(image_size, "the image size")
+    paths = files if isinstance(files, list) else [files]
 
-        def work():
-            uploads = []
-            for path in paths:
-                path = str(getattr(path, "name", path))
-                with open(path, "rb") as f:
-                    uploads.append((path, f.read()))
-            with services.sessions() as s, s.begin():
-                return training_jobs.submit_training(
-                    s, services.blobs, who.id, name, uploads, steps=count, image_size=size
-                )
+    def work():
+        uploads = []
+        for path in paths:
+            path = str(getattr(path, "name", path))
+            with open(path, "rb") as f:
+                uploads.append((path, f.read()))
+        with services.sessions() as s, s.begin():
+            return training_jobs.submit_training(
+                s, services.blobs, who.id, name, uploads, steps=count, image_size=size
+            )
 
-        job_id = run(work)
-        return (
-            f"✓ Training job #{job_id} is queued. Progress shows below; you may leave this "
-            "page and come back.",
-            job_id,
-        )
+    job_id = run(work)
+    return (
+        f"✓ Training job #{job_id} is queued. Progress shows below; you may leave this "
+        "page and come back.",
+        job_id,
+    )
 
-    def job_rows(request: gr.Request):
-        """Your training jobs, newest first."""
-        who = require_viewer(services, request)
 
-        def work():
-            with services.readers() as s:
-                return [
-                    [
-                        j.id,
-                        j.params.get("name", ""),
-                        j.status,
-                        f"{(j.progress or {}).get('step', 0)}/{j.params.get('steps', '?')}",
-                        j.created_at.isoformat()[:16].replace("T", " "),
-                    ]
-                    for j in jobs.list_jobs(s, who.id, kind=training_jobs.KIND)
-                ]
+def job_rows(services: Services, request: gr.Request):
+    """Your training jobs, newest first."""
+    who = require_viewer(services, request)
 
-        rows = run(work)
-        latest = rows[0][0] if rows else None
-        return rows, latest
-
-    def progress_of(job_id, request: gr.Request):
-        """(summary, sample grid, losses, whether the job is still active)."""
-        who = require_viewer(services, request)
-        number = whole(job_id, "the job number", required=False)
-        if number is None:
-            return "No training job yet.", None, None, False
-
-        def work():
-            with services.readers() as s:
-                j = jobs.get_job(s, number, who.id)
-                return (
+    def work():
+        with services.readers() as s:
+            return [
+                [
+                    j.id,
+                    j.params.get("name", ""),
                     j.status,
-                    dict(j.params),
-                    dict(j.progress or {}),
-                    dict(j.result or {}),
-                    j.error,
-                )
+                    f"{(j.progress or {}).get('step', 0)}/{j.params.get('steps', '?')}",
+                    j.created_at.isoformat()[:16].replace("T", " "),
+                ]
+                for j in jobs.list_jobs(s, who.id, kind=training_jobs.KIND)
+            ]
 
-        state, params, progress, result, error = run(work)
-        step, total = progress.get("step", 0), progress.get("total_steps", params.get("steps"))
-        lines = [f"**Job #{number}** · model “{escape(params.get('name', ''))}” · **{state}**"]
-        if state in jobs.ACTIVE:
-            share = f" ({100 * step / total:.0f}%)" if total else ""
-            lines.append(
-                f"Step {step} of {total}{share} · about "
-                f"{_duration(progress.get('eta_seconds'))} left"
-                if state == "running"
-                else "Waiting for the worker (one training runs at a time)."
+    rows = run(work)
+    latest = rows[0][0] if rows else None
+    return rows, latest
+
+
+def progress_of(services: Services, job_id, request: gr.Request):
+    """(summary, sample grid, losses, whether the job is still active)."""
+    who = require_viewer(services, request)
+    number = whole(job_id, "the job number", required=False)
+    if number is None:
+        return "No training job yet.", None, None, False
+
+    def work():
+        with services.readers() as s:
+            j = jobs.get_job(s, number, who.id)
+            return (
+                j.status,
+                dict(j.params),
+                dict(j.progress or {}),
+                dict(j.result or {}),
+                j.error,
             )
-            if progress.get("message"):
-                lines.append(escape(progress["message"]))
-        elif state == "done":
-            lines.append(
-                f"Finished after {result.get('steps')} steps. Your model is in the Studio's model "
-                "choice."
-            )
-        elif state == "failed":
-            lines.append(f"Failed: {escape(error or 'unknown error')}")
-        elif state == "cancelled":
-            lines.append("Cancelled.")
-        sample = (
-            thumbnail(services, progress["sample_key"], size=512)
-            if progress.get("sample_key")
-            else None
+
+    state, params, progress, result, error = run(work)
+    step, total = progress.get("step", 0), progress.get("total_steps", params.get("steps"))
+    lines = [f"**Job #{number}** · model “{escape(params.get('name', ''))}” · **{state}**"]
+    if state in jobs.ACTIVE:
+        share = f" ({100 * step / total:.0f}%)" if total else ""
+        lines.append(
+            f"Step {step} of {total}{share} · about {_duration(progress.get('eta_seconds'))} left"
+            if state == "running"
+            else "Waiting for the worker (one training runs at a time)."
         )
-        losses = progress.get("losses") or []
-        chart = pd.DataFrame(
-            {
-                "step": [row[0] for row in losses] * 2,
-                "loss": [row[1] for row in losses] + [row[2] for row in losses],
-                "network": ["discriminator"] * len(losses) + ["generator"] * len(losses),
-            }
+        if progress.get("message"):
+            lines.append(escape(progress["message"]))
+    elif state == "done":
+        lines.append(
+            f"Finished after {result.get('steps')} steps. Your model is in the Studio's model "
+            "choice."
         )
-        if not losses:
-            chart = None  # an empty chart would draw a meaningless legend
-        return "\n\n".join(lines), sample, chart, state in jobs.ACTIVE
+    elif state == "failed":
+        lines.append(f"Failed: {escape(error or 'unknown error')}")
+    elif state == "cancelled":
+        lines.append("Cancelled.")
+    sample = (
+        thumbnail(services, progress["sample_key"], size=512)
+        if progress.get("sample_key")
+        else None
+    )
+    losses = progress.get("losses") or []
+    chart = pd.DataFrame(
+        {
+            "step": [row[0] for row in losses] * 2,
+            "loss": [row[1] for row in losses] + [row[2] for row in losses],
+            "network": ["discriminator"] * len(losses) + ["generator"] * len(losses),
+        }
+    )
+    if not losses:
+        chart = None  # an empty chart would draw a meaningless legend
+    return "\n\n".join(lines), sample, chart, state in jobs.ACTIVE
 
-    def status(job_id, request: gr.Request):
-        """A training job's progress. Returns (summary, latest sample grid, losses)."""
-        return progress_of(job_id, request)[:3]
 
-    def watch_job(job_id, request: gr.Request):
-        # the page polls while the job runs, and stops when it ends; the jobs table follows,
-        # so a finished job never reads "running" there
-        *shown, active = progress_of(job_id, request)
-        rows, _latest = job_rows(request)
-        return (*shown, rows, gr.Timer(active=active))
+def status(services: Services, job_id, request: gr.Request):
+    """A training job's progress. Returns (summary, latest sample grid, losses)."""
+    return progress_of(services, job_id, request)[:3]
 
-    def cancel(job_id, request: gr.Request) -> str:
-        """Cancel one of your training jobs (a running one stops at its next step)."""
-        who = require_viewer(services, request)
-        number = whole(job_id, "the job number")
 
-        def work():
-            with services.sessions() as s, s.begin():
-                return jobs.request_cancel(s, number, who.id).status
+def watch_job(services: Services, job_id, request: gr.Request):
+    # the page polls while the job runs, and stops when it ends; the jobs table follows,
+    # so a finished job never reads "running" there
+    *shown, active = progress_of(services, job_id, request)
+    rows, _latest = job_rows(services, request)
+    return (*shown, rows, gr.Timer(active=active))
 
-        now = run(work)
-        when = "is cancelled" if now == "cancelled" else "will stop at its next step"
-        return f"Job #{number} {when}."
 
-    def pick(rows, event: gr.SelectData):
-        row = event.index[0] if isinstance(event.index, list | tuple) else event.index
-        try:
-            return int(rows.iloc[row, 0]) if hasattr(rows, "iloc") else int(rows[row][0])
-        except (IndexError, KeyError, TypeError, ValueError):
-            return gr.update()
+def cancel(services: Services, job_id, request: gr.Request) -> str:
+    """Cancel one of your training jobs (a running one stops at its next step)."""
+    who = require_viewer(services, request)
+    number = whole(job_id, "the job number")
 
+    def work():
+        with services.sessions() as s, s.begin():
+            return jobs.request_cancel(s, number, who.id).status
+
+    now = run(work)
+    when = "is cancelled" if now == "cancelled" else "will stop at its next step"
+    return f"Job #{number} {when}."
+
+
+def pick(rows, event: gr.SelectData):
+    row = event.index[0] if isinstance(event.index, list | tuple) else event.index
+    try:
+        return int(rows.iloc[row, 0]) if hasattr(rows, "iloc") else int(rows[row][0])
+    except (IndexError, KeyError, TypeError, ValueError):
+        return gr.update()
+
+
+def on_load(services: Services, request: gr.Request):
+    """Opening the page: the newest job, watched."""
+    _rows, latest = job_rows(services, request)
+    return (latest, *watch_job(services, latest, request))
+
+
+def build(services: Services, page: Page) -> None:
+    """Lay out the Train page and wire its handlers."""
     with (
         page.member_section("Training a model needs an account: the model will be yours."),
         gr.Row(),
@@ -278,22 +291,21 @@ def build(services: Services, page: Page) -> None:
             )
     timer = gr.Timer(POLL_SECONDS, active=False)
     watched = [summary, sample, losses, table, timer]
+    watch_it = bind(services, watch_job)
     steps.change(training_expectation, [steps], [expectation], queue=False, show_progress="hidden")
 
-    go.click(start, [files, name, steps, image_size], [started, job], api_name="train").success(
-        watch_job, [job], watched
-    ).then(job_rows, None, [table, job])
-    watch.click(status, [job], watched[:3], api_name="job_status").then(
-        watch_job, [job], watched, show_progress="hidden"
+    go.click(
+        bind(services, start), [files, name, steps, image_size], [started, job], api_name="train"
+    ).success(watch_it, [job], watched).then(bind(services, job_rows), None, [table, job])
+    watch.click(bind(services, status), [job], watched[:3], api_name="job_status").then(
+        watch_it, [job], watched, show_progress="hidden"
     )
-    job.submit(watch_job, [job], watched)
-    timer.tick(watch_job, [job], watched, show_progress="hidden")
-    stop.click(cancel, [job], [summary], api_name="cancel_job").then(watch_job, [job], watched)
-    table.select(pick, [table], [job], queue=False).then(watch_job, [job], watched)
-    gr.Button(visible=False).click(job_rows, None, [table, job], api_name="jobs")
+    job.submit(watch_it, [job], watched)
+    timer.tick(watch_it, [job], watched, show_progress="hidden")
+    stop.click(bind(services, cancel), [job], [summary], api_name="cancel_job").then(
+        watch_it, [job], watched
+    )
+    table.select(pick, [table], [job], queue=False).then(watch_it, [job], watched)
+    gr.Button(visible=False).click(bind(services, job_rows), None, [table, job], api_name="jobs")
 
-    def on_load(request: gr.Request):
-        _rows, latest = job_rows(request)
-        return (latest, *watch_job(latest, request))
-
-    page.when_shown(quiet_for_guests(on_load, 1 + len(watched)), [job, *watched])
+    page.when_shown(quiet_for_guests(bind(services, on_load), 1 + len(watched)), [job, *watched])

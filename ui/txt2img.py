@@ -17,7 +17,7 @@ from generation.recipe_kinds import png_with_recipe
 from marketplace import creations
 from marketplace.artworks import MAX_TITLE_LENGTH
 from ui.auth import require_viewer
-from ui.common import Services, escape, number_in, random_seed, run, session_hash, whole
+from ui.common import Services, bind, escape, number_in, random_seed, run, session_hash, whole
 from ui.shell import Page
 
 NOT_INSTALLED = (
@@ -26,98 +26,107 @@ NOT_INSTALLED = (
 )
 
 
-def build(services: Services, page: Page) -> None:
+_LOADED: dict[str, diffusion.DiffusionImagePipeline] = {}
+_LOADING = threading.Lock()
+
+
+def _pipeline(model: str) -> diffusion.DiffusionImagePipeline:
+    """The operator's model, loaded once per process (a cache of weights, not state)."""
+    with _LOADING:
+        if model not in _LOADED:
+            _LOADED[model] = diffusion.DiffusionImagePipeline.from_pretrained(model)
+        return _LOADED[model]
+
+
+def generate(
+    services: Services,
+    prompt,
+    negative,
+    seed,
+    steps,
+    guidance,
+    size,
+    request: gr.Request,
+    progress=gr.Progress(),  # noqa: B008 (Gradio's idiom)
+):
+    """A picture from a prompt. Returns (image file, status)."""
+    require_viewer(services, request)
     model = services.settings.diffusion_model
-    loaded: dict[str, diffusion.DiffusionImagePipeline] = {}
-    loading = threading.Lock()
-
-    def pipeline() -> diffusion.DiffusionImagePipeline:
-        with loading:
-            if "pipe" not in loaded:
-                loaded["pipe"] = diffusion.DiffusionImagePipeline.from_pretrained(model)
-            return loaded["pipe"]
-
-    def generate(
+    if model is None:
+        raise gr.Error(
+            "No text-to-image model is configured here: "
+            + escape(diffusion.how_to_provide_a_model(), markdown=False)
+        )
+    first = whole(seed, "the seed")
+    count = whole(steps, "the number of steps")
+    scale = number_in(guidance, "the guidance", diffusion.MIN_GUIDANCE, diffusion.MAX_GUIDANCE)
+    side = whole(size, "the size")
+    run(
+        diffusion.check_request,
         prompt,
-        negative,
-        seed,
-        steps,
-        guidance,
-        size,
-        request: gr.Request,
-        progress=gr.Progress(),  # noqa: B008 (Gradio's idiom)
-    ):
-        """A picture from a prompt. Returns (image file, status)."""
-        require_viewer(services, request)
-        if model is None:
-            raise gr.Error(
-                "No text-to-image model is configured here: "
-                + escape(diffusion.how_to_provide_a_model(), markdown=False)
+        seed=first,
+        steps=count,
+        guidance=scale,
+        width=side,
+        height=side,
+        negative_prompt=negative or "",
+    )
+    flag = services.cancels.start(session_hash(request), "txt2img")
+    progress(0, desc="loading the model")
+    try:
+        out = run(
+            lambda: _pipeline(model)(
+                prompt,
+                seed=first,
+                steps=count,
+                guidance=scale,
+                width=side,
+                height=side,
+                negative_prompt=negative or "",
+                progress=lambda fraction, message: progress(fraction, desc=message),
+                should_cancel=flag.is_set,
             )
-        first = whole(seed, "the seed")
-        count = whole(steps, "the number of steps")
-        scale = number_in(guidance, "the guidance", diffusion.MIN_GUIDANCE, diffusion.MAX_GUIDANCE)
-        side = whole(size, "the size")
-        run(
-            diffusion.check_request,
-            prompt,
-            seed=first,
-            steps=count,
-            guidance=scale,
-            width=side,
-            height=side,
-            negative_prompt=negative or "",
         )
-        flag = services.cancels.start(session_hash(request), "txt2img")
-        progress(0, desc="loading the model")
-        try:
-            out = run(
-                lambda: pipeline()(
-                    prompt,
-                    seed=first,
-                    steps=count,
-                    guidance=scale,
-                    width=side,
-                    height=side,
-                    negative_prompt=negative or "",
-                    progress=lambda fraction, message: progress(fraction, desc=message),
-                    should_cancel=flag.is_set,
-                )
-            )
-        finally:
-            services.cancels.finish(session_hash(request), "txt2img", flag)
-        path = services.new_file("txt2img.png")
-        path.write_bytes(png_with_recipe(out.image, out.recipe))
-        note = ""
-        if out.nsfw_content_detected and out.nsfw_content_detected[0]:
-            note = " The model's safety checker blacked it out."
-        result = {"file": str(path), "recipe": out.recipe}
-        return (
-            str(path),
-            f"Seed {first}, {count} steps, guidance {scale:g}.{note} Save it below.",
-            result,
-        )
+    finally:
+        services.cancels.finish(session_hash(request), "txt2img", flag)
+    path = services.new_file("txt2img.png")
+    path.write_bytes(png_with_recipe(out.image, out.recipe))
+    note = ""
+    if out.nsfw_content_detected and out.nsfw_content_detected[0]:
+        note = " The model's safety checker blacked it out."
+    result = {"file": str(path), "recipe": out.recipe}
+    return (
+        str(path),
+        f"Seed {first}, {count} steps, guidance {scale:g}.{note} Save it below.",
+        result,
+    )
 
-    def cancel(request: gr.Request) -> str:
-        stopped = services.cancels.cancel(session_hash(request), "txt2img")
-        return "Stopping…" if stopped else "Nothing is running."
 
-    def save(title, tags, result, request: gr.Request):
-        """Save your last text-to-image picture as your artwork. Returns (message, number)."""
-        who = require_viewer(services, request)
-        if not result:
-            raise gr.Error("Make a picture first.")
+def cancel(services: Services, request: gr.Request) -> str:
+    stopped = services.cancels.cancel(session_hash(request), "txt2img")
+    return "Stopping…" if stopped else "Nothing is running."
 
-        def work():
-            data = Path(result["file"]).read_bytes()
-            with services.sessions() as s, s.begin():
-                return creations.save_creation(
-                    s, services.blobs, who.id, data, result["recipe"], title=title, tags=tags
-                ).id
 
-        artwork_id = run(work)
-        return f"✓ Saved as artwork #{artwork_id} (AI-generated).", artwork_id
+def save(services: Services, title, tags, result, request: gr.Request):
+    """Save your last text-to-image picture as your artwork. Returns (message, number)."""
+    who = require_viewer(services, request)
+    if not result:
+        raise gr.Error("Make a picture first.")
 
+    def work():
+        data = Path(result["file"]).read_bytes()
+        with services.sessions() as s, s.begin():
+            return creations.save_creation(
+                s, services.blobs, who.id, data, result["recipe"], title=title, tags=tags
+            ).id
+
+    artwork_id = run(work)
+    return f"✓ Saved as artwork #{artwork_id} (AI-generated).", artwork_id
+
+
+def build(services: Services, page: Page) -> None:
+    """Lay out the Text to image page and wire its handlers."""
+    model = services.settings.diffusion_model
     if model is None:
         # one line for people using the site; how to install a model is operator
         # documentation (docs/DIFFUSION.md), not something to show them
@@ -162,12 +171,14 @@ def build(services: Services, page: Page) -> None:
     result = gr.State(None)
     dice.click(lambda: random_seed(diffusion.MAX_SEED), None, seed, queue=False)
     go.click(
-        generate,
+        bind(services, generate),
         [prompt, negative, seed, steps, guidance, size],
         [image, status, result],
         api_name="txt2img",
         concurrency_limit=1,
         concurrency_id="txt2img",
     )
-    stop.click(cancel, None, status, api_name="cancel_txt2img", queue=False)
-    save_button.click(save, [title, tags, result], [saved, saved_id], api_name="save_txt2img")
+    stop.click(bind(services, cancel), None, status, api_name="cancel_txt2img", queue=False)
+    save_button.click(
+        bind(services, save), [title, tags, result], [saved, saved_id], api_name="save_txt2img"
+    )

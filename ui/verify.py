@@ -7,7 +7,7 @@ from __future__ import annotations
 import gradio as gr
 
 from marketplace import certificates, identification, transparency
-from ui.common import Services, badge, escape, image_file, read_upload, run
+from ui.common import Services, badge, bind, escape, image_file, read_upload, run
 from ui.shell import Page
 
 VERDICT_TONES = {
@@ -166,63 +166,65 @@ def clear_result():
     return EMPTY_RESULT, None, None, "", None
 
 
-def build(services: Services, page: Page) -> None:
-    def verify(image_path):
-        """Identify an image. Returns (verdict HTML, matches, evidence, signed tree head,
-        certificate of the work named or None)."""
-        data = read_upload(image_path, "an image to check")
+def verify(services: Services, image_path):
+    """Identify an image. Returns (verdict HTML, matches, evidence, signed tree head,
+    certificate of the work named or None)."""
+    data = read_upload(image_path, "an image to check")
 
-        def work():
-            with services.sessions() as s, s.begin():
-                result = identification.identify(
-                    s,
-                    data,
-                    anchor_pem=services.c2pa.anchor_pem,
-                    signer=services.log_signer,
-                    blobs=services.blobs,
-                    model_cache=services.model_cache,
-                )
-                head = transparency.sign_head(s, services.log_signer).note
-                note = (
-                    certificates.certificate(s, result.artwork_id, services.log_signer)
-                    if result.artwork_id is not None and result.verdict != "tampered"
-                    else None
-                )
-                return result.as_dict(), head, note
+    def work():
+        with services.sessions() as s, s.begin():
+            result = identification.identify(
+                s,
+                data,
+                anchor_pem=services.c2pa.anchor_pem,
+                signer=services.log_signer,
+                blobs=services.blobs,
+                model_cache=services.model_cache,
+            )
+            head = transparency.sign_head(s, services.log_signer).note
+            note = (
+                certificates.certificate(s, result.artwork_id, services.log_signer)
+                if result.artwork_id is not None and result.verdict != "tampered"
+                else None
+            )
+            return result.as_dict(), head, note
 
-        found, head, note = run(work)
-        rows = [
-            [
-                m["artwork_id"],
-                m["title"],
-                m["creator"],
-                m["owner"],
-                evidence_text(m),
-                len(m["events"]),
-            ]
-            for m in found["matches"]
+    found, head, note = run(work)
+    rows = [
+        [
+            m["artwork_id"],
+            m["title"],
+            m["creator"],
+            m["owner"],
+            evidence_text(m),
+            len(m["events"]),
         ]
-        evidence = {
-            "verdict": found["verdict"],
-            **found["evidence"],
-            "histories": [
-                {
-                    "artwork_id": m["artwork_id"],
-                    "events": m["events"],
-                    "parents": m["parents"],
-                    "children": m["children"],
-                    "regeneration": m.get("regeneration"),
-                }
-                for m in found["matches"]
-            ],
-        }
-        certificate_path = None
-        if note is not None:
-            path = services.new_file(f"atelier-{found['artwork_id']}.cert.txt")
-            path.write_text(note, encoding="utf-8")
-            certificate_path = str(path)
-        return result_html(found), rows, evidence, head, certificate_path
+        for m in found["matches"]
+    ]
+    evidence = {
+        "verdict": found["verdict"],
+        **found["evidence"],
+        "histories": [
+            {
+                "artwork_id": m["artwork_id"],
+                "events": m["events"],
+                "parents": m["parents"],
+                "children": m["children"],
+                "regeneration": m.get("regeneration"),
+            }
+            for m in found["matches"]
+        ],
+    }
+    certificate_path = None
+    if note is not None:
+        path = services.new_file(f"atelier-{found['artwork_id']}.cert.txt")
+        path.write_text(note, encoding="utf-8")
+        certificate_path = str(path)
+    return result_html(found), rows, evidence, head, certificate_path
 
+
+def build(services: Services, page: Page) -> None:
+    """Lay out the Verify page and wire its handlers."""
     gr.Markdown(
         "Upload any image to see whose it is, what it was made from, and its history, each "
         "event with a proof from the transparency log. No account needed."
@@ -248,7 +250,7 @@ def build(services: Services, page: Page) -> None:
     # every new request starts from an empty result: an error must never sit beside the
     # previous file's verdict, where a junk file would look verified
     go.click(clear_result, None, shown, queue=False, show_progress="hidden").then(
-        verify,
+        bind(services, verify),
         [image],
         shown,
         api_name="verify",

@@ -10,7 +10,7 @@ import pandas as pd
 from marketplace import accounts, ledger
 from marketplace.money import format_cents
 from ui.auth import require_viewer
-from ui.common import Services, quiet_for_guests, run
+from ui.common import Services, bind, quiet_for_guests, run
 from ui.shell import Page
 
 LEDGER_HEADERS = [
@@ -60,45 +60,47 @@ def balance_steps(history: list[dict], now: datetime) -> tuple[list[datetime], l
     return times, balances
 
 
-def build(services: Services, page: Page) -> None:
-    def wallet(request: gr.Request):
-        """Your balance, ledger entries (newest first) and balance over time.
-        Returns (balance text, entries, chart data)."""
-        who = require_viewer(services, request)
+def wallet(services: Services, request: gr.Request):
+    """Your balance, ledger entries (newest first) and balance over time.
+    Returns (balance text, entries, chart data)."""
+    who = require_viewer(services, request)
 
-        def work():
-            with services.readers() as s:
-                user = accounts.get_user(s, who.id)
-                history = ledger.account_history(s, user.id, limit=HISTORY_LIMIT)
-                return user.balance_cents, history
+    def work():
+        with services.readers() as s:
+            user = accounts.get_user(s, who.id)
+            history = ledger.account_history(s, user.id, limit=HISTORY_LIMIT)
+            return user.balance_cents, history
 
-        balance, history = run(work)
-        rows = [
-            [
-                h["created_at"][:19].replace("T", " "),
-                ROLE_WORDS.get(h["role"], h["role"].replace("_", " ")),
-                ("+" if h["amount_cents"] > 0 else "") + format_cents(h["amount_cents"]),
-                format_cents(h["balance_after_cents"]),
-                f"#{h['artwork_id']}" if h["artwork_id"] else "",
-                format_cents(h["sale_price_cents"]) if "sale_price_cents" in h else "",
-                format_cents(h["platform_fee_cents"]) if "platform_fee_cents" in h else "",
-                h["memo"],
-            ]
-            for h in history
+    balance, history = run(work)
+    rows = [
+        [
+            h["created_at"][:19].replace("T", " "),
+            ROLE_WORDS.get(h["role"], h["role"].replace("_", " ")),
+            ("+" if h["amount_cents"] > 0 else "") + format_cents(h["amount_cents"]),
+            format_cents(h["balance_after_cents"]),
+            f"#{h['artwork_id']}" if h["artwork_id"] else "",
+            format_cents(h["sale_price_cents"]) if "sale_price_cents" in h else "",
+            format_cents(h["platform_fee_cents"]) if "platform_fee_cents" in h else "",
+            h["memo"],
         ]
-        times, balances = balance_steps(history, datetime.now(UTC))
-        chart = pd.DataFrame({"time": times, "balance": balances})
-        newest = f" (the newest {HISTORY_LIMIT})" if len(history) >= HISTORY_LIMIT else ""
-        text = (
-            f'<div class="atelier-verdict">Balance: <span id="wallet-balance">'
-            f"{format_cents(balance)}</span> credits</div>"
-            f'<div class="atelier-muted">{len(history)} ledger entries'
-            f"{newest}."
-            " Every sale is one balanced transaction: buyer, seller, royalties and the platform"
-            " fee sum to zero.</div>"
-        )
-        return text, rows, chart
+        for h in history
+    ]
+    times, balances = balance_steps(history, datetime.now(UTC))
+    chart = pd.DataFrame({"time": times, "balance": balances})
+    newest = f" (the newest {HISTORY_LIMIT})" if len(history) >= HISTORY_LIMIT else ""
+    text = (
+        f'<div class="atelier-verdict">Balance: <span id="wallet-balance">'
+        f"{format_cents(balance)}</span> credits</div>"
+        f'<div class="atelier-muted">{len(history)} ledger entries'
+        f"{newest}."
+        " Every sale is one balanced transaction: buyer, seller, royalties and the platform"
+        " fee sum to zero.</div>"
+    )
+    return text, rows, chart
 
+
+def build(services: Services, page: Page) -> None:
+    """Lay out the Wallet page and wire its handlers."""
     with page.member_section("Your wallet needs an account."):
         with gr.Row():
             balance = gr.HTML(elem_id="wallet-summary")
@@ -124,5 +126,5 @@ def build(services: Services, page: Page) -> None:
             elem_id="wallet-ledger",
         )
     outputs = [balance, table, chart]
-    refresh.click(wallet, None, outputs, api_name="wallet")
-    page.when_shown(quiet_for_guests(wallet, len(outputs)), outputs)
+    refresh.click(bind(services, wallet), None, outputs, api_name="wallet")
+    page.when_shown(quiet_for_guests(bind(services, wallet), len(outputs)), outputs)

@@ -1,0 +1,110 @@
+"""The pages' handlers called as plain functions (issue 13: each page's handlers are module
+functions over the services and plain values, testable without a browser): the Artwork page's
+open, quote, buy and the refusal that stays on the page; Sell's sentences; the Wallet's step
+chart and fees; Verify on a re-encoded copy; the Gallery's search."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import gradio as gr
+import pytest
+
+from atelier.bootstrap import Services
+from atelier.config import Settings
+from marketplace.web_sessions import COOKIE_NAME, sign_up
+from tests.factories import FAST_HASHER
+from tests.integration.helpers import new_artwork, new_listing
+from ui import artwork, gallery, sell, verify, wallet
+
+
+@pytest.fixture
+def services(engine, tmp_path):
+    return Services.from_settings(
+        Settings(
+            data_dir=tmp_path / "data",
+            database_url=engine.url.render_as_string(hide_password=False),
+        )
+    )
+
+
+def browser_of(services, name: str):
+    """A request as Gradio hands it to a handler: the person's session cookie."""
+    with services.sessions() as s, s.begin():
+        signed = sign_up(s, name, "a long password", hasher=FAST_HASHER)
+    return signed.user_id, SimpleNamespace(cookies={COOKIE_NAME: signed.token}, headers={})
+
+
+def test_a_buyer_opens_quotes_and_buys_and_then_sees_the_recipe(services):
+    ada, _ = browser_of(services, "ada")
+    _, bob_browser = browser_of(services, "bob")
+    work = new_artwork(
+        services.sessions, services.blobs, ada, 1, title="Harbour", recipe={"kind": "gan"}
+    )
+    offer = new_listing(services.sessions, work, ada, 1250)
+
+    page = artwork.show(services, work)
+    assert "Harbour" in page[1] and "<b>ada</b>" in page[1]
+    assert page[7]["choices"] == [(f"Listing #{offer} · exclusive · 12.50 credits", offer)]
+    text, listing, version, _box, _result = artwork.quote(services, offer, bob_browser)
+    assert "12.50 credits" in text and "100.00 → <b>87.50</b>" in text
+    assert artwork.reveal(services, work, bob_browser)[0]["visible"] is False
+    done, _box = artwork.confirm(services, listing, version, bob_browser)
+    assert done.startswith(f"✓ Bought listing #{offer} (exclusive) for 12.50 credits")
+    assert "<b>bob</b>" in artwork.show(services, work)[1]
+    shown, recipe = artwork.reveal(services, work, bob_browser)
+    assert shown["visible"] is True and recipe["recipe"] == {"kind": "gan"}
+
+
+def test_a_stranger_is_told_on_the_page_why_the_file_is_not_theirs(services):
+    ada, _ = browser_of(services, "ada")
+    _cyd, cyd_browser = browser_of(services, "cyd")
+    work = new_artwork(services.sessions, services.blobs, ada, 2)
+    file, words = artwork.download_here(services, work, cyd_browser)
+    assert file is None
+    assert words == (
+        f"⚠ Only the owner, the creator and licensees of artwork #{work} may download its "
+        "file; buy a licence first."
+    )
+    path, nothing = artwork.certificate_here(services, work)
+    assert nothing == "" and path.endswith(f"atelier-{work}.cert.txt")
+
+
+def test_selling_refuses_in_sentences_and_lists_then_the_wallets_show_the_sale(services):
+    ada, ada_browser = browser_of(services, "ada")
+    _, bob_browser = browser_of(services, "bob")
+    work = new_artwork(services.sessions, services.blobs, ada, 3, title="Tide")
+    with pytest.raises(gr.Error) as refused:
+        sell.list_for_sale(services, work, "-5", "exclusive", 1, "", ada_browser)
+    assert refused.value.message == "Enter a price above 0.00."
+    listed = sell.list_for_sale(services, work, "12.50", "exclusive", 1, "", ada_browser)
+    assert listed.startswith(f"✓ Listed artwork #{work} as listing")
+    tiles, _table, summary, _ids = gallery.search(services, "", "", "", "", "", "newest", 1)
+    assert "1 listings" in summary and len(tiles) == 1
+    offer = int(listed.split("listing #")[1].split()[0])
+    artwork.buy(services, offer, None, bob_browser)
+    _text, rows, chart = wallet.wallet(services, ada_browser)
+    sale = next(row for row in rows if row[1] == "sale proceeds")
+    assert sale[5:7] == ["12.50", "0.31"]
+    balances = list(chart["balance"])
+    assert balances[0] == 0 and balances[-1] == balances[-2]  # held until now
+
+
+def test_verify_names_a_re_encoded_copy_with_its_evidence(services, tmp_path):
+    import io
+
+    from PIL import Image
+
+    from tests.factories import png_bytes
+
+    ada, _ = browser_of(services, "ada")
+    work = new_artwork(services.sessions, services.blobs, ada, 4, title="Quay")
+    copy = tmp_path / "copy.jpg"
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(png_bytes(4))).convert("RGB").save(buffer, "JPEG", quality=85)
+    copy.write_bytes(buffer.getvalue())
+    html, rows, evidence, head, certificate = verify.verify(services, str(copy))
+    assert f"Copy of &#35;{work}" in html and 'id="verify-confidence">High:' in html
+    assert rows[0][0] == work and rows[0][4].startswith("perceptual hash (PDQ)")
+    assert evidence["verdict"] == "copy_of" and head.startswith("atelier.local/log")
+    assert certificate.endswith(f"atelier-{work}.cert.txt")
