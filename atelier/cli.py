@@ -78,7 +78,7 @@ def cmd_user_credit(args, ctx: Services) -> None:
 
 def cmd_register(args, ctx: Services) -> None:
     from marketplace.artworks import register_artwork
-    from marketplace.views import artwork_summary
+    from marketplace.read_models import artwork_summary
 
     path = Path(args.image)
     if not path.is_file():
@@ -114,7 +114,7 @@ def cmd_register(args, ctx: Services) -> None:
 
 def cmd_list(args, ctx: Services) -> None:
     from marketplace.listings import create_listing
-    from marketplace.views import listing_summary
+    from marketplace.read_models import listing_summary
 
     rules = ctx.settings.rules
     price = parse_price(args.price, max_cents=rules.max_price_cents)
@@ -145,7 +145,7 @@ def cmd_list(args, ctx: Services) -> None:
 
 def cmd_delist(args, ctx: Services) -> None:
     from marketplace.listings import delist
-    from marketplace.views import listing_summary
+    from marketplace.read_models import listing_summary
 
     with ctx.sessions() as s, s.begin():
         data = listing_summary(delist(s, args.listing_id, user_id(s, args.as_user)))
@@ -154,7 +154,7 @@ def cmd_delist(args, ctx: Services) -> None:
 
 def cmd_price(args, ctx: Services) -> None:
     from marketplace.listings import change_price
-    from marketplace.views import listing_summary
+    from marketplace.read_models import listing_summary
 
     rules = ctx.settings.rules
     price = parse_price(args.price, max_cents=rules.max_price_cents)
@@ -170,7 +170,7 @@ def cmd_price(args, ctx: Services) -> None:
 
 def cmd_buy(args, ctx: Services) -> None:
     from marketplace.purchases import purchase
-    from marketplace.views import purchase_summary
+    from marketplace.read_models import purchase_summary
 
     key = args.idempotency_key or str(uuid.uuid4())
     with ctx.sessions() as s, s.begin():
@@ -194,7 +194,7 @@ def cmd_buy(args, ctx: Services) -> None:
 
 
 def cmd_show(args, ctx: Services) -> None:
-    from marketplace.views import artwork_detail
+    from marketplace.read_models import artwork_detail
 
     with ctx.readers() as s:
         data = artwork_detail(s, args.artwork_id)

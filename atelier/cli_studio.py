@@ -510,7 +510,7 @@ def cmd_train(args, ctx) -> None:
                 data_dir,
                 out,
                 resume=args.resume,
-                progress=progress,
+                on_report=progress,
                 should_cancel=stop.is_set,
                 progress_bar=not args.no_progress_bar,
             )

@@ -161,7 +161,7 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class TrainProgress:
-    """A progress report passed to the `progress` callback.
+    """A detailed report passed to the `on_report` callback (losses, throughput, files).
 
     Attributes:
         event: "step", "sample", "checkpoint", "stopped" or "done".
@@ -293,9 +293,10 @@ def train(
     data_dir: str | Path,
     out_dir: str | Path,
     resume: bool = False,
-    progress: Callable[[TrainProgress], None] | None = None,
+    progress: Callable[[float, str], None] | None = None,
     should_cancel: Callable[[], bool] | None = None,
     progress_bar: bool = False,
+    on_report: Callable[[TrainProgress], None] | None = None,
 ) -> TrainResult:
     """Train a GAN on the images in `data_dir`; checkpoints, samples and model go to `out_dir`.
 
@@ -305,8 +306,10 @@ def train(
         out_dir: Run directory (see the module docstring for its layout).
         resume: Continue from `out_dir/checkpoint.pt` if it exists; without it an
             existing checkpoint is an error, so a run is never overwritten by accident.
-        progress: Called with a `TrainProgress` every `log_every_steps` steps and
-            on samples, checkpoints and the end of the run.
+        progress: Called as `progress(fraction, message)`, the one progress shape of
+            `generation` (style transfer, diffusion, GAN morphs), with each report below.
+        on_report: Called with a `TrainProgress` (losses, throughput, ETA, the file written)
+            every `log_every_steps` steps and on samples, checkpoints and the end of the run.
         should_cancel: Polled once per step, as everywhere in `generation`; returning True
             ends training gracefully: the step finishes, a checkpoint and the model are
             written, and the result says `stopped` (`resume` continues there).
@@ -428,8 +431,10 @@ def train(
             str(path) if path else None,
         )
         (out / "progress.json").write_text(json.dumps(dataclasses.asdict(info)) + "\n")
+        if on_report is not None:
+            on_report(info)
         if progress is not None:
-            progress(info)
+            progress(min(step / config.total_steps, 1.0), f"step {step}/{config.total_steps}")
         return info
 
     generator.train()

@@ -31,9 +31,9 @@ from db.blobs import BlobStore
 from db.models import Artwork, LogLeaf, ProvenanceEvent
 from marketplace.artworks import find_near_copies, synced_index
 from marketplace.errors import InvalidInput
+from marketplace.read_models import artwork_detail
 from marketplace.regeneration import check_artwork_recipe
 from marketplace.transparency import log_for, sign_head
-from marketplace.views import artwork_detail
 from provenance.c2pa import MIME_TYPES, read_manifest
 from provenance.checkpoint import NoteSigner
 from provenance.errors import InvalidImage

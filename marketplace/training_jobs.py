@@ -248,7 +248,7 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
         images_dir,
         run_dir,
         resume=(run_dir / "checkpoint.pt").exists(),
-        progress=progress,
+        on_report=progress,
         should_cancel=ctx.cancelled,
     )
     if result.stopped:

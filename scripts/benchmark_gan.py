@@ -55,7 +55,7 @@ def measure(name: str, data: Path, seconds: float, batch_size: int, image_size: 
             config,
             data,
             out,
-            progress=progress,
+            on_report=progress,
             should_cancel=lambda: time.monotonic() - start > seconds,
         )
     rate = (marks["s1"] - marks["s0"]) * batch_size / (marks["t1"] - marks["t0"])

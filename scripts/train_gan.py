@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
             args.data,
             args.out,
             resume=args.resume,
-            progress=progress,
+            on_report=progress,
             should_cancel=stop.is_set,
             progress_bar=not args.no_progress_bar,
         )

@@ -8,7 +8,7 @@ import uuid
 
 import gradio as gr
 
-from marketplace import certificates, collection, purchases, recipe_commitments, views
+from marketplace import certificates, collection, purchases, read_models, recipe_commitments
 from marketplace.artworks import get_artwork
 from marketplace.errors import NotOwner
 from marketplace.money import format_cents
@@ -185,7 +185,7 @@ def in_page(make_file):
 
 def _load(services: Services, number: int) -> tuple[dict, dict[int, str]]:
     with services.readers() as s:
-        detail = views.artwork_detail(s, number)
+        detail = read_models.artwork_detail(s, number)
         ids: set[int] = set()
         for e in detail["events"]:
             for key in ("buyer_id", "seller_id", "holder_id", "from_user_id", "to_user_id"):
@@ -284,7 +284,7 @@ def quote(services: Services, listing_id, request: gr.Request):
             from marketplace.listings import get_listing
 
             listing = get_listing(s, number)
-            return views.listing_summary(listing), listing.artwork.title
+            return read_models.listing_summary(listing), listing.artwork.title
 
     x, title = run(work)
     if x["status"] != "active":
@@ -327,7 +327,7 @@ def buy(services: Services, listing_id, version, request: gr.Request) -> str:
                 expected_version=seen,
                 rules=services.settings.rules,
             )
-            return views.purchase_summary(result)
+            return read_models.purchase_summary(result)
 
     r = run(work)
     return (

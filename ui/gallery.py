@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from marketplace import browse, views
+from marketplace import browse, read_models
 from marketplace.money import format_cents, parse_price
 from ui.common import Services, bind, run, thumbnail, tile_gallery, whole
 from ui.shell import Page
@@ -81,7 +81,7 @@ def search(services: Services, text, min_price, max_price, licence, ai_label, so
             format_cents(c.price_cents),
             c.licence_tier,
             f"{c.sold_count}/{c.edition_size}",
-            views.AI_LABEL_TEXT[c.ai_label],
+            read_models.AI_LABEL_TEXT[c.ai_label],
         ]
         for c in result.items
     ]

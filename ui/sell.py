@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from marketplace import artworks, collection, listings, views
+from marketplace import artworks, collection, listings, read_models
 from marketplace.money import MAX_ROYALTY_BPS, parse_percent_bps, parse_price
 from ui.auth import require_viewer
 from ui.common import (
@@ -53,7 +53,7 @@ def my_collection(services: Services, request: gr.Request):
             [
                 c["id"],
                 c["title"],
-                views.AI_LABEL_TEXT[c["ai_label"]],
+                read_models.AI_LABEL_TEXT[c["ai_label"]],
                 "—" if c["royalty_bps"] is None else f"{c['royalty_bps'] / 100:g}%",
                 offers or "not listed",
             ]
@@ -117,7 +117,7 @@ def list_for_sale(
                 royalty_bps=royalty_bps,
                 rules=services.settings.rules,
             )
-            return views.listing_summary(listing)
+            return read_models.listing_summary(listing)
 
     x = run(work)
     return (
@@ -140,7 +140,7 @@ def change_price(services: Services, listing_id, price, request: gr.Request) -> 
                 parse_price(price, max_cents=services.settings.rules.max_price_cents),
                 rules=services.settings.rules,
             )
-            return views.listing_summary(listing)
+            return read_models.listing_summary(listing)
 
     x = run(work)
     return f"✓ Listing #{x['id']} now asks {x['price']} credits."

@@ -112,7 +112,7 @@ def test_ids_no_row_can_have_are_simply_not_found(sessions, huge):
     with pytest.raises(NotFound, match="does not exist"):
         buy(sessions, huge, 1)
     with pytest.raises(NotFound, match="does not exist"), sessions() as s:
-        from marketplace.views import artwork_detail
+        from marketplace.read_models import artwork_detail
 
         artwork_detail(s, huge)
 

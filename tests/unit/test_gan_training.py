@@ -103,10 +103,19 @@ def test_run_writes_model_training_data_samples_and_loss_curve(images, tmp_path)
 
 
 def test_progress_callback_reports_steps_and_the_end(images, tmp_path):
-    events = []
-    train(tiny_config(total_steps=4), images, tmp_path / "run", progress=events.append)
+    events, shares = [], []
+    train(
+        tiny_config(total_steps=4),
+        images,
+        tmp_path / "run",
+        on_report=events.append,
+        progress=lambda fraction, message: shares.append((fraction, message)),
+    )
     assert [e.step for e in events if e.event == "step"] == [2, 4]
     assert events[-1].event == "done" and events[-1].images_seen == 16
+    # the same (fraction, message) shape as style transfer, diffusion and morphs
+    assert shares[0] == (0.5, "step 2/4") and shares[-1] == (1.0, "step 4/4")
+    assert len(shares) == len(events)
 
 
 def test_existing_checkpoint_is_not_overwritten_without_resume(images, tmp_path):
