@@ -398,8 +398,12 @@ def open_related(ids, event: gr.SelectData):
     return ids[index]
 
 
-def build(services: Services, page: Page) -> None:
-    """Lay out the Artwork page and wire its handlers."""
+NO_PARENTS = "Not made from other registered works."
+NO_CHILDREN = "No registered work is made from it yet."
+
+
+def _open_row() -> tuple[gr.Number, gr.Button]:
+    """The artwork number field and its Open button."""
     with gr.Row(equal_height=True, elem_id="artwork-open-row"):
         number = gr.Number(
             show_label=False,
@@ -417,6 +421,57 @@ def build(services: Services, page: Page) -> None:
             "Share a page as <code>/?artwork=NUMBER</code>.</div>",
             scale=3,
         )
+    return number, go
+
+
+def _buying():
+    """The offers dropdown with its Buy button, and the confirmation that follows.
+    Returns (buy box, offers, buy button, confirm box, confirm text, yes, no)."""
+    with gr.Group(visible=False) as buy_box:
+        listing = gr.Dropdown(
+            [],
+            allow_custom_value=True,
+            label="Offers open now",
+            elem_id="artwork-offer",
+            interactive=True,
+        )
+        buy_button = gr.Button("Buy…", variant="primary", elem_id="artwork-buy")
+    with gr.Column(visible=False, elem_classes="atelier-confirm") as confirm_box:
+        confirm_text = gr.HTML(elem_id="artwork-confirm-text")
+        with gr.Row():
+            yes = gr.Button("Confirm purchase", variant="primary", elem_id="artwork-confirm")
+            no = gr.Button("Cancel", elem_id="artwork-cancel")
+    return buy_box, listing, buy_button, confirm_box, confirm_text, yes, no
+
+
+def _derivations(heading: str, elem_id: str, empty: str) -> tuple[gr.HTML, gr.Gallery]:
+    """A derivation list: thumbnails when there are some, a sentence when not."""
+    gr.Markdown(f"#### {heading}")
+    notice = gr.HTML(f'<div class="atelier-muted">{empty}</div>')
+    return notice, tile_gallery(elem_id, columns=5, height=190, visible=False)
+
+
+def _record_sections():
+    """The owner's recipe panel, the provenance timeline and the tables under the picture.
+    Returns (recipe box, recipe JSON, timeline, offers table, events table)."""
+    with gr.Accordion(
+        "Your recipe: only you and licensees see it; share it to let anyone check it",
+        open=False,
+        visible=False,
+        elem_id="artwork-recipe-box",
+    ) as recipe_box:
+        recipe_json = gr.JSON(elem_id="artwork-recipe", show_label=False)
+    gr.Markdown("#### Provenance")
+    timeline = gr.HTML(elem_id="artwork-timeline")
+    with gr.Accordion("Offers and events as tables", open=False):
+        offers = gr.Dataframe(headers=OFFER_HEADERS, interactive=False, label="Offers")
+        history = gr.Dataframe(headers=HISTORY_HEADERS, interactive=False, label="Events")
+    return recipe_box, recipe_json, timeline, offers, history
+
+
+def build(services: Services, page: Page) -> None:
+    """Lay out the Artwork page and wire its handlers."""
+    number, go = _open_row()
     with gr.Row():
         with gr.Column(scale=5):
             image = gr.Image(
@@ -432,22 +487,7 @@ def build(services: Services, page: Page) -> None:
             info = gr.HTML(
                 '<div class="atelier-muted">No artwork open yet.</div>', elem_id="artwork-info"
             )
-            with gr.Group(visible=False) as buy_box:
-                listing = gr.Dropdown(
-                    [],
-                    allow_custom_value=True,
-                    label="Offers open now",
-                    elem_id="artwork-offer",
-                    interactive=True,
-                )
-                buy_button = gr.Button("Buy…", variant="primary", elem_id="artwork-buy")
-            with gr.Column(visible=False, elem_classes="atelier-confirm") as confirm_box:
-                confirm_text = gr.HTML(elem_id="artwork-confirm-text")
-                with gr.Row():
-                    yes = gr.Button(
-                        "Confirm purchase", variant="primary", elem_id="artwork-confirm"
-                    )
-                    no = gr.Button("Cancel", elem_id="artwork-cancel")
+            buy_box, listing, buy_button, confirm_box, confirm_text, yes, no = _buying()
             result = gr.Markdown(elem_id="artwork-result")
             with gr.Row():
                 download_button = gr.Button("Download signed file", size="sm")
@@ -457,29 +497,10 @@ def build(services: Services, page: Page) -> None:
                 cert_file = gr.File(label="Certificate", elem_id="artwork-cert")
     with gr.Row():
         with gr.Column():
-            gr.Markdown("#### Made from")
-            no_parents = gr.HTML(
-                '<div class="atelier-muted">Not made from other registered works.</div>'
-            )
-            parents = tile_gallery("artwork-parents", columns=5, height=190, visible=False)
+            no_parents, parents = _derivations("Made from", "artwork-parents", NO_PARENTS)
         with gr.Column():
-            gr.Markdown("#### Used in")
-            no_children = gr.HTML(
-                '<div class="atelier-muted">No registered work is made from it yet.</div>'
-            )
-            children = tile_gallery("artwork-children", columns=5, height=190, visible=False)
-    with gr.Accordion(
-        "Your recipe: only you and licensees see it; share it to let anyone check it",
-        open=False,
-        visible=False,
-        elem_id="artwork-recipe-box",
-    ) as recipe_box:
-        recipe_json = gr.JSON(elem_id="artwork-recipe", show_label=False)
-    gr.Markdown("#### Provenance")
-    timeline = gr.HTML(elem_id="artwork-timeline")
-    with gr.Accordion("Offers and events as tables", open=False):
-        offers = gr.Dataframe(headers=OFFER_HEADERS, interactive=False, label="Offers")
-        history = gr.Dataframe(headers=HISTORY_HEADERS, interactive=False, label="Events")
+            no_children, children = _derivations("Used in", "artwork-children", NO_CHILDREN)
+    recipe_box, recipe_json, timeline, offers, history = _record_sections()
 
     current = gr.State(None)
     has_offers = gr.State(False)

@@ -236,37 +236,81 @@ def pick(event: gr.SelectData):
     return index + 1
 
 
+def _generate_controls():
+    """The Generate column. Returns (model, seed, dice, count, truncation, size, button)."""
+    with gr.Column(scale=2, min_width=320):
+        gr.Markdown("### Generate")
+        model = gr.Dropdown([], allow_custom_value=True, label="Model", elem_id="studio-model")
+        with gr.Row(elem_classes="atelier-controls"):
+            # text, not a number field: a 63-bit seed is exact only as digits; a
+            # fresh random one on every visit, so works are not found by trying 0, 1..
+            seed = gr.Textbox(
+                value=lambda: str(random_seed(MAX_SEED)),
+                label="Seed",
+                max_lines=1,
+                scale=3,
+                elem_id="studio-seed",
+            )
+            dice = gr.Button("Random", scale=1, min_width=80, elem_id="studio-dice")
+        count = gr.Slider(1, MAX_COUNT, value=8, step=1, label="How many")
+        truncation = gr.Slider(
+            0.0,
+            1.0,
+            value=DEFAULT_TRUNCATION,
+            step=0.05,
+            label="Truncation",
+            info="lower: more typical pictures; higher: more varied",
+        )
+        size = gr.Dropdown(SIZES, value=256, label="Display size (px)")
+        go = gr.Button("Generate", variant="primary", elem_id="studio-generate")
+    return model, seed, dice, count, truncation, size, go
+
+
+def _breed_and_morph_controls():
+    """The Breed and Morph columns. Returns ((parent A, parent B, children, mutation,
+    crossover seed, button), (from, to, frames, format, button, cancel))."""
+    with gr.Row():
+        with gr.Column():
+            gr.Markdown("### Breed two of your works")
+            with gr.Row():
+                parent_a = gr.Dropdown(
+                    [], allow_custom_value=True, label="Parent A", elem_id="studio-parent-a"
+                )
+                parent_b = gr.Dropdown(
+                    [], allow_custom_value=True, label="Parent B", elem_id="studio-parent-b"
+                )
+            with gr.Row():
+                children = gr.Slider(1, MAX_CHILDREN // 4, value=4, step=1, label="Children")
+                mutation = gr.Slider(0.0, MAX_MUTATION, value=0.2, step=0.05, label="Mutation")
+                breed_seed = gr.Textbox(
+                    value=lambda: str(random_seed(MAX_SEED)),
+                    label="Crossover seed",
+                    max_lines=1,
+                    elem_id="studio-breed-seed",
+                )
+            breed_button = gr.Button("Breed")
+        with gr.Column():
+            gr.Markdown("### Morph between two")
+            with gr.Row():
+                morph_a = gr.Dropdown([], allow_custom_value=True, label="From")
+                morph_b = gr.Dropdown([], allow_custom_value=True, label="To")
+            with gr.Row():
+                frames = gr.Slider(MIN_FRAMES, 60, value=24, step=1, label="Frames")
+                fmt = gr.Radio(["gif", "webp"], value="gif", label="Format")
+            with gr.Row():
+                morph_button = gr.Button("Render morph")
+                stop = gr.Button("Cancel", variant="stop")
+    return (
+        (parent_a, parent_b, children, mutation, breed_seed, breed_button),
+        (morph_a, morph_b, frames, fmt, morph_button, stop),
+    )
+
+
 def build(services: Services, page: Page) -> None:
     """Lay out the Studio page and wire its handlers."""
     with page.member_section("The studio needs an account: what you make is saved as yours."):
         with gr.Row():
-            with gr.Column(scale=2, min_width=320):
-                gr.Markdown("### Generate")
-                model = gr.Dropdown(
-                    [], allow_custom_value=True, label="Model", elem_id="studio-model"
-                )
-                with gr.Row(elem_classes="atelier-controls"):
-                    # text, not a number field: a 63-bit seed is exact only as digits; a
-                    # fresh random one on every visit, so works are not found by trying 0, 1..
-                    seed = gr.Textbox(
-                        value=lambda: str(random_seed(MAX_SEED)),
-                        label="Seed",
-                        max_lines=1,
-                        scale=3,
-                        elem_id="studio-seed",
-                    )
-                    dice = gr.Button("Random", scale=1, min_width=80, elem_id="studio-dice")
-                count = gr.Slider(1, MAX_COUNT, value=8, step=1, label="How many")
-                truncation = gr.Slider(
-                    0.0,
-                    1.0,
-                    value=DEFAULT_TRUNCATION,
-                    step=0.05,
-                    label="Truncation",
-                    info="lower: more typical pictures; higher: more varied",
-                )
-                size = gr.Dropdown(SIZES, value=256, label="Display size (px)")
-                go = gr.Button("Generate", variant="primary", elem_id="studio-generate")
+            model, seed, dice, count, truncation, size, go = _generate_controls()
             with gr.Column(scale=5):
                 grid = gr.Gallery(
                     label="Results",
@@ -301,37 +345,9 @@ def build(services: Services, page: Page) -> None:
                     )
                 saved = gr.Markdown(elem_id="studio-saved")
                 saved_id = gr.Number(visible=False, precision=0)
-        with gr.Row():
-            with gr.Column():
-                gr.Markdown("### Breed two of your works")
-                with gr.Row():
-                    parent_a = gr.Dropdown(
-                        [], allow_custom_value=True, label="Parent A", elem_id="studio-parent-a"
-                    )
-                    parent_b = gr.Dropdown(
-                        [], allow_custom_value=True, label="Parent B", elem_id="studio-parent-b"
-                    )
-                with gr.Row():
-                    children = gr.Slider(1, MAX_CHILDREN // 4, value=4, step=1, label="Children")
-                    mutation = gr.Slider(0.0, MAX_MUTATION, value=0.2, step=0.05, label="Mutation")
-                    breed_seed = gr.Textbox(
-                        value=lambda: str(random_seed(MAX_SEED)),
-                        label="Crossover seed",
-                        max_lines=1,
-                        elem_id="studio-breed-seed",
-                    )
-                breed_button = gr.Button("Breed")
-            with gr.Column():
-                gr.Markdown("### Morph between two")
-                with gr.Row():
-                    morph_a = gr.Dropdown([], allow_custom_value=True, label="From")
-                    morph_b = gr.Dropdown([], allow_custom_value=True, label="To")
-                with gr.Row():
-                    frames = gr.Slider(MIN_FRAMES, 60, value=24, step=1, label="Frames")
-                    fmt = gr.Radio(["gif", "webp"], value="gif", label="Format")
-                with gr.Row():
-                    morph_button = gr.Button("Render morph")
-                    stop = gr.Button("Cancel", variant="stop")
+        breeding, morphing_controls = _breed_and_morph_controls()
+        parent_a, parent_b, children, mutation, breed_seed, breed_button = breeding
+        morph_a, morph_b, frames, fmt, morph_button, stop = morphing_controls
     batch = gr.State(None)
     choosers = [model, parent_a, parent_b, morph_a, morph_b]
 

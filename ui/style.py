@@ -248,10 +248,71 @@ def pick_preset(event: gr.SelectData):
     return index
 
 
-def build(services: Services, page: Page) -> None:
-    """Lay out the Style page and wire its handlers."""
+def _preset_picker():
+    """The preset tiles (the one in the number field highlighted) and the optional second
+    preset to blend with. Returns (box, tiles, preset number, second preset)."""
     from generation.style_presets import PRESET_NAMES
 
+    with gr.Column(visible=True) as preset_box:
+        presets = tile_gallery(
+            "style-presets",
+            value=preset_tiles() or None,
+            label="Click a preset",
+            show_label=True,
+            columns=3,
+            height=380,
+            # the preset in the number field below is the one highlighted
+            selected_index=DEFAULT_PRESET,
+        )
+        with gr.Row():
+            preset_a = gr.Number(
+                value=DEFAULT_PRESET,
+                precision=0,
+                minimum=0,
+                maximum=len(PRESET_NAMES) - 1,
+                label="Preset",
+                elem_id="style-preset",
+            )
+            preset_b = gr.Dropdown(
+                [("none", None)] + [(f"{i} {n}", i) for i, n in enumerate(PRESET_NAMES)],
+                value=None,
+                label="Blend with (optional)",
+                elem_id="style-preset-b",
+            )
+    return preset_box, presets, preset_a, preset_b
+
+
+def _settings():
+    """Blend (shown only with a second style), strength, output size and colour keeping.
+    Returns (blend, strength, size, keep colours)."""
+    with gr.Row():
+        # only with a second style to blend with
+        blend = gr.Slider(
+            0,
+            1,
+            value=0.5,
+            step=0.05,
+            label="Blend",
+            info="share of the second style",
+            visible=False,
+            elem_id="style-blend",
+        )
+        strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Strength")
+    with gr.Row():
+        size = gr.Slider(
+            MIN_SIZE,
+            MAX_SIZE,
+            value=DEFAULT_SIZE,
+            step=64,
+            label="Output size (longer side, px)",
+            elem_id="style-size",
+        )
+        preserve = gr.Checkbox(label="Keep the picture's colours", value=False)
+    return blend, strength, size, preserve
+
+
+def build(services: Services, page: Page) -> None:
+    """Lay out the Style page and wire its handlers."""
     with (
         page.member_section("Restyling needs an account: results are saved as your works."),
         gr.Row(),
@@ -269,32 +330,7 @@ def build(services: Services, page: Page) -> None:
             )
             gr.Markdown("### 2. The style")
             style_mode = gr.Radio(STYLE_MODES, value=STYLE_MODES[0], show_label=False)
-            with gr.Column(visible=True) as preset_box:
-                presets = tile_gallery(
-                    "style-presets",
-                    value=preset_tiles() or None,
-                    label="Click a preset",
-                    show_label=True,
-                    columns=3,
-                    height=380,
-                    # the preset in the number field below is the one highlighted
-                    selected_index=DEFAULT_PRESET,
-                )
-                with gr.Row():
-                    preset_a = gr.Number(
-                        value=DEFAULT_PRESET,
-                        precision=0,
-                        minimum=0,
-                        maximum=len(PRESET_NAMES) - 1,
-                        label="Preset",
-                        elem_id="style-preset",
-                    )
-                    preset_b = gr.Dropdown(
-                        [("none", None)] + [(f"{i} {n}", i) for i, n in enumerate(PRESET_NAMES)],
-                        value=None,
-                        label="Blend with (optional)",
-                        elem_id="style-preset-b",
-                    )
+            preset_box, presets, preset_a, preset_b = _preset_picker()
             with gr.Column(visible=False) as picture_box:
                 style_upload = image_file("Style picture", "style-upload", height=120)
                 style_artwork = gr.Number(
@@ -305,29 +341,7 @@ def build(services: Services, page: Page) -> None:
                 )
         with gr.Column(scale=3):
             gr.Markdown("### 3. Settings")
-            with gr.Row():
-                # only with a second style to blend with
-                blend = gr.Slider(
-                    0,
-                    1,
-                    value=0.5,
-                    step=0.05,
-                    label="Blend",
-                    info="share of the second style",
-                    visible=False,
-                    elem_id="style-blend",
-                )
-                strength = gr.Slider(0, 1, value=1.0, step=0.05, label="Strength")
-            with gr.Row():
-                size = gr.Slider(
-                    MIN_SIZE,
-                    MAX_SIZE,
-                    value=DEFAULT_SIZE,
-                    step=64,
-                    label="Output size (longer side, px)",
-                    elem_id="style-size",
-                )
-                preserve = gr.Checkbox(label="Keep the picture's colours", value=False)
+            blend, strength, size, preserve = _settings()
             with gr.Row():
                 go = gr.Button("Restyle", variant="primary", elem_id="style-go")
                 stop = gr.Button("Cancel", variant="stop", elem_id="style-cancel")

@@ -61,28 +61,22 @@ def generate(
     count = whole(steps, "the number of steps")
     scale = number_in(guidance, "the guidance", diffusion.MIN_GUIDANCE, diffusion.MAX_GUIDANCE)
     side = whole(size, "the size")
-    run(
-        diffusion.check_request,
-        prompt,
-        seed=first,
-        steps=count,
-        guidance=scale,
-        width=side,
-        height=side,
-        negative_prompt=negative or "",
-    )
+    asked = {
+        "seed": first,
+        "steps": count,
+        "guidance": scale,
+        "width": side,
+        "height": side,
+        "negative_prompt": negative or "",
+    }
+    run(diffusion.check_request, prompt, **asked)
     flag = services.cancels.start(session_hash(request), "txt2img")
     progress(0, desc="loading the model")
     try:
         out = run(
             lambda: _pipeline(model)(
                 prompt,
-                seed=first,
-                steps=count,
-                guidance=scale,
-                width=side,
-                height=side,
-                negative_prompt=negative or "",
+                **asked,
                 progress=lambda fraction, message: progress(fraction, desc=message),
                 should_cancel=flag.is_set,
             )
