@@ -74,7 +74,7 @@ class Services:
         from db.session import make_engine, make_sessionmaker
 
         self.settings = settings
-        self.engine = make_engine(settings.database_url)
+        self.engine = make_engine(settings.database_url, pool_size=settings.pool_size)
         if migrate:
             from db.migrate import upgrade
 

@@ -59,6 +59,7 @@ class Settings:
             anchors (PEM files), or None to sign with keys the platform makes itself.
         diffusion_model: the text-to-image model (a diffusers folder or hub id), or None
             when the operator has installed none.
+        pool_size: database connections each process keeps open (PostgreSQL).
         trusted_proxies: addresses whose `X-Forwarded-For`/`X-Forwarded-Proto` headers are
             believed (a load balancer in front of the app); empty: none, so a client cannot
             choose the address the sign-in limits count against.
@@ -71,6 +72,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     c2pa_operator_files: tuple[Path, Path, Path] | None = None
     diffusion_model: str | None = None
+    pool_size: int = 10
 
     @property
     def blob_dir(self) -> Path:
@@ -86,6 +88,7 @@ class Settings:
             rules=rules_from_env(),
             c2pa_operator_files=_c2pa_files_from_env(),
             diffusion_model=os.environ.get("ATELIER_DIFFUSION_MODEL", "").strip() or None,
+            pool_size=_int_env("ATELIER_DB_POOL_SIZE", 10),
             log_origin=os.environ.get("ATELIER_LOG_ORIGIN", "atelier.local/log"),
             trusted_proxies=tuple(
                 part.strip()

@@ -25,9 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import insert, text
 
+from atelier.bootstrap import Services
+from atelier.config import Settings
 from db.migrate import upgrade
 from db.models import Artwork, Listing, User
-from db.session import make_engine, make_sessionmaker
+from db.session import make_sessionmaker
 from marketplace.browse import BrowseQuery, browse_listings
 from marketplace.purchases import purchase
 
@@ -35,10 +37,14 @@ WORDS = ["harbour", "fox", "dawn", "mountain", "sea", "city", "rose", "storm", "
 
 
 def fresh_engine(url: str | None, workdir: Path):
-    if url is None:
-        engine = make_engine(f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex}.db'}")
-    else:
-        engine = make_engine(url, pool_size=20)
+    """An empty, migrated database through the one bootstrap (PostgreSQL: its schema reset)."""
+    settings = Settings(
+        data_dir=workdir,
+        database_url=url or f"sqlite:///{workdir / f'bench-{uuid.uuid4().hex}.db'}",
+        pool_size=20,
+    )
+    engine = Services.from_settings(settings, migrate=False).engine
+    if url is not None:
         with engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))

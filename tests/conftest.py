@@ -10,30 +10,37 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from atelier.bootstrap import Services
+from atelier.config import Settings
 from db.blobs import LocalBlobStore
 from db.migrate import upgrade
 from db.models import Base
-from db.session import make_engine, make_sessionmaker
+from db.session import make_sessionmaker
 
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = POSTGRES_URL.startswith(("postgresql", "postgres"))
 
 
+def database(folder: Path, url: str, *, migrate: bool = True, pool_size: int = 10):
+    """An engine through the one bootstrap (`atelier.bootstrap.Services`), as the app gets it."""
+    settings = Settings(data_dir=folder, database_url=url, pool_size=pool_size)
+    return Services.from_settings(settings, migrate=migrate).engine
+
+
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
+    folder = tmp_path_factory.mktemp("template")
+    engine = database(folder, f"sqlite:///{folder / 'template.db'}")
     engine.dispose()
-    return path
+    return folder / "template.db"
 
 
 @pytest.fixture(scope="session")
-def postgres_engine():
+def postgres_engine(tmp_path_factory):
     if not ON_POSTGRES:
         yield None
         return
-    engine = make_engine(POSTGRES_URL, pool_size=60)
+    engine = database(tmp_path_factory.mktemp("pg"), POSTGRES_URL, migrate=False, pool_size=60)
     with engine.begin() as conn:
         conn.execute(text("DROP SCHEMA public CASCADE"))
         conn.execute(text("CREATE SCHEMA public"))
@@ -54,7 +61,7 @@ def engine(request, tmp_path, sqlite_template, postgres_engine):
         return
     path = tmp_path / "atelier.db"
     shutil.copy(sqlite_template, path)
-    engine = make_engine(f"sqlite:///{path}")
+    engine = database(tmp_path, f"sqlite:///{path}")
     yield engine
     engine.dispose()
 
