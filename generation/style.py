@@ -255,11 +255,17 @@ def load_source(source: ImageInput, name: str) -> SourceImage:
 
 
 def _to_float(image: Image.Image) -> np.ndarray:
-    return np.asarray(image, dtype=np.float32) / 255.0  # (H, W, 3)
+    array = np.asarray(image, dtype=np.float32)  # a new (H, W, 3) array: divided in place
+    array /= 255.0
+    return array
 
 
 def _to_image(array: np.ndarray) -> Image.Image:
-    return Image.fromarray((np.clip(array, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8), mode="RGB")
+    # the same float32 operations as clip(x) * 255 + 0.5, in one buffer instead of three
+    scaled = np.clip(array, 0.0, 1.0)
+    scaled *= 255.0
+    scaled += 0.5
+    return Image.fromarray(scaled.astype(np.uint8), mode="RGB")
 
 
 def _style_input(image: Image.Image) -> np.ndarray:
@@ -608,7 +614,7 @@ class StylePipeline:
                 before_tile=lambda i, n: step(f"tile {i + 1}/{n}"),
             )
             out = replace_low_frequencies(out, guide, _guide_cutoff(plan.width, plan.height, tile))
-        out = np.clip(out, 0.0, 1.0)
+        out = np.clip(out, 0.0, 1.0, out=out)  # the networks' fresh output: clipped in place
         if plan.preserve_colour:
             out = preserve_content_colour(out, content)
         if use_presets and plan.strength < 1.0:
