@@ -20,7 +20,7 @@ import gradio as gr
 
 from atelier.bootstrap import Services
 from db.blobs import BlobNotFound
-from marketplace import collection
+from marketplace import collection, creations
 from marketplace.errors import MarketplaceError
 from marketplace.media import preview_path
 from provenance.errors import InvalidImage
@@ -175,6 +175,32 @@ def read_upload(path: object, what: str) -> bytes:
         return Path(str(path)).read_bytes()
     except OSError:
         raise gr.Error(f"The upload of {what} could not be read; try again.") from None
+
+
+def save_made(services: Services, owner_id: int, made: dict, title: object, tags: object) -> int:
+    """Register a picture a page made as `owner_id`'s artwork; returns its number.
+
+    `made` is what the page kept of its last result: the PNG's path (`file`) and its
+    `recipe`, and for a restyle the works it came from (`parents`: [id, role] pairs) and
+    the paths of its uploaded sources (`sources`), which the blob store keeps for re-runs.
+    """
+    def work() -> int:
+        data = Path(made["file"]).read_bytes()
+        sources = [Path(p).read_bytes() for p in made.get("sources", [])]
+        with services.sessions() as s, s.begin():
+            return creations.save_creation(
+                s,
+                services.blobs,
+                owner_id,
+                data,
+                made["recipe"],
+                title=title,
+                tags=tags,
+                parents=[tuple(p) for p in made.get("parents", [])],
+                sources=sources,
+            ).id
+
+    return run(work)
 
 
 def thumbnail(services: Services, key: str, size: int = 256) -> str | None:

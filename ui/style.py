@@ -27,6 +27,7 @@ from ui.common import (
     quiet_for_guests,
     read_upload,
     run,
+    save_made,
     session_hash,
     tile_gallery,
     whole,
@@ -214,24 +215,7 @@ def save(services: Services, title, tags, result, request: gr.Request):
     who = require_viewer(services, request)
     if not result:
         raise gr.Error("Restyle something first.")
-
-    def work():
-        data = Path(result["file"]).read_bytes()
-        sources = [Path(p).read_bytes() for p in result["sources"]]
-        with services.sessions() as s, s.begin():
-            return creations.save_creation(
-                s,
-                services.blobs,
-                who.id,
-                data,
-                result["recipe"],
-                title=title,
-                tags=tags,
-                parents=[tuple(p) for p in result["parents"]],
-                sources=sources,
-            ).id
-
-    artwork_id = run(work)
+    artwork_id = save_made(services, who.id, result, title, tags)
     return f"✓ Saved as artwork #{artwork_id} (AI-modified).", artwork_id
 
 

@@ -8,16 +8,24 @@ which run one at a time.
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 
 import gradio as gr
 
 from generation import diffusion
 from generation.recipe_kinds import png_with_recipe
-from marketplace import creations
 from marketplace.artworks import MAX_TITLE_LENGTH
 from ui.auth import require_viewer
-from ui.common import Services, bind, escape, number_in, random_seed, run, session_hash, whole
+from ui.common import (
+    Services,
+    bind,
+    escape,
+    number_in,
+    random_seed,
+    run,
+    save_made,
+    session_hash,
+    whole,
+)
 from ui.shell import Page
 
 NOT_INSTALLED = (
@@ -106,15 +114,7 @@ def save(services: Services, title, tags, result, request: gr.Request):
     who = require_viewer(services, request)
     if not result:
         raise gr.Error("Make a picture first.")
-
-    def work():
-        data = Path(result["file"]).read_bytes()
-        with services.sessions() as s, s.begin():
-            return creations.save_creation(
-                s, services.blobs, who.id, data, result["recipe"], title=title, tags=tags
-            ).id
-
-    artwork_id = run(work)
+    artwork_id = save_made(services, who.id, result, title, tags)
     return f"✓ Saved as artwork #{artwork_id} (AI-generated).", artwork_id
 
 
