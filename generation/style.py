@@ -38,6 +38,7 @@ import numbers
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,7 +50,12 @@ from generation.errors import GenerationCancelled, GenerationError, ModelUnavail
 from generation.style_cache import MemoryEmbeddingCache, StyleEmbeddingCache
 from generation.style_limits import DEFAULT_SIZE, MAX_SIZE, MIN_SIZE
 from generation.style_presets import PRESET_COUNT, PRESET_NAMES
-from generation.style_tiling import replace_low_frequencies, resize_float, run_tiled
+from generation.style_tiling import (
+    low_frequencies,
+    replace_low_frequencies,
+    resize_float,
+    run_tiled,
+)
 
 STYLE_CODE_VERSION = "style-2"
 # the preset tile of each code version: recipes name their version, so each re-renders as made
@@ -164,7 +170,7 @@ class StyleModels:
         session = self._session("transform")
         image_name, style_name = [i.name for i in session.get_inputs()]
         feed = {
-            image_name: content[None].astype(np.float32),  # (1, 384, 384, 3)
+            image_name: content[None].astype(np.float32, copy=False),  # (1, 384, 384, 3)
             style_name: embedding.reshape(1, 1, 1, EMBEDDING_SIZE).astype(np.float32),
         }
         return session.run(None, feed)[0][0]  # (384, 384, 3)
@@ -570,7 +576,19 @@ class StylePipeline:
                 progress(min(done / steps, 1.0), message)
             done += 1
 
-        content = _to_float(plan.content.rgb.resize((plan.width, plan.height), Image.LANCZOS))
+        with ThreadPoolExecutor(1, thread_name_prefix="atelier-style") as background:
+            # work that does not need the network runs on the core the network leaves idle:
+            # the same operations, so the same pixels
+            return self._paint(plan, step, background, progress)
+
+    def _paint(self, plan: _Plan, step, background: ThreadPoolExecutor, progress) -> StyleOutput:
+        """The steps of `_run`, with `background` for the resizes and the tile blending."""
+        use_presets = plan.weights is not None
+        tile = plan.tile
+        tiled = max(plan.width, plan.height) > tile
+        resized = background.submit(
+            lambda: _to_float(plan.content.rgb.resize((plan.width, plan.height), Image.LANCZOS))
+        )
         if use_presets:
             weights = np.asarray(plan.weights, dtype=np.float32)  # (26,)
 
@@ -592,11 +610,14 @@ class StylePipeline:
             def paint(x: np.ndarray) -> np.ndarray:
                 # the transform is fixed at 384x384: reflect-pad smaller inputs, crop after
                 h, w = x.shape[:2]
+                if (h, w) == (TRANSFORM_SIZE, TRANSFORM_SIZE):  # a full tile: no copy to pad
+                    return self.models.transform(x, vector)
                 pad = ((0, TRANSFORM_SIZE - h), (0, TRANSFORM_SIZE - w), (0, 0))
                 return self.models.transform(np.pad(x, pad, mode="reflect"), vector)[:h, :w]
 
             whole_side = TRANSFORM_SIZE
 
+        content = resized.result()
         if not tiled:
             step("stylise")
             out = paint(content)
@@ -604,7 +625,14 @@ class StylePipeline:
             gw, gh = output_size(plan.width, plan.height, whole_side)
             step("guide")
             small = resize_float(content, gw, gh, Image.LANCZOS)
-            guide = resize_float(paint(small), plan.width, plan.height, Image.BICUBIC)
+            painted_guide = paint(small)
+            cutoff = _guide_cutoff(plan.width, plan.height, tile)
+
+            def guide_low() -> np.ndarray:
+                guide = resize_float(painted_guide, plan.width, plan.height, Image.BICUBIC)
+                return low_frequencies(guide, cutoff)
+
+            low = background.submit(guide_low)  # while the tiles run
             out = run_tiled(
                 content,
                 paint,
@@ -612,8 +640,9 @@ class StylePipeline:
                 overlap=TILE_OVERLAP,
                 feather=TILE_OVERLAP,
                 before_tile=lambda i, n: step(f"tile {i + 1}/{n}"),
+                background=background,
             )
-            out = replace_low_frequencies(out, guide, _guide_cutoff(plan.width, plan.height, tile))
+            out = replace_low_frequencies(out, None, cutoff, guide_low=low.result())
         out = np.clip(out, 0.0, 1.0, out=out)  # the networks' fresh output: clipped in place
         if plan.preserve_colour:
             out = preserve_content_colour(out, content)

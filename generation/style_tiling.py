@@ -20,7 +20,9 @@ columns against the rest. Everything here is numpy and Pillow over float32 HWC a
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,6 +131,7 @@ def run_tiled(
     overlap: int,
     feather: int,
     before_tile: Callable[[int, int], None] | None = None,
+    background: Executor | None = None,
 ) -> np.ndarray:
     """Run `run_tile` over `image` in overlapping tiles and blend the results.
 
@@ -143,6 +146,9 @@ def run_tiled(
         feather: The raised-cosine ramp width inside each overlap (<= overlap; 0: hard cut).
         before_tile: called with (tile index, tile count) before each tile; it may raise to
             stop the run.
+        background: a one-thread executor that blends each tile into the result while the
+            next tile runs; tasks run in order on its one thread, so the sums and the pixels
+            are those of blending in the loop.
 
     Returns:
         float32 (H, W, 3).
@@ -164,29 +170,56 @@ def run_tiled(
     row_w = axis_weights(grid.height, grid.ys, tile, feather)
     col_w = axis_weights(grid.width, grid.xs, tile, feather)
     out = np.zeros(padded.shape, np.float32)  # (H', W', 3)
+
+    def blend(result: np.ndarray, j: int, i: int, y: int, x: int) -> None:
+        weight = row_w[j][:, None, None] * col_w[i][None, :, None]  # (tile, tile, 1)
+        out[y : y + tile, x : x + tile] += np.multiply(result, weight, dtype=np.float32)
+
+    pending = []
     index = 0
-    for j, y in enumerate(grid.ys):
-        for i, x in enumerate(grid.xs):
-            if before_tile is not None:
-                before_tile(index, grid.count)
-            result = run_tile(np.ascontiguousarray(padded[y : y + tile, x : x + tile]))
-            weight = row_w[j][:, None, None] * col_w[i][None, :, None]  # (tile, tile, 1)
-            out[y : y + tile, x : x + tile] += result * weight
-            index += 1
+    try:
+        for j, y in enumerate(grid.ys):
+            for i, x in enumerate(grid.xs):
+                if before_tile is not None:
+                    before_tile(index, grid.count)
+                result = run_tile(np.ascontiguousarray(padded[y : y + tile, x : x + tile]))
+                if background is None:
+                    blend(result, j, i, y, x)
+                else:
+                    pending.append(background.submit(blend, result, j, i, y, x))
+                index += 1
+    finally:
+        wait(pending)  # every blend finished before `out` is read or dropped
+    for job in pending:
+        job.result()  # a blend that failed raises here
     return out[:height, :width]
 
 
+_resize_pool: ThreadPoolExecutor | None = None
+_resize_pool_lock = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Three threads for the three channels: Pillow lets go of the GIL while it resamples."""
+    global _resize_pool
+    with _resize_pool_lock:
+        if _resize_pool is None:
+            _resize_pool = ThreadPoolExecutor(3, thread_name_prefix="atelier-resize")
+        return _resize_pool
+
+
 def resize_float(image: np.ndarray, width: int, height: int, resample=Image.BICUBIC) -> np.ndarray:
-    """Resize a float32 (H, W, C) array channel by channel with Pillow ("F" mode)."""
-    channels = [
-        np.asarray(
-            Image.fromarray(np.ascontiguousarray(image[..., c], dtype=np.float32), mode="F").resize(
-                (width, height), resample
-            )
-        )
-        for c in range(image.shape[2])
-    ]
-    return np.stack(channels, axis=-1)
+    """Resize a float32 (H, W, C) array channel by channel with Pillow ("F" mode).
+
+    The channels resize at once on a small thread pool; each channel's result is the same
+    as a resize on its own, so the pixels do not depend on the threads.
+    """
+
+    def one(c: int) -> np.ndarray:
+        plane = Image.fromarray(np.ascontiguousarray(image[..., c], dtype=np.float32), mode="F")
+        return np.asarray(plane.resize((width, height), resample))
+
+    return np.stack(list(_pool().map(one, range(image.shape[2]))), axis=-1)
 
 
 def low_frequencies(image: np.ndarray, cutoff: int) -> np.ndarray:
@@ -198,20 +231,37 @@ def low_frequencies(image: np.ndarray, cutoff: int) -> np.ndarray:
     return resize_float(small, width, height, Image.BICUBIC)
 
 
-def replace_low_frequencies(image: np.ndarray, guide: np.ndarray, cutoff: int) -> np.ndarray:
+def replace_low_frequencies(
+    image: np.ndarray,
+    guide: np.ndarray | None,
+    cutoff: int,
+    *,
+    guide_low: np.ndarray | None = None,
+) -> np.ndarray:
     """`image` with its features coarser than `cutoff` pixels taken from `guide` instead.
 
     Args:
         image: float32 (H, W, 3), the tiled result.
-        guide: float32 (H, W, 3), a single run of the whole picture, upscaled to (H, W).
+        guide: float32 (H, W, 3), a single run of the whole picture, upscaled to (H, W);
+            None when `guide_low` is given.
         cutoff: The scale in pixels below which `image` is kept.
+        guide_low: `low_frequencies(guide, cutoff)` computed already (for example while the
+            tiles ran); the result is the same as passing `guide`.
 
     Returns:
         float32 (H, W, 3), not clipped.
     """
-    if guide.shape != image.shape:
-        raise ValueError(f"`guide` must have shape {image.shape}, got {guide.shape}")
-    return image - low_frequencies(image, cutoff) + low_frequencies(guide, cutoff)
+    if guide_low is None:
+        if guide is None:
+            raise ValueError("give `guide` or `guide_low`")
+        if guide.shape != image.shape:
+            raise ValueError(f"`guide` must have shape {image.shape}, got {guide.shape}")
+        guide_low = low_frequencies(guide, cutoff)
+    elif guide_low.shape != image.shape:
+        raise ValueError(f"`guide_low` must have shape {image.shape}, got {guide_low.shape}")
+    out = image - low_frequencies(image, cutoff)
+    out += guide_low  # in place: the same sum, one array fewer
+    return out
 
 
 def seam_columns(width: int, tile: int, overlap: int) -> list[int]:

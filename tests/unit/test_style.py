@@ -29,6 +29,7 @@ from generation.style_cache import DirectoryEmbeddingCache, MemoryEmbeddingCache
 from generation.style_presets import PRESET_NAMES
 from generation.style_tiling import (
     axis_weights,
+    low_frequencies,
     replace_low_frequencies,
     run_tiled,
     seam_columns,
@@ -461,6 +462,61 @@ def test_tiling_an_identity_network_returns_the_picture():
     np.testing.assert_allclose(out, image, atol=1e-5)
     with pytest.raises(ValueError, match=r"`feather` must be in \[0, overlap=64\], got 65"):
         run_tiled(image, lambda t: t, tile=256, overlap=64, feather=65)
+
+
+def test_blending_tiles_in_the_background_gives_the_same_pixels():
+    from concurrent.futures import ThreadPoolExecutor
+
+    image = pixels(scene(700, 500)).astype(np.float32)
+
+    def network(t):
+        return np.sqrt(t) * 0.7 + t[::-1] * 0.3  # not the identity: the blend weights matter
+
+    inline = run_tiled(image, network, tile=256, overlap=64, feather=64)
+    with ThreadPoolExecutor(1) as background:
+        behind = run_tiled(image, network, tile=256, overlap=64, feather=64, background=background)
+    assert inline.tobytes() == behind.tobytes()
+
+
+def test_a_tiled_run_stopped_midway_leaves_no_blend_running():
+    from concurrent.futures import ThreadPoolExecutor
+
+    image = pixels(scene(700, 500)).astype(np.float32)
+    blended = []
+
+    def stop_at_third(index, count):
+        if index == 3:
+            raise RuntimeError("stop")
+
+    with ThreadPoolExecutor(1) as background:
+
+        def slow_network(t):
+            blended.append(background)
+            return t
+
+        with pytest.raises(RuntimeError, match="stop"):
+            run_tiled(
+                image,
+                slow_network,
+                tile=256,
+                overlap=64,
+                feather=64,
+                before_tile=stop_at_third,
+                background=background,
+            )
+        # the pending blends finished before the error left run_tiled
+        assert background.submit(lambda: None).result() is None
+    assert len(blended) == 3
+
+
+def test_the_guide_given_as_its_low_frequencies_gives_the_same_pixels():
+    image = pixels(scene(300, 200)).astype(np.float32)
+    guide = np.ascontiguousarray(image[::-1])
+    direct = replace_low_frequencies(image, guide, 16)
+    given = replace_low_frequencies(image, None, 16, guide_low=low_frequencies(guide, 16))
+    assert direct.tobytes() == given.tobytes()
+    with pytest.raises(ValueError, match="give `guide` or `guide_low`"):
+        replace_low_frequencies(image, None, 16)
 
 
 def test_replacing_low_frequencies_with_the_pictures_own_changes_nothing():
