@@ -153,7 +153,7 @@ def _check_training_rights(ctx, data_dir: Path, as_user: str | None) -> None:
     with ctx.sessions() as s:
         user_id = find_user(s, as_user).id if as_user else None
         try:
-            check_training_rights(s, user_id, images)
+            check_training_rights(s, user_id, images, blobs=ctx.blobs)
         except InvalidInput:
             return  # a non-image: `train` names every such file
         except NotOwner as exc:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import statistics
 import sys
 import tempfile
 import time
@@ -33,8 +34,10 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from PIL import Image, ImageDraw, ImageEnhance, ImageOps
+from copy_families import families
+from PIL import Image
 
 PATCH = 384
 
@@ -43,39 +46,6 @@ def encode(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
     buf = io.BytesIO()
     img.save(buf, fmt, **kw)
     return buf.getvalue()
-
-
-def crop_sides(img: Image.Image, left: float, top: float, right: float, bottom: float):
-    w, h = img.size
-    return img.crop((int(w * left), int(h * top), int(w * (1 - right)), int(h * (1 - bottom))))
-
-
-def caption(img: Image.Image) -> Image.Image:
-    h = img.height
-    out = ImageOps.expand(img, border=(0, 0, 0, max(16, h // 6)), fill="white")
-    ImageDraw.Draw(out).text((4, h + 2), "look what I found #art", fill="black")
-    return out
-
-
-TRANSFORMS = {
-    "jpeg q75": lambda im: encode(im, "JPEG", quality=75),
-    "jpeg q40": lambda im: encode(im, "JPEG", quality=40),
-    "resize 50%": lambda im: encode(im.resize((im.width // 2, im.height // 2))),
-    "resize 25% jpeg": lambda im: encode(
-        im.resize((im.width // 4, im.height // 4)), "JPEG", quality=80
-    ),
-    "mirrored": lambda im: encode(ImageOps.mirror(im)),
-    "rotated 90": lambda im: encode(im.rotate(90, expand=True)),
-    "rotated 5 deg": lambda im: encode(im.rotate(5, expand=True, fillcolor="white")),
-    "brighter +30%": lambda im: encode(ImageEnhance.Brightness(im).enhance(1.3)),
-    "darker -30%": lambda im: encode(ImageEnhance.Brightness(im).enhance(0.7)),
-    "crop 5% one side": lambda im: encode(crop_sides(im, 0.05, 0, 0, 0)),
-    "crop 10% two sides": lambda im: encode(crop_sides(im, 0.1, 0.1, 0, 0)),
-    "crop 20% centre": lambda im: encode(crop_sides(im, 0.1, 0.1, 0.1, 0.1)),
-    "border 10%": lambda im: encode(ImageOps.expand(im, border=im.width // 10, fill="black")),
-    "caption bar": lambda im: encode(caption(im), "JPEG", quality=85),
-    "screenshot (webp)": lambda im: encode(im.convert("RGB"), "WEBP", quality=80),
-}
 
 
 def wallpaper_patches(folder: Path, count: int, offset: int):
@@ -111,6 +81,18 @@ def gan_images(model: Path, count: int, seed: int):
     return out
 
 
+def stylised_images(contents: list[Image.Image], count: int, first_preset: int):
+    """Works made by the Style page's pipeline: presets over wallpaper patches and emoji."""
+    from generation.style import StylePipeline
+
+    pipeline = StylePipeline()
+    out = []
+    for i in range(count):
+        content = contents[i % len(contents)]
+        out.append(pipeline(content, presets=(first_preset + i) % 26, size=384).image)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -119,8 +101,9 @@ def main() -> int:
     parser.add_argument("--wallpapers", type=Path, required=True)
     parser.add_argument("--gan-model", type=Path, default=None)
     parser.add_argument("--emoji-offset", type=int, default=1000)
-    parser.add_argument("--per-kind", type=int, default=80)
+    parser.add_argument("--per-kind", type=int, default=30, help="sources per kind and split")
     parser.add_argument("--distractors", type=int, default=10_000)
+    parser.add_argument("--look-alikes", type=int, default=200)
     parser.add_argument("--out", type=Path, default=Path("bench/results/identify.json"))
     args = parser.parse_args()
 
@@ -129,34 +112,36 @@ def main() -> int:
     from generation.gan import weights_sha256
     from generation.gan_pipeline import default_model_dir
     from marketplace.accounts import sign_up
-    from marketplace.artworks import find_near_copies, register_artwork
+    from marketplace.artworks import register_artwork
     from marketplace.errors import MarketplaceError
     from marketplace.identification import identify
     from provenance.checkpoint import NoteSigner
-    from provenance.fingerprint import perceptual_hash
-    from provenance.images import decode_image
     from tests.factories import FAST_HASHER
 
+    n = args.per_kind
     emoji = [Image.open(p).convert("RGB") for p in sorted(args.emoji.glob("*.png"))]
-    first, last = args.emoji_offset, args.emoji_offset + args.per_kind
+    first, last = args.emoji_offset, args.emoji_offset + 2 * n
     gan_model = args.gan_model or default_model_dir()
+    patches = wallpaper_patches(args.wallpapers, 100_000, 0)
+    # stylised works: contents from the wallpapers' last patches and emoji 2000 onwards
+    style_contents = [im for pair in zip(patches[::-1], emoji[2000:], strict=False) for im in pair]
+    stylised = stylised_images(style_contents, 2 * n + 700, 0)
     kinds = {
         "emoji clip art": (emoji[first:last], emoji[:first] + emoji[last:]),
-        "wallpaper patches": (
-            wallpaper_patches(args.wallpapers, args.per_kind, 0),
-            wallpaper_patches(args.wallpapers, 10_000, args.per_kind),
-        ),
+        "wallpaper patches": (patches[: 2 * n], patches[2 * n :]),
+        "GAN outputs": (gan_images(gan_model, 2 * n, 0), gan_images(gan_model, 3_000, 100_000)),
+        "stylised works": (stylised[: 2 * n], stylised[2 * n :]),
     }
-    kinds["GAN outputs"] = (
-        gan_images(gan_model, args.per_kind, 0),
-        gan_images(gan_model, args.distractors, 100_000),
-    )
     # distractors drawn from every kind in turn
     from itertools import zip_longest
 
     pools = [extra for _, extra in kinds.values()]
     mixed = [im for group in zip_longest(*pools) for im in group if im is not None]
     distractors = mixed[: args.distractors]
+    # never-registered look-alikes: more of each kind, checked but never registered
+    look_alikes = [im for group in zip_longest(*pools) for im in group if im is not None][
+        args.distractors : args.distractors + args.look_alikes
+    ]
 
     tmp = Path(tempfile.mkdtemp())
     services = Services.from_settings(
@@ -177,66 +162,107 @@ def main() -> int:
                     aid = register_artwork(
                         s, blobs, encode(img), owner_id=owner, title=f"{kind} {i}"
                     ).id
-                sources.append((kind, aid, img))
+                sources.append((kind, "tuning" if i < n else "held-out", aid, img))
             except MarketplaceError:
                 pass
     registered_distractors = refused_distractors = 0
+    register_seconds = []
     for i, img in enumerate(distractors):
+        t = time.perf_counter()
         try:
             with sessions() as s, s.begin():
                 register_artwork(s, blobs, encode(img), owner_id=crowd, title=f"d{i}")
             registered_distractors += 1
         except MarketplaceError:
             refused_distractors += 1
+        register_seconds.append(time.perf_counter() - t)
+        if i % 1000 == 999:
+            print(f"{i + 1} distractors", flush=True)
     setup = time.perf_counter() - start
 
     signer = NoteSigner.generate("bench.example/log")
     counts = defaultdict(lambda: defaultdict(int))
-    seconds = defaultdict(float)
-    for kind, aid, img in sources:
-        for name, transform in TRANSFORMS.items():
-            data = transform(img)
-            row = counts[(kind, name)]
+    verify_seconds = []
+    wrong = []
+    for kind, split, aid, img in sources:
+        for name, transform in families().items():
+            data = transform(img, f"{aid}")
+            row = counts[(split, kind, name)]
             row["copies"] += 1
-            with sessions() as s:
-                hashes = perceptual_hash(decode_image(data).rgb)
-                near = find_near_copies(s, hashes.dihedral) if hashes.strong else []
-            if near:
-                row["pdq found" if near[0].artwork_id == aid else "pdq false"] += 1
             t = time.perf_counter()
             with sessions() as s, s.begin():
                 result = identify(s, data, anchor_pem=None, signer=signer, blobs=blobs)
-            seconds[name] += time.perf_counter() - t
+            verify_seconds.append(time.perf_counter() - t)
             if result.artwork_id is not None and result.verdict != "tampered":
-                row["ours found" if result.artwork_id == aid else "ours false"] += 1
+                if result.artwork_id == aid:
+                    row["named"] += 1
+                else:
+                    row["wrong"] += 1
+                    wrong.append([split, kind, name, aid, result.artwork_id])
             elif result.verdict == "similar_to":
-                row["ours similar"] += 1
+                row["similar"] += 1
+    look_alike_named = 0
+    for img in look_alikes:
+        with sessions() as s, s.begin():
+            result = identify(
+                s, encode(img, "JPEG", quality=90), anchor_pem=None, signer=signer, blobs=blobs
+            )
+        if result.artwork_id is not None:
+            look_alike_named += 1
+
+    def share(split, key=None):
+        rows = [r for (sp, *_), r in counts.items() if sp == split and (key is None or key(_))]
+        total = sum(r["copies"] for r in rows)
+        return sum(r["named"] for r in rows) / max(1, total), sum(r["wrong"] for r in rows)
+
     report = {
         "gan_model_sha256": weights_sha256(gan_model),
         "emoji_offset": args.emoji_offset,
         "sources": len(sources),
         "distractors": registered_distractors,
         "distractors_refused_by_the_guard": refused_distractors,
+        "look_alikes_checked": len(look_alikes),
+        "look_alikes_named": look_alike_named,
         "setup_seconds": round(setup, 1),
+        "register_ms_median": round(statistics.median(register_seconds) * 1000, 1),
+        "verify_ms_median": round(statistics.median(verify_seconds) * 1000, 1),
+        "verify_ms_p90": round(sorted(verify_seconds)[int(0.9 * len(verify_seconds))] * 1000, 1),
+        "wrong": wrong,
         "rows": [],
     }
-    print(f"\n{len(sources)} sources among {registered_distractors} distractors\n")
+    for split in ("tuning", "held-out"):
+        named, wrongs = share(split)
+        report[f"{split}_named"] = round(named, 4)
+        report[f"{split}_wrong"] = wrongs
     print(
-        "| kind | copy | PDQ alone found | PDQ false | Atelier found | Atelier false | "
-        "Atelier 'similar' |"
+        f"\n{len(sources)} sources among {registered_distractors} distractors "
+        f"({refused_distractors} refused by the guard); held-out split (tuning never saw it)\n"
     )
-    print("|---|---|---|---|---|---|---|")
-    for (kind, name), row in sorted(counts.items()):
-        n = row["copies"]
-        entry = {"kind": kind, "transform": name, "copies": n, **row}
-        report["rows"].append(entry)
+    kind_names = list(kinds)
+    print("| copy | " + " | ".join(kind_names) + " | all | wrong |")
+    print("|---|" + "---|" * (len(kind_names) + 2))
+    for name in families():
+        cells = []
+        for kind in kind_names:
+            r = counts[("held-out", kind, name)]
+            cells.append(f"{r['named'] / max(1, r['copies']):.0%}")
+        rows = [counts[("held-out", k, name)] for k in kind_names]
+        total = sum(r["copies"] for r in rows)
         print(
-            f"| {kind} | {name} | {row['pdq found'] / n:.0%} | {row['pdq false']} | "
-            f"{row['ours found'] / n:.0%} | {row['ours false']} | {row['ours similar']} |"
+            f"| {name} | "
+            + " | ".join(cells)
+            + f" | {sum(r['named'] for r in rows) / max(1, total):.0%} | "
+            f"{sum(r['wrong'] for r in rows)} |"
         )
-    report["ms_per_identify"] = {
-        name: round(seconds[name] / max(1, len(sources)) * 1000, 1) for name in TRANSFORMS
-    }
+    for split in ("tuning", "held-out"):
+        print(f"{split}: {report[f'{split}_named']:.1%} named, {report[f'{split}_wrong']} wrong")
+    print(f"look-alikes never registered: {look_alike_named} of {len(look_alikes)} named")
+    print(
+        f"verify median {report['verify_ms_median']} ms (p90 {report['verify_ms_p90']} ms); "
+        f"registration median {report['register_ms_median']} ms"
+    )
+    for (split, kind, name), row in sorted(counts.items()):
+        report["rows"].append({"split": split, "kind": kind, "family": name, **row})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     return 0

@@ -127,6 +127,19 @@ class Artwork(Base):
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined", innerjoin=True)
 
 
+class ArtworkFeatures(Base):
+    """What registration computed for finding copies PDQ misses (provenance.local_features):
+    the artwork's visual words, for the inverted index, and the blob holding its keypoints,
+    descriptors and a small alignment picture, so verify does not recompute them."""
+
+    __tablename__ = "artwork_features"
+
+    artwork_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    words: Mapped[bytes] = mapped_column(LargeBinary)  # sorted distinct uint16, little-endian
+    blob_key: Mapped[str] = mapped_column(String(64))
+
+
 class Derivation(Base):
     """An edge of the derivation graph: `child` was made from `parent` in `role`."""
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
@@ -32,6 +33,7 @@ from marketplace.errors import (
     NotOwner,
 )
 from marketplace.events import record_event
+from marketplace.local_matching import save_features
 from marketplace.recipe_commitments import recipe_commitment, recipe_model
 from provenance.errors import InvalidImage
 from provenance.fingerprint import (
@@ -44,6 +46,7 @@ from provenance.fingerprint import (
     pixel_hash,
 )
 from provenance.images import decode_image
+from provenance.local_features import describe as describe_features
 from provenance.pdq_index import PdqIndex
 
 MAX_TITLE_LENGTH = 200
@@ -240,6 +243,7 @@ class RegisteredMatch:
     artwork: Artwork
     distance: int  # PDQ distance over the 8 rotations and mirrors; 0 for exact copies
     exact: bool  # same file bytes or same decoded pixels
+    reason: str | None = None  # set for a copy named by local features (crop, caption, ...)
 
 
 def registered_matches(
@@ -249,12 +253,17 @@ def registered_matches(
     phash: PerceptualHash,
     *,
     exclude_owner: int | None = None,
+    blobs: BlobStore | None = None,
+    rgb: Image.Image | None = None,
 ) -> list[RegisteredMatch]:
     """The registered artworks an image copies: the copyright guard's one lookup.
 
     Exact copies (same file SHA-256 or same pixel SHA-256) come first, whoever owns them;
     then near copies (PDQ within the match distance of any dihedral variant), skipping
-    `exclude_owner`'s works, and none at all when the hash is too weak to match on.
+    `exclude_owner`'s works, and none at all when the hash is too weak to match on; then,
+    with `blobs` and the decoded `rgb`, the work that local features name (a cropped,
+    captioned, padded or turned copy: `marketplace.local_matching`), also skipping
+    `exclude_owner`'s works.
 
     Args:
         session: the unit of work.
@@ -281,6 +290,13 @@ def registered_matches(
             for near in find_near_copies(session, phash.dihedral, exclude_owner=exclude_owner)
             if near.artwork_id not in seen
         ]
+    if blobs is not None and rgb is not None and not found:
+        from marketplace.local_matching import local_verdict
+
+        verdict = local_verdict(session, blobs, rgb, exclude_owner=exclude_owner)
+        if verdict.named is not None:
+            artwork = session.get(Artwork, verdict.named.artwork_id)
+            found.append(RegisteredMatch(artwork, -1, False, verdict.reason))
     return found
 
 
@@ -336,6 +352,7 @@ def register_artwork(
     sha = content_hash(image_bytes)
     pixels = pixel_hash(decoded.rgb)
     phash = perceptual_hash(decoded.rgb)
+    features = describe_features(decoded.rgb)
 
     creator = session.get(User, owner_id) if is_row_id(owner_id) else None
     if creator is None:
@@ -344,9 +361,12 @@ def register_artwork(
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": REGISTRATION_LOCK})
     exempt = {p.id for p, _ in parent_rows}
-    for match in registered_matches(session, sha, pixels, phash, exclude_owner=owner_id):
+    matches = registered_matches(
+        session, sha, pixels, phash, exclude_owner=owner_id, blobs=blobs, rgb=decoded.rgb
+    )
+    for match in matches:
         if match.exact or match.artwork.id not in exempt:
-            _refuse_duplicate(match.artwork, owner_id, match.distance)
+            _refuse_duplicate(match.artwork, owner_id, match.distance, match.reason)
 
     key = blobs.put(bytes(image_bytes))
     salt = new_recipe_salt()
@@ -373,6 +393,7 @@ def register_artwork(
             session.add(artwork)
     except IntegrityError:
         raise AlreadyRegistered("this image was registered a moment ago", artwork_id=0) from None
+    save_features(session, blobs, artwork, features)
     for parent, role in parent_rows:
         session.add(Derivation(child_id=artwork.id, parent_id=parent.id, role=role))
     record_event(
@@ -428,13 +449,18 @@ def _check_parents(
     return sorted(rows, key=lambda pr: (pr[0].id, pr[1]))
 
 
-def _refuse_duplicate(existing: Artwork, owner_id: int, distance: int) -> None:
+def _refuse_duplicate(
+    existing: Artwork, owner_id: int, distance: int, reason: str | None = None
+) -> None:
     if existing.owner_id == owner_id and distance == 0:
         raise AlreadyRegistered(
             f"you already registered this image as artwork #{existing.id} ({existing.title!r})",
             artwork_id=existing.id,
         )
-    what = "a copy" if distance == 0 else f"a near copy (PDQ distance {distance})"
+    if reason is not None:
+        what = f"an edited copy ({reason.rstrip('.')})"
+    else:
+        what = "a copy" if distance == 0 else f"a near copy (PDQ distance {distance})"
     raise CopyrightConflict(
         f"this image is {what} of artwork #{existing.id} ({existing.title!r}) owned by "
         f"{existing.owner.username}",

@@ -31,6 +31,7 @@ from db.blobs import BlobStore
 from db.models import Artwork, LogLeaf, ProvenanceEvent
 from marketplace.artworks import find_near_copies, synced_index
 from marketplace.errors import InvalidInput
+from marketplace.local_matching import local_verdict
 from marketplace.read_models import artwork_detail
 from marketplace.regeneration import check_artwork_recipe
 from marketplace.transparency import log_for, sign_head
@@ -43,11 +44,11 @@ from provenance.fingerprint import (
     colour_distance,
     colour_histogram,
     content_hash,
+    hamming_distance,
     perceptual_hash,
     pixel_hash,
 )
 from provenance.images import decode_image, trim_borders
-from provenance.keypoints import geometric_match
 
 VERDICTS = {
     "registered_original": "Registered original",
@@ -125,11 +126,13 @@ class SecondSignalMatch:
     owner_id: int
     distance: int  # PDQ distance of the best hash (trimmed or whole)
     signal: str  # "trimmed" or "keypoints"
-    strong: bool
+    strong: bool  # enough to name the work
     inliers: int = 0
+    alignment: dict | None = None  # keypoints: the placement and pixel agreement found
 
 
-SHORTLIST = 10
+LOCAL_PDQ_CANDIDATES = 5  # PDQ's nearest, checked by local features beside the word index's
+PDQ_BITS = 256
 # Chosen on 3,579 copies of the first 240 Noto emoji (bench/identify_bench.py's 15 kinds of
 # copy) matched against all 3,916 emoji (scripts/tune_disambiguation.py): naming the
 # PDQ-nearest work named a wrong one 58 times; with these values, 0 times, naming 1,820
@@ -139,7 +142,7 @@ COLOUR_RATIO = 0.8  # the chosen work's colour distance must be below this share
 COLOUR_MAX = 0.3  # ... and at most this, on the 0-2 scale of `colour_distance`
 
 
-def _name_nearest(session, blobs, rgb, hexes, near, evidence) -> int | None:
+def _name_nearest(session, rgb, hexes, near, evidence, blobs) -> int | None:
     """The one work that `near` (PDQ matches, nearest first) shows `rgb` copies, or None
     when another strong hash is almost as close and colours cannot tell them apart."""
     best = near[0]
@@ -178,8 +181,9 @@ def _name_nearest(session, blobs, rgb, hexes, near, evidence) -> int | None:
 
 
 def _second_signal(session, blobs, rgb, dihedral, evidence):
-    """Matches PDQ alone misses: the PDQ of the image without its margins, then keypoint
-    verification of the nearest hashes.
+    """Matches PDQ alone misses: the PDQ of the image without its margins, then local
+    features (`marketplace.local_matching`), which name a work when its keypoints agree on
+    one placement and its pixels, aligned by it, agree with the copy's.
 
     Returns:
         (matches, the image they were found for, its dihedral hashes).
@@ -196,36 +200,35 @@ def _second_signal(session, blobs, rgb, dihedral, evidence):
                     for m in found
                 ]
                 return matches, trimmed, trimmed_hash.dihedral
-    shortlist = synced_index(session).nearest(list(dihedral), k=SHORTLIST)
-    rows = {
-        a.id: a
-        for a in session.scalars(select(Artwork).where(Artwork.id.in_([i for i, _ in shortlist])))
-    }
-    verified = []
-    checked = []
-    for artwork_id, distance in shortlist:
-        artwork = rows.get(artwork_id)
-        if artwork is None:
-            continue
-        try:
-            reference = decode_image(blobs.get(artwork.blob_key)).rgb
-        except (InvalidImage, KeyError, OSError):
-            continue
-        match = geometric_match(trimmed, reference)
-        checked.append(
-            {"artwork_id": artwork_id, "pdq_distance": distance, "inliers": match.inliers}
+    nearest = synced_index(session).nearest(list(dihedral), k=LOCAL_PDQ_CANDIDATES)
+    distances = dict(nearest)
+    verdict = local_verdict(session, blobs, rgb, extra_candidates=[i for i, _ in nearest])
+    evidence["keypoint_checks"] = verdict.checked
+    evidence["keypoint_reason"] = verdict.reason
+    found = []
+    if verdict.named is not None:
+        found.append(verdict.named)
+    found += [m for m in verdict.similar if m is not verdict.named]
+    missing = [m.artwork_id for m in found if m.artwork_id not in distances]
+    if missing:
+        rows = session.execute(
+            select(Artwork.id, Artwork.perceptual_hash).where(Artwork.id.in_(missing))
+        ).all()
+        for row in rows:
+            distances[row.id] = min(hamming_distance(h, row.perceptual_hash) for h in dihedral)
+    matches = [
+        SecondSignalMatch(
+            m.artwork_id,
+            m.owner_id,
+            distances.get(m.artwork_id, PDQ_BITS),
+            "keypoints",
+            m is verdict.named,
+            m.verification.inliers,
+            m.evidence(),
         )
-        if match.similar:
-            # keypoint agreement is shown as "similar to", never as a named owner: on
-            # bench/identify_bench.py it named the wrong work 26 times in 2,610 copies
-            # (alike GAN outputs, repeating textures, captions), where PDQ named 8
-            verified.append(
-                SecondSignalMatch(
-                    artwork_id, artwork.owner_id, distance, "keypoints", False, match.inliers
-                )
-            )
-    evidence["keypoint_checks"] = checked
-    return sorted(verified, key=lambda m: (-m.inliers, m.artwork_id)), trimmed, dihedral
+        for m in found
+    ]
+    return matches, rgb, dihedral
 
 
 def identify(
@@ -338,27 +341,44 @@ def _identify(
             result.verdict = "copy_of"
         result.artwork_id = same_pixels.id
         return result
-    query_rgb, query_hexes = decoded.rgb, phash.dihedral
-    if not near and blobs is not None:
-        near, query_rgb, query_hexes = _second_signal(
+    strong = [m for m in near if getattr(m, "strong", True)]
+    if strong:
+        pick = _name_nearest(session, decoded.rgb, phash.dihedral, strong, evidence, blobs)
+        if pick is not None:
+            result.verdict, result.artwork_id = "copy_of", pick
+            return result
+    if blobs is not None:
+        second, query_rgb, query_hexes = _second_signal(
             session, blobs, decoded.rgb, phash.dihedral, evidence
         )
-        result.matches = [
+        shown = {m["artwork_id"] for m in result.matches}
+        result.matches += [
             {
                 "artwork_id": m.artwork_id,
                 "distance": m.distance,
                 "signal": m.signal,
-                **({"inliers": m.inliers} if m.signal == "keypoints" else {}),
+                **(
+                    {"inliers": m.inliers, "alignment": m.alignment}
+                    if m.signal == "keypoints"
+                    else {}
+                ),
                 **history_with_proofs(session, m.artwork_id, signer),
             }
-            for m in near[:10]
+            for m in second[:10]
+            if m.artwork_id not in shown
         ]
-    named = [m for m in near if getattr(m, "strong", True)]
-    if named:
-        pick = _name_nearest(session, blobs, query_rgb, query_hexes, named, evidence)
-        if pick is not None:
-            result.verdict, result.artwork_id = "copy_of", pick
+        named = [m for m in second if m.strong]
+        if named and named[0].signal == "keypoints":
+            # local features name one work only when no alike work lines up as well
+            result.matches.sort(key=lambda m: m["artwork_id"] != named[0].artwork_id)
+            result.verdict, result.artwork_id = "copy_of", named[0].artwork_id
             return result
+        if named:
+            pick = _name_nearest(session, query_rgb, query_hexes, named, evidence, blobs)
+            if pick is not None:
+                result.verdict, result.artwork_id = "copy_of", pick
+                return result
+        near = near or second
     if near:
         result.verdict = "similar_to"
         return result

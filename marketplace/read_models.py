@@ -119,3 +119,9 @@ def purchase_summary(result: PurchaseResult) -> dict[str, Any]:
         "seller_cents": split.seller_cents,
         "replayed": result.replayed,
     }
+
+
+def artwork_blob_key(session: Session, artwork_id: int) -> str | None:
+    """The blob key of an artwork's stored file (for its public preview), or None."""
+    artwork = session.get(Artwork, artwork_id)
+    return None if artwork is None else artwork.blob_key

@@ -86,7 +86,11 @@ def expand_uploads(files: Iterable[tuple[str, bytes]]) -> list[tuple[str, bytes]
 
 
 def check_training_rights(
-    session: Session, user_id: int, images: Sequence[tuple[str, bytes]]
+    session: Session,
+    user_id: int,
+    images: Sequence[tuple[str, bytes]],
+    *,
+    blobs: BlobStore | None = None,
 ) -> list[int]:
     """The registered artworks among `images` that `user_id` may train on (their own, or
     licensed); raises if any image is someone else's work without a licence.
@@ -111,6 +115,8 @@ def check_training_rights(
             pixel_hash(decoded.rgb),
             perceptual_hash(decoded.rgb),
             exclude_owner=user_id,
+            blobs=blobs,
+            rgb=decoded.rgb,
         )
         for artwork in (m.artwork for m in matches):
             if may_derive_from(session, user_id, artwork):
@@ -178,7 +184,7 @@ def submit_training(
             plain=f"Upload at least {MIN_IMAGES} images, or a zip of them "
             f"(these files hold {len(images)}).",
         )
-    licensed = check_training_rights(session, user_id, images)
+    licensed = check_training_rights(session, user_id, images, blobs=blobs)
     keys = [blobs.put(data) for _, data in images]
     job = submit_job(
         session,

@@ -4,10 +4,15 @@ log's signed tree head, and a signed certificate of the work named."""
 
 from __future__ import annotations
 
+import io
+
 import gradio as gr
+import numpy as np
+from PIL import Image, ImageDraw
 
 from marketplace import certificates, identification, transparency
-from ui.common import Services, badge, bind, escape, image_file, read_upload, run
+from marketplace.read_models import artwork_blob_key
+from ui.common import Services, badge, bind, escape, image_file, read_upload, run, thumbnail
 from ui.shell import Page
 
 VERDICT_TONES = {
@@ -36,9 +41,13 @@ def evidence_text(match: dict) -> str:
             f"{PDQ_BITS} bits differ"
         )
     if signal == "keypoints":
+        aligned = match.get("alignment") or {}
+        agree = aligned.get("edge_agreement")
+        pixels = f"; aligned, {agree:.0%} of the work's detail matches" if agree else ""
         return (
-            f"{match.get('inliers', 0)} keypoints line up under one placement (ORB, RANSAC); "
-            f"the whole pictures' perceptual hashes differ by {distance} of {PDQ_BITS} bits"
+            f"{match.get('inliers', 0)} keypoints line up under one placement (ORB, RANSAC)"
+            f"{pixels}; the whole pictures' perceptual hashes differ by {distance} of "
+            f"{PDQ_BITS} bits"
         )
     return f"perceptual hash (PDQ): {distance} of {PDQ_BITS} bits differ"
 
@@ -70,6 +79,11 @@ def confidence_line(found: dict) -> str:
     if verdict == "copy_of":
         if signal in ("file", "pixels"):
             return f"Certain: the pixels are identical to #{named}'s; only the file differs."
+        if signal == "keypoints":
+            return (
+                f"High: {evidence.get('keypoint_reason', '')} No other registered work lines "
+                "up as well."
+            )
         rivals = len(evidence.get("disambiguation") or []) - 1
         also = (
             f" {rivals} other work{'s were' if rivals > 1 else ' was'} nearly as close, and "
@@ -159,16 +173,59 @@ def result_html(found: dict) -> str:
 
 
 EMPTY_RESULT = '<div class="atelier-muted">The verdict appears here.</div>'
+ALIGN_SIDE = 320  # px: each half of the "how it lines up" picture
 
 
 def clear_result():
     """The Verify page's outputs as before any request: no verdict, no matches, no head."""
-    return EMPTY_RESULT, None, None, "", None
+    return EMPTY_RESULT, None, None, "", None, None
+
+
+def _corners(width: float, height: float) -> np.ndarray:
+    return np.array([[0, 0], [width, 0], [width, height], [0, height]], np.float64)
+
+
+def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    return points @ matrix[:, :2].T + matrix[:, 2]
+
+
+def alignment_picture(copy: Image.Image, work: Image.Image, alignment: dict) -> Image.Image:
+    """The copy beside the work it copies, each with the other's outline drawn where the
+    placement found puts it: on the copy, where the work lies; on the work, which part of it
+    the copy shows.
+
+    Args:
+        copy: the uploaded picture.
+        work: the work's public preview (never its original).
+        alignment: the match's `alignment` evidence (transform, sizes, mirrored).
+    """
+    transform = np.vstack([np.asarray(alignment["transform"], np.float64), [0, 0, 1]])
+    (ww, wh), (cw, ch) = alignment["work_size"], alignment["copy_size"]
+    if alignment.get("mirrored"):  # the fit maps into the mirrored copy: flip x back
+        transform = np.array([[-1.0, 0, cw - 1.0], [0, 1, 0], [0, 0, 1]]) @ transform
+    left, right = copy.convert("RGB").copy(), work.convert("RGB").copy()
+    left.thumbnail((ALIGN_SIDE, ALIGN_SIDE))
+    right.thumbnail((ALIGN_SIDE, ALIGN_SIDE))
+    to_left = np.diag([left.width / cw, left.height / ch, 1.0])
+    to_right = np.diag([right.width / ww, right.height / wh, 1.0])
+    work_in_copy = _apply((to_left @ transform)[:2], _corners(ww, wh))
+    copy_in_work = _apply((to_right @ np.linalg.inv(transform))[:2], _corners(cw, ch))
+    gap = 16
+    out = Image.new(
+        "RGB", (left.width + right.width + gap, max(left.height, right.height)), "white"
+    )
+    out.paste(left, (0, 0))
+    out.paste(right, (left.width + gap, 0))
+    draw = ImageDraw.Draw(out)
+    draw.polygon([tuple(p) for p in work_in_copy], outline=(230, 40, 90), width=3)
+    shifted = copy_in_work + np.array([left.width + gap, 0.0])
+    draw.polygon([tuple(p) for p in shifted], outline=(230, 40, 90), width=3)
+    return out
 
 
 def verify(services: Services, image_path):
     """Identify an image. Returns (verdict HTML, matches, evidence, signed tree head,
-    certificate of the work named or None)."""
+    certificate of the work named or None, the "how it lines up" picture or None)."""
     data = read_upload(image_path, "an image to check")
 
     def work():
@@ -187,9 +244,11 @@ def verify(services: Services, image_path):
                 if result.artwork_id is not None and result.verdict != "tampered"
                 else None
             )
-            return result.as_dict(), head, note
+            top = _lined_up(result.as_dict())
+            key = artwork_blob_key(s, top["artwork_id"]) if top else None
+            return result.as_dict(), head, note, key
 
-    found, head, note = run(work)
+    found, head, note, preview_key = run(work)
     rows = [
         [
             m["artwork_id"],
@@ -220,7 +279,30 @@ def verify(services: Services, image_path):
         path = services.new_file(f"atelier-{found['artwork_id']}.cert.txt")
         path.write_text(note, encoding="utf-8")
         certificate_path = str(path)
-    return result_html(found), rows, evidence, head, certificate_path
+    aligned_path = None
+    top = _lined_up(found)
+    preview = thumbnail(services, preview_key, 2 * ALIGN_SIDE) if preview_key else None
+    if top is not None and preview is not None:
+        picture = alignment_picture(
+            Image.open(io.BytesIO(data)), Image.open(preview), top["alignment"]
+        )
+        aligned_path = services.new_file(f"atelier-{top['artwork_id']}-lined-up.png")
+        picture.save(aligned_path)
+        aligned_path = str(aligned_path)
+    return result_html(found), rows, evidence, head, certificate_path, aligned_path
+
+
+def _lined_up(found: dict) -> dict | None:
+    """The match whose keypoint placement the page draws: the work named, or the closest
+    resemblance, when keypoints found it."""
+    named = found.get("artwork_id")
+    for match in found.get("matches") or []:
+        placed = match.get("signal") == "keypoints" and (match.get("alignment") or {}).get(
+            "transform"
+        )
+        if placed and (named is None or match["artwork_id"] == named):
+            return match
+    return None
 
 
 def build(services: Services, page: Page) -> None:
@@ -246,7 +328,14 @@ def build(services: Services, page: Page) -> None:
         lines=5,
         elem_id="verify-head",
     )
-    shown = [verdict, matches, evidence, head, certificate]
+    lined_up = gr.Image(
+        label="How the copy lines up with the work (outlined: where each shows the other)",
+        type="filepath",
+        interactive=False,
+        elem_id="verify-lined-up",
+        height=340,
+    )
+    shown = [verdict, matches, evidence, head, certificate, lined_up]
     # every new request starts from an empty result: an error must never sit beside the
     # previous file's verdict, where a junk file would look verified
     go.click(clear_result, None, shown, queue=False, show_progress="hidden").then(

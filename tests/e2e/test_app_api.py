@@ -192,7 +192,7 @@ def test_anyone_can_verify_a_copy_and_see_its_owner_and_the_signed_head(app_url,
 
     copy = tmp_path / "copy.jpg"
     copy.write_bytes(encode(ImageOps.mirror(art_image(8)).resize((64, 64)), "JPEG", quality=70))
-    verdict, matches, evidence, head, certificate = client(app_url).predict(
+    verdict, matches, evidence, head, certificate, _lined_up = client(app_url).predict(
         handle_file(str(copy)), api_name="/verify"
     )
     assert "Copy of #1" in text_of(verdict)

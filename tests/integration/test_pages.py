@@ -103,8 +103,29 @@ def test_verify_names_a_re_encoded_copy_with_its_evidence(services, tmp_path):
     buffer = io.BytesIO()
     Image.open(io.BytesIO(png_bytes(4))).convert("RGB").save(buffer, "JPEG", quality=85)
     copy.write_bytes(buffer.getvalue())
-    html, rows, evidence, head, certificate = verify.verify(services, str(copy))
+    html, rows, evidence, head, certificate, lined_up = verify.verify(services, str(copy))
     assert f"Copy of &#35;{work}" in html and 'id="verify-confidence">High:' in html
     assert rows[0][0] == work and rows[0][4].startswith("perceptual hash (PDQ)")
     assert evidence["verdict"] == "copy_of" and head.startswith("atelier.local/log")
     assert certificate.endswith(f"atelier-{work}.cert.txt")
+    assert lined_up is None  # a PDQ match: no keypoint placement to draw
+
+
+def test_the_verify_page_draws_how_a_turned_crop_lines_up(services, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from marketplace.artworks import register_artwork
+    from tests.factories import detailed, encode
+
+    ada, _ = browser_of(services, "ada")
+    picture = detailed(11)
+    with services.sessions() as s, s.begin():
+        register_artwork(s, services.blobs, encode(picture), owner_id=ada, title="Quay")
+    copy = tmp_path / "copy.jpg"
+    copy.write_bytes(encode(picture.crop((40, 0, 320, 280)).rotate(8, expand=True), "JPEG"))
+    html, _rows, evidence, _head, _cert, lined_up = verify.verify(services, str(copy))
+    assert "Copy of &#35;1" in html and evidence["verdict"] == "copy_of"
+    drawn = np.asarray(Image.open(lined_up).convert("RGB")).astype(int)
+    outline = (np.abs(drawn - [230, 40, 90]).sum(axis=2) < 30).sum()
+    assert outline > 500  # both outlines are drawn

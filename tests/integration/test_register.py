@@ -193,3 +193,85 @@ def test_the_provenance_table_refuses_updates_and_deletes(sessions, blobs):
     with pytest.raises(Exception, match="append-only"), sessions() as s, s.begin():
         s.execute(ProvenanceEvent.__table__.delete())
     assert counts(sessions) == (1, 1)
+
+
+def edited_copies():
+    from PIL import ImageDraw, ImageOps
+
+    def captioned(im):
+        out = ImageOps.expand(im, border=(0, 0, 0, 60), fill="white")
+        ImageDraw.Draw(out).text((8, im.height + 20), "my new piece, all mine", fill="black")
+        return out
+
+    return {
+        "cropped-30pc-off-centre": lambda im: encode(im.crop((0, 50, 268, 320)), "JPEG"),
+        "captioned": lambda im: encode(captioned(im), "JPEG", quality=85),
+        "turned-15-degrees": lambda im: encode(
+            im.rotate(15, expand=True, fillcolor=(255, 255, 255)), "JPEG"
+        ),
+        "padded": lambda im: encode(ImageOps.expand(im, border=40, fill=(30, 90, 160))),
+    }
+
+
+@pytest.mark.parametrize("edit", list(edited_copies()))
+def test_an_edited_copy_of_someone_elses_artwork_is_refused_naming_it(sessions, blobs, edit):
+    from db.models import ArtworkFeatures
+    from provenance.fingerprint import hamming_distance, perceptual_hash
+    from tests.factories import detailed
+
+    ada, bob = new_user(sessions, "ada"), new_user(sessions, "bob")
+    picture = detailed(31)
+    with sessions() as s, s.begin():
+        aid = register_artwork(s, blobs, encode(picture), owner_id=ada, title="Original").id
+    data = edited_copies()[edit](picture)
+    copy = Image.open(__import__("io").BytesIO(data)).convert("RGB")
+    assert hamming_distance(perceptual_hash(copy).hex, perceptual_hash(picture).hex) > 31
+    before = counts(sessions)
+    with pytest.raises(CopyrightConflict, match=rf"an edited copy \(.*\) of artwork #{aid}"):
+        with sessions() as s, s.begin():
+            register_artwork(s, blobs, data, owner_id=bob, title="Mine")
+    assert counts(sessions) == before
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(ArtworkFeatures)) == 1
+    # the owner may register her own edit
+    with sessions() as s, s.begin():
+        register_artwork(s, blobs, data, owner_id=ada, title="My crop")
+
+
+def test_a_registered_work_keeps_its_local_features_and_old_works_get_theirs(sessions, blobs):
+    from db.models import ArtworkFeatures
+    from marketplace.local_matching import backfill, local_verdict
+    from provenance.local_features import Features
+    from tests.factories import detailed
+
+    ada = new_user(sessions, "ada")
+    with sessions() as s, s.begin():
+        aid = register_artwork(s, blobs, encode(detailed(32)), owner_id=ada, title="Old").id
+    with sessions() as s, s.begin():
+        row = s.get(ArtworkFeatures, aid)
+        stored = Features.from_bytes(blobs.get(row.blob_key))
+        assert len(stored) > 100 and stored.align.shape[2] == 3
+        s.delete(row)  # as if registered before migration 0007
+    crop = detailed(32).crop((30, 30, 290, 290))
+    with sessions() as s, s.begin():
+        assert local_verdict(s, blobs, crop).named is None
+        assert backfill(s, blobs) == 1
+        assert backfill(s, blobs) == 0
+    with sessions() as s, s.begin():
+        assert local_verdict(s, blobs, crop).named.artwork_id == aid
+        s.get(ArtworkFeatures, aid).version = 0  # computed by an older feature version
+    with sessions() as s, s.begin():
+        assert backfill(s, blobs) == 1
+        assert s.get(ArtworkFeatures, aid).version >= 1
+
+
+def test_training_on_a_cropped_copy_of_someone_elses_work_is_refused(sessions, blobs):
+    from marketplace.training_jobs import check_training_rights
+    from tests.factories import detailed
+
+    ada, bob = new_user(sessions, "ada"), new_user(sessions, "bob")
+    with sessions() as s, s.begin():
+        aid = register_artwork(s, blobs, encode(detailed(33)), owner_id=ada, title="Ada's").id
+    crop = encode(detailed(33).crop((40, 20, 300, 300)), "JPEG")
+    with sessions() as s, pytest.raises(NotOwner, match=f"artwork #{aid}"):
+        check_training_rights(s, bob, [("crop.jpg", crop)], blobs=blobs)

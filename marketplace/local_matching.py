@@ -1,0 +1,215 @@
+"""Finding a copy's source by local features, over the registered works.
+
+Registration stores each work's features (`provenance.local_features.describe`) in the blob
+store and its visual words in `artwork_features`; an inverted index over the words, derived
+from that table like the PDQ index, proposes candidates whatever PDQ says; each candidate is
+verified (one similarity placement, then the aligned pixels) and `name_source` decides.
+Used by identification, the copyright guard at registration and the training-rights check.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from PIL import Image
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from db.blobs import BlobStore
+from db.models import Artwork, ArtworkFeatures
+from provenance import local_features as lf
+from provenance.errors import InvalidImage
+from provenance.images import decode_image
+
+FEATURE_VERSION = 1  # the feature format and vocabulary a row was computed with
+SHORTLIST = 12  # candidates proposed by the word index
+PIXEL_CHECKS = 6  # candidates (most inliers first) whose aligned pixels are compared
+
+
+def words_bytes(features: lf.Features) -> bytes:
+    words = lf.word_set(lf.bundled_vocabulary().words(features.descriptors))
+    return words.astype("<u2").tobytes()
+
+
+def save_features(session: Session, blobs: BlobStore, artwork: Artwork, features) -> None:
+    """Store a work's features (blob) and words (row); `artwork` is flushed."""
+    key = blobs.put(features.to_bytes())
+    session.add(
+        ArtworkFeatures(
+            artwork_id=artwork.id,
+            version=FEATURE_VERSION,
+            words=words_bytes(features),
+            blob_key=key,
+        )
+    )
+
+
+def backfill(session: Session, blobs: BlobStore) -> int:
+    """Compute and store the features of works that have none (registered before migration
+    0007) or have them from an older FEATURE_VERSION; returns how many. A work whose image
+    cannot be read is skipped (it cannot be matched anyway)."""
+    stale = session.scalars(
+        select(Artwork)
+        .outerjoin(ArtworkFeatures, ArtworkFeatures.artwork_id == Artwork.id)
+        .where(
+            ArtworkFeatures.artwork_id.is_(None) | (ArtworkFeatures.version != FEATURE_VERSION)
+        )
+        .order_by(Artwork.id)
+    ).all()
+    done = 0
+    for artwork in stale:
+        try:
+            rgb = decode_image(blobs.get(artwork.blob_key)).rgb
+        except (InvalidImage, KeyError, OSError):
+            continue
+        old = session.get(ArtworkFeatures, artwork.id)
+        if old is not None:
+            session.delete(old)
+            session.flush()
+        save_features(session, blobs, artwork, lf.describe(rgb))
+        done += 1
+    if done:
+        session.flush()
+    return done
+
+
+_INDEXES: dict[str, lf.WordIndex] = {}
+_INDEXES_LOCK = threading.Lock()
+_BACKFILLED: set[str] = set()
+
+
+def _backfill_once(session: Session, blobs: BlobStore) -> None:
+    """Backfill a database's older works the first time this process matches against it
+    (a database from before migration 0007, or rows written without features)."""
+    key = session.get_bind().url.render_as_string(hide_password=True)
+    if key in _BACKFILLED:
+        return
+    backfill(session, blobs)
+    _BACKFILLED.add(key)
+
+
+def synced_word_index(session: Session) -> lf.WordIndex:
+    """This database's word index, brought up to date with `artwork_features`.
+
+    Derived data, like the PDQ index: built from the table on first use in a process and
+    extended by id on every use, so every replica follows the database.
+    """
+    key = session.get_bind().url.render_as_string(hide_password=True)
+    with _INDEXES_LOCK:
+        index = _INDEXES.get(key)
+        newest = session.scalar(select(func.max(ArtworkFeatures.artwork_id))) or 0
+        if index is None or newest < index.max_id:
+            index = _INDEXES[key] = lf.WordIndex()
+        rows = session.execute(
+            select(ArtworkFeatures.artwork_id, ArtworkFeatures.words)
+            .where(ArtworkFeatures.artwork_id > index.max_id)
+            .order_by(ArtworkFeatures.artwork_id)
+        ).all()
+        for row in rows:
+            index.add(row.artwork_id, np.frombuffer(row.words, "<u2").astype(np.int32))
+        index.max_id = max(index.max_id, newest)
+    return index
+
+
+@dataclass(frozen=True)
+class LocalMatch:
+    """One registered work checked against a query."""
+
+    artwork_id: int
+    owner_id: int
+    verification: lf.Verification
+    work_size: tuple[int, int] = (0, 0)  # the work's working size (the transform's frames)
+    copy_size: tuple[int, int] = (0, 0)  # the copy's working size
+
+    def evidence(self) -> dict:
+        v = self.verification
+        return {
+            "artwork_id": self.artwork_id,
+            "inliers": v.inliers,
+            "mirrored": v.mirrored,
+            "scale": round(v.scale, 3),
+            "rotation_degrees": round(v.rotation_degrees, 1),
+            "edge_agreement": round(v.pixels.edge_agreement, 3),
+            "overlap": round(v.pixels.overlap, 3),
+            "colour_error": round(v.pixels.colour_error, 2)
+            if v.pixels.colour_error != float("inf")
+            else None,
+            # work working px -> copy working px (mirrored first when `mirrored`): the
+            # Verify page draws where the work lies in the copy with it
+            "transform": None if v.transform is None else np.round(v.transform, 4).tolist(),
+            "work_size": list(self.work_size),
+            "copy_size": list(self.copy_size),
+        }
+
+
+@dataclass
+class LocalVerdict:
+    """The outcome of local-feature matching."""
+
+    named: LocalMatch | None = None
+    similar: list[LocalMatch] = field(default_factory=list)
+    reason: str = ""
+    checked: list[dict] = field(default_factory=list)
+
+
+def local_verdict(
+    session: Session,
+    blobs: BlobStore,
+    rgb: Image.Image,
+    *,
+    exclude_owner: int | None = None,
+    extra_candidates: list[int] = (),
+) -> LocalVerdict:
+    """Which registered work `rgb` copies, by local features.
+
+    Args:
+        session: the unit of work.
+        blobs: where the works' stored features are.
+        rgb: the query picture.
+        exclude_owner: works of this user are not candidates (their own uploads).
+        extra_candidates: more work ids to check (PDQ's nearest, for example).
+    """
+    _backfill_once(session, blobs)
+    query = lf.Query.of(rgb)
+    if len(query.features) < lf.MIN_MATCHES:
+        return LocalVerdict(reason="the picture has too little detail to match by keypoints")
+    vocabulary = lf.bundled_vocabulary()
+    words = np.concatenate(
+        [
+            vocabulary.words(query.features.descriptors),
+            vocabulary.words(query.mirrored_features.descriptors),
+        ]
+    )
+    ids = [i for i, _ in synced_word_index(session).search(words, SHORTLIST)]
+    ids += [i for i in extra_candidates if i not in ids]
+    rows = session.execute(
+        select(Artwork.id, Artwork.owner_id, ArtworkFeatures.blob_key)
+        .join(ArtworkFeatures, ArtworkFeatures.artwork_id == Artwork.id)
+        .where(Artwork.id.in_(ids))
+    ).all()
+    found = []
+    for row in rows:
+        if exclude_owner is not None and row.owner_id == exclude_owner:
+            continue
+        try:
+            features = lf.Features.from_bytes(blobs.get(row.blob_key))
+        except (KeyError, OSError, ValueError):
+            continue
+        found.append((row.id, row.owner_id, features, lf.verify(query, features, pixels=False)))
+    found.sort(key=lambda item: (-item[3].inliers, item[0]))
+    checked: list[LocalMatch] = []
+    for rank, (artwork_id, owner_id, features, v) in enumerate(found):
+        if rank < PIXEL_CHECKS:
+            v = lf.with_pixels(query, features, v)
+        checked.append(
+            LocalMatch(artwork_id, owner_id, v, features.size, query.features.size)
+        )
+    naming = lf.name_source([m.verification for m in checked])
+    return LocalVerdict(
+        named=None if naming.named is None else checked[naming.named],
+        similar=[checked[i] for i in naming.similar],
+        reason=naming.reason,
+        checked=[m.evidence() for m in checked if m.verification.inliers > 0],
+    )

@@ -1,0 +1,544 @@
+"""Local features that survive crops, captions, rotations and padding, and the evidence that
+names a copy's source from them.
+
+Three steps, each measured in bench/identify_bench.py:
+
+1. **Features** (`extract`): ORB keypoints and binary descriptors of the grey picture
+   scaled so its long side is `WORKING_SIDE` px (small clip art is scaled up, so a 90 px
+   crop of a 128 px emoji and the emoji meet at similar scales). A query is also described
+   mirrored.
+2. **Words** (`Vocabulary`): each descriptor's nearest of `VOCABULARY_SIZE` visual words
+   (k-means centres trained by scripts/train_vocabulary.py, committed as
+   provenance/data/orb_words.npy). Works are found by the words they share with the query
+   (an inverted index, tf-idf weighted: `WordIndex`), whatever PDQ says.
+3. **Verification** (`verify`): descriptors matched with a ratio test, one similarity
+   transform (rotation, scale, shift) fitted by RANSAC, and then the pixels: the work is
+   warped onto the copy by that transform and the share of the overlap whose normalised
+   grey levels agree is measured (`agreement`). A copy agrees almost everywhere (a caption
+   or a sticker covers a little of it); another picture that happens to share keypoints
+   (a repeated texture, an alike GAN output) does not.
+
+Everything here is pure: numpy, OpenCV and Pillow over images and arrays.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import threading
+from dataclasses import dataclass, field, replace
+from importlib import resources
+
+import numpy as np
+from PIL import Image
+
+WORKING_SIDE = 512
+ALIGN_SIDE = 256  # the pictures compared pixel by pixel after alignment
+QUERY_FEATURES = 1000
+REFERENCE_FEATURES = 700
+FAST_THRESHOLD = 10
+VOCABULARY_SIZE = 4096
+RATIO = 0.8
+REPROJECTION_PX = 5.0
+MIN_MATCHES = 6
+AGREEMENT_TOLERANCE = 0.6  # |z_copy - z_work| below this (in standard deviations) agrees
+AGREEMENT_BLUR = 1.5  # px at the working size: JPEG blocks and resampling are not content
+FILL_TOLERANCE = 6  # grey levels: how flat a corner-joined area must be to count as fill
+EDGE_THRESHOLD = 0.5  # gradient of the normalised grey levels (standard deviations per px)
+FEATURE_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Features:
+    """ORB keypoints of an image at the working size.
+
+    Attributes:
+        points: (N, 2) float32 keypoint positions at the working size.
+        descriptors: (N, 32) uint8 ORB descriptors.
+        size: (width, height) of the picture at the working size.
+        scale: working size / original size.
+        align: (h, w, 3) uint8 RGB of the picture with its long side at ALIGN_SIDE px, for
+            comparing pixels after alignment (empty for a query's own features).
+    """
+
+    points: np.ndarray
+    descriptors: np.ndarray
+    size: tuple[int, int]
+    scale: float
+    align: np.ndarray = field(default_factory=lambda: np.zeros((0, 0, 3), np.uint8))
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+    def to_bytes(self) -> bytes:
+        """A compact, versioned serialisation (what registration stores)."""
+        picture = io.BytesIO()
+        if self.align.size:
+            Image.fromarray(self.align).save(picture, "PNG", compress_level=6)
+        buf = io.BytesIO()
+        np.savez(
+            buf,
+            format=np.int32(FEATURE_FORMAT),
+            points=self.points.astype(np.float32),
+            descriptors=self.descriptors.astype(np.uint8),
+            size=np.int32(self.size),
+            scale=np.float64(self.scale),
+            align_png=np.frombuffer(picture.getvalue(), np.uint8),
+        )
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Features:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            if int(z["format"]) != FEATURE_FORMAT:
+                raise ValueError(f"unknown feature format {int(z['format'])}")
+            png = z["align_png"].tobytes()
+            align = (
+                np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+                if png
+                else np.zeros((0, 0, 3), np.uint8)
+            )
+            return cls(
+                points=z["points"],
+                descriptors=z["descriptors"],
+                size=(int(z["size"][0]), int(z["size"][1])),
+                scale=float(z["scale"]),
+                align=align,
+            )
+
+
+def working_grey(rgb: Image.Image) -> tuple[np.ndarray, float]:
+    """The grey picture with its long side at WORKING_SIDE px, and the scale applied."""
+    grey = rgb.convert("L")
+    scale = WORKING_SIDE / max(grey.size)
+    size = (max(1, round(grey.width * scale)), max(1, round(grey.height * scale)))
+    if size != grey.size:
+        resample = Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.BOX
+        grey = grey.resize(size, resample)
+    return np.asarray(grey), scale
+
+
+def align_picture(rgb: Image.Image) -> np.ndarray:
+    """The RGB picture with its long side at ALIGN_SIDE px, (h, w, 3) uint8."""
+    rgb = rgb.convert("RGB")
+    scale = ALIGN_SIDE / max(rgb.size)
+    size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+    if size != rgb.size:
+        resample = Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.BOX
+        rgb = rgb.resize(size, resample)
+    return np.asarray(rgb)
+
+
+def describe(rgb: Image.Image) -> Features:
+    """What registration stores for a work: its features and its alignment picture."""
+    features = extract(rgb)
+    return Features(
+        features.points, features.descriptors, features.size, features.scale, align_picture(rgb)
+    )
+
+
+def extract(
+    rgb: Image.Image | np.ndarray, *, features: int = REFERENCE_FEATURES, mirrored: bool = False
+) -> Features:
+    """ORB features of a picture (an RGB image, or a working-size grey array)."""
+    import cv2
+
+    if isinstance(rgb, Image.Image):
+        grey, scale = working_grey(rgb)
+    else:
+        grey, scale = rgb, 1.0
+    if mirrored:
+        grey = np.ascontiguousarray(grey[:, ::-1])
+    orb = cv2.ORB_create(nfeatures=features, fastThreshold=FAST_THRESHOLD, edgeThreshold=15)
+    keypoints, descriptors = orb.detectAndCompute(grey, None)
+    size = (grey.shape[1], grey.shape[0])
+    if descriptors is None:
+        return Features(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), size, scale)
+    points = np.float32([k.pt for k in keypoints])
+    return Features(points, descriptors, size, scale)
+
+
+class Vocabulary:
+    """Binary visual words: each descriptor's nearest centre by Hamming distance."""
+
+    def __init__(self, centres: np.ndarray) -> None:
+        import faiss
+
+        if centres.ndim != 2 or centres.shape[1] != 32 or centres.dtype != np.uint8:
+            raise ValueError(f"centres must be (K, 32) uint8, got {centres.shape} {centres.dtype}")
+        self.centres = centres
+        self._index = faiss.IndexBinaryFlat(256)
+        self._index.add(np.ascontiguousarray(centres))
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self.centres)
+
+    def words(self, descriptors: np.ndarray) -> np.ndarray:
+        """The word of each descriptor, (N,) int32."""
+        if not len(descriptors):
+            return np.zeros(0, np.int32)
+        with self._lock:
+            _d, ids = self._index.search(np.ascontiguousarray(descriptors, dtype=np.uint8), 1)
+        return ids[:, 0].astype(np.int32)
+
+
+_VOCABULARY: Vocabulary | None = None
+_VOCABULARY_LOCK = threading.Lock()
+
+
+def bundled_vocabulary() -> Vocabulary:
+    """The committed vocabulary (provenance/data/orb_words.npy), loaded once."""
+    global _VOCABULARY
+    with _VOCABULARY_LOCK:
+        if _VOCABULARY is None:
+            path = resources.files("provenance") / "data" / "orb_words.npy"
+            with path.open("rb") as handle:
+                _VOCABULARY = Vocabulary(np.load(handle, allow_pickle=False))
+        return _VOCABULARY
+
+
+def word_set(words: np.ndarray) -> np.ndarray:
+    """The distinct words of a picture, sorted, as uint16 (what the index stores)."""
+    return np.unique(words).astype(np.uint16)
+
+
+class WordIndex:
+    """An inverted index from visual words to the works that contain them.
+
+    Works are scored by the tf-idf weight of the words they share with a query (each word
+    counted once per picture), normalised by the work's own word count, so a busy picture
+    with many words does not win every query.
+    """
+
+    def __init__(self, vocabulary_size: int = VOCABULARY_SIZE) -> None:
+        self.vocabulary_size = vocabulary_size
+        self._postings: list[list[int]] = [[] for _ in range(vocabulary_size)]
+        self._arrays: list[np.ndarray] | None = None
+        self._norms: dict[int, float] = {}
+        self._lock = threading.Lock()
+        self.max_id = 0
+
+    def __len__(self) -> int:
+        return len(self._norms)
+
+    def add(self, ident: int, words: np.ndarray) -> None:
+        with self._lock:
+            for w in np.unique(words).tolist():
+                self._postings[w].append(ident)
+            self._norms[ident] = math.sqrt(max(1, len(np.unique(words))))
+            self._arrays = None
+            self.max_id = max(self.max_id, ident)
+
+    def search(self, words: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The `k` works sharing the most (idf-weighted) words with the query."""
+        query = np.unique(words)
+        if not len(query) or not self._norms:
+            return []
+        with self._lock:
+            if self._arrays is None:
+                self._arrays = [np.asarray(p, np.int64) for p in self._postings]
+            arrays = self._arrays
+            total = len(self._norms)
+            ids, weights = [], []
+            for w in query.tolist():
+                posting = arrays[w]
+                if not len(posting):
+                    continue
+                idf = math.log(1 + total / len(posting))
+                ids.append(posting)
+                weights.append(np.full(len(posting), idf, np.float32))
+            if not ids:
+                return []
+            all_ids = np.concatenate(ids)
+            uniq, inverse = np.unique(all_ids, return_inverse=True)
+            scores = np.bincount(inverse, weights=np.concatenate(weights))
+            scores /= np.asarray([self._norms[int(i)] for i in uniq])
+        order = np.argsort(-scores, kind="stable")[:k]
+        return [(int(uniq[i]), float(scores[i])) for i in order]
+
+
+@dataclass
+class Query:
+    """A query picture prepared once for verifying against many references."""
+
+    align: np.ndarray  # (h, w, 3) uint8 at ALIGN_SIDE
+    features: Features
+    mirrored_features: Features
+    scale: float  # working size / original size
+
+    @classmethod
+    def of(cls, rgb: Image.Image) -> Query:
+        grey, scale = working_grey(rgb)
+        return cls(
+            scale=scale,
+            align=align_picture(rgb),
+            features=extract(grey, features=QUERY_FEATURES),
+            mirrored_features=extract(grey, features=QUERY_FEATURES, mirrored=True),
+        )
+
+
+def _fit(query: Features, reference: Features):
+    import cv2
+
+    if len(query) < MIN_MATCHES or len(reference) < MIN_MATCHES:
+        return None, 0, 0
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(reference.descriptors, query.descriptors, k=2)
+    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
+    if len(good) < MIN_MATCHES:
+        return None, len(good), 0
+    src = reference.points[[g.queryIdx for g in good]]
+    dst = query.points[[g.trainIdx for g in good]]
+    transform, mask = cv2.estimateAffinePartial2D(
+        src, dst, method=cv2.RANSAC, ransacReprojThreshold=REPROJECTION_PX, maxIters=2000
+    )
+    if transform is None or mask is None:
+        return None, len(good), 0
+    return transform, len(good), int(mask.sum())
+
+
+def _to_align_frame(
+    transform: np.ndarray, query: Query, reference: Features, mirrored: bool
+) -> np.ndarray:
+    """The fitted transform (reference working px -> query working px, mirrored or not)
+    as a map between the two alignment pictures."""
+    qw = query.align.shape[1]
+    rw = reference.align.shape[1]
+    qf = qw / query.features.size[0]  # query: working -> align
+    rf = rw / reference.size[0]  # reference: working -> align
+    m = np.vstack([transform.astype(np.float64), [0.0, 0.0, 1.0]])
+    if mirrored:  # the fit maps into the mirrored query: flip x back
+        w = query.features.size[0]
+        m = np.array([[-1.0, 0.0, w - 1.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]) @ m
+    return (np.diag([qf, qf, 1.0]) @ m @ np.diag([1.0 / rf, 1.0 / rf, 1.0]))[:2]
+
+
+def _normalised(grey: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    values = grey[mask]
+    return (grey - values.mean()) / max(float(values.std()), 4.0)
+
+
+def _gradient(grey: np.ndarray) -> np.ndarray:
+    import cv2
+
+    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
+    return cv2.magnitude(gx, gy)
+
+
+def _fill(rgb: np.ndarray) -> np.ndarray:
+    """The flat areas joined to the picture's corners (a frame, padding, the empty corners
+    of a turned copy), as a boolean mask."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    mask = np.zeros((h + 2, w + 2), np.uint8)
+    image = np.array(rgb, dtype=np.uint8, copy=True)  # floodFill wants a writable image
+    flags = 4 | cv2.FLOODFILL_FIXED_RANGE | cv2.FLOODFILL_MASK_ONLY | (255 << 8)
+    for x, y in ((0, 0), (w - 1, 0), (0, h - 1), (w - 1, h - 1)):
+        if not mask[y + 1, x + 1]:
+            cv2.floodFill(
+                image, mask, (x, y), 0, (FILL_TOLERANCE,) * 3, (FILL_TOLERANCE,) * 3, flags
+            )
+    return mask[1:-1, 1:-1] > 0
+
+
+@dataclass(frozen=True)
+class Agreement:
+    """How the reference's pixels, warped onto the query, agree with the query's.
+
+    Attributes:
+        agreement: share of the overlap whose normalised grey levels agree.
+        edge_agreement: the same over the pixels where the work has an edge (flat
+            backgrounds agree with anything, so this is the one that tells works apart).
+        gradient_correlation: Pearson correlation of the two gradient magnitudes.
+        overlap: share of the reference that the query shows.
+        colour_error: mean absolute difference of the RGB values over the overlap.
+    """
+
+    agreement: float = 0.0
+    edge_agreement: float = 0.0
+    gradient_correlation: float = 0.0
+    overlap: float = 0.0
+    colour_error: float = math.inf
+
+
+def agreement(query: Query, reference: Features, transform: np.ndarray, mirrored: bool):
+    """The `Agreement` of a reference with the query under a fitted transform."""
+    import cv2
+
+    m = _to_align_frame(transform, query, reference, mirrored)
+    h, w = query.align.shape[:2]
+    ref = reference.align.astype(np.float32)
+    warped_rgb = cv2.warpAffine(ref, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+    inside = cv2.warpAffine(
+        np.ones(ref.shape[:2], np.uint8), m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0
+    )
+    # leave out a 2 px rim, where interpolation mixes in the border, and the copy's own
+    # flat fill around the picture (padding, the corners a rotation opens up)
+    inside = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool) & ~_fill(query.align)
+    covered = int(inside.sum())
+    if covered < 64:
+        return Agreement()
+    qrgb = query.align.astype(np.float32)
+    grey_q = cv2.cvtColor(qrgb, cv2.COLOR_RGB2GRAY)
+    grey_r = cv2.cvtColor(warped_rgb, cv2.COLOR_RGB2GRAY)
+    sigma = AGREEMENT_BLUR
+    zq = _normalised(cv2.GaussianBlur(grey_q, (0, 0), sigma), inside)
+    zr = _normalised(cv2.GaussianBlur(grey_r, (0, 0), sigma), inside)
+    close = np.abs(zq - zr) < AGREEMENT_TOLERANCE
+    gq, gr = _gradient(zq), _gradient(zr)
+    # the work's own edges: a caption or a sticker adds edges to the copy, which must not
+    # count against it beyond the little of the work they hide
+    edges = inside & (gr > EDGE_THRESHOLD)
+    a, b = gq[inside], gr[inside]
+    a, b = a - a.mean(), b - b.mean()
+    scale2 = abs(float(np.linalg.det(m[:, :2])))  # area scale, reference -> query
+    return Agreement(
+        agreement=float(close[inside].mean()),
+        edge_agreement=float(close[edges].mean()) if edges.sum() >= 16 else 0.0,
+        gradient_correlation=float(
+            (a * b).sum() / max(math.sqrt(float((a * a).sum() * (b * b).sum())), 1e-9)
+        ),
+        overlap=min(1.0, covered / max(1.0, scale2 * ref.shape[0] * ref.shape[1])),
+        colour_error=float(np.abs(qrgb[inside] - warped_rgb[inside]).mean()),
+    )
+
+
+@dataclass(frozen=True)
+class Verification:
+    """How a query lines up with one reference.
+
+    Attributes:
+        inliers: matches that agree on the transform.
+        matches: matches that passed the ratio test.
+        mirrored: the query was matched mirrored.
+        transform: 2x3 affine, reference working px -> query working px (None: no fit).
+        scale: how large the copy shows the work, in the two files' own pixels.
+        rotation_degrees: how far the copy turns the work.
+        pixels: the `Agreement` of the aligned pixels (all zero when not measured).
+    """
+
+    inliers: int
+    matches: int
+    mirrored: bool
+    transform: np.ndarray | None
+    scale: float
+    rotation_degrees: float
+    pixels: Agreement
+
+    @staticmethod
+    def none() -> Verification:
+        return Verification(0, 0, False, None, 1.0, 0.0, Agreement())
+
+
+def verify(query: Query, reference: Features, *, pixels: bool = True) -> Verification:
+    """Fit one similarity transform from `reference` onto the query (as it is, then
+    mirrored when that does not fit) and, when `pixels` and the reference has its alignment
+    picture, measure how well the aligned pixels agree."""
+    best = None
+    for mirrored, features in ((False, query.features), (True, query.mirrored_features)):
+        if best is not None and best[2] >= MIN_INLIERS:
+            break  # it fits as it is: no need to try it mirrored
+        transform, matches, inliers = _fit(features, reference)
+        if transform is not None and (best is None or inliers > best[2]):
+            best = (transform, matches, inliers, mirrored)
+    if best is None:
+        return Verification.none()
+    transform, matches, inliers, mirrored = best
+    # in the two pictures' own pixels (each was described at the working size)
+    scale = math.hypot(transform[0, 0], transform[1, 0]) * reference.scale / query.scale
+    rotation = math.degrees(math.atan2(transform[1, 0], transform[0, 0]))
+    found = Verification(inliers, matches, mirrored, transform, scale, rotation, Agreement())
+    return with_pixels(query, reference, found) if pixels else found
+
+
+def with_pixels(query: Query, reference: Features, v: Verification) -> Verification:
+    """`v` with the agreement of the aligned pixels measured (when it has a usable fit)."""
+    if v.transform is None or not reference.align.size or v.inliers < MIN_MATCHES:
+        return v
+    if not 0.2 < v.scale < 5.0:
+        return v
+    return replace(v, pixels=agreement(query, reference, v.transform, v.mirrored))
+
+
+# naming rules, chosen on the tuning split of bench/identify_bench.py (see docs/BENCHMARKS.md)
+MIN_INLIERS = 15  # matches agreeing on one placement before pixels are compared
+MIN_EDGE_AGREEMENT = 0.9  # share of edge pixels that agree after alignment
+MIN_OVERLAP = 0.2  # share of the work the copy must show
+SIMILAR_INLIERS = 12  # shown as "similar to" below the naming bar
+COLOUR_RATIO = 0.8  # between two works that both align, the named one's colour error
+# must be below this share of the other's
+
+
+@dataclass(frozen=True)
+class Naming:
+    """Which reference a query copies, by local features.
+
+    Attributes:
+        named: the index (into the checked list) of the work named, or None.
+        similar: indexes of references worth showing as "similar to", best first.
+        reason: one plain sentence saying why.
+    """
+
+    named: int | None
+    similar: list[int]
+    reason: str
+
+
+def passes(v: Verification) -> bool:
+    """Whether one verification is strong enough to name a work on its own."""
+    return (
+        v.inliers >= MIN_INLIERS
+        and v.pixels.edge_agreement >= MIN_EDGE_AGREEMENT
+        and v.pixels.overlap >= MIN_OVERLAP
+    )
+
+
+def name_source(checked: list[Verification]) -> Naming:
+    """Name the one reference a query copies, or none.
+
+    A reference is named when its keypoints agree on one placement and its pixels, moved by
+    that placement, agree with the query's over the overlap (`passes`). When several pass
+    (an emoji and its skin-tone or mirrored variant), the one whose colours are clearly
+    closer is named, an unmirrored fit winning a tie with a mirrored one; otherwise none is.
+    """
+    order = sorted(range(len(checked)), key=lambda i: -checked[i].inliers)
+    similar = [i for i in order if checked[i].inliers >= SIMILAR_INLIERS]
+    passing = [i for i in order if passes(checked[i])]
+    if not passing:
+        return Naming(None, similar, "no registered work lines up with it closely enough")
+    if len(passing) > 1:
+        by_colour = sorted(
+            passing, key=lambda i: (checked[i].pixels.colour_error, checked[i].mirrored)
+        )
+        first, second = by_colour[0], by_colour[1]
+        a, b = checked[first], checked[second]
+        unmirrored = [i for i in passing if not checked[i].mirrored]
+        if a.pixels.colour_error < COLOUR_RATIO * b.pixels.colour_error:
+            pick = first
+        elif len(unmirrored) == 1:  # a work and its mirror image: the copy is not mirrored
+            pick = unmirrored[0]
+        else:
+            return Naming(None, similar, "two registered works line up with it equally well")
+    else:
+        pick = passing[0]
+    v = checked[pick]
+    return Naming(pick, similar, describe_fit(v))
+
+
+def describe_fit(v: Verification) -> str:
+    """A one-line, plain-language account of how a copy lines up with the work."""
+    parts = []
+    if v.mirrored:
+        parts.append("mirrored")
+    turn = v.rotation_degrees
+    if abs(turn) >= 2:
+        parts.append(f"turned {abs(turn):.0f}°")
+    if v.pixels.overlap < 0.95:
+        parts.append(f"cropped to {v.pixels.overlap:.0%} of the work")
+    edit = ", ".join(parts) if parts else "at another size"
+    return (
+        f"{v.inliers} keypoints line up under one placement ({edit}), and "
+        f"{v.pixels.edge_agreement:.0%} of the aligned detail matches the work."
+    )

@@ -1,0 +1,107 @@
+"""Local features: the placement, the aligned pixels and the naming rule (issue #14)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from PIL import ImageDraw, ImageOps
+
+from provenance import local_features as lf
+from provenance.images import trim_borders
+from tests.factories import detailed
+
+
+def check(copy, original):
+    return lf.verify(lf.Query.of(copy), lf.describe(original))
+
+
+def captioned(picture):
+    out = ImageOps.expand(picture, border=(0, 0, 0, picture.height // 5), fill="white")
+    ImageDraw.Draw(out).text((6, picture.height + 8), "look what I found #art", fill="black")
+    return out
+
+
+def test_a_cropped_resized_copy_agrees_on_one_placement_and_in_its_pixels():
+    original = detailed(1)
+    copy = original.crop((30, 20, 300, 300)).resize((200, 207))
+    v = check(copy, original)
+    assert lf.passes(v) and not v.mirrored
+    assert 0.65 < v.scale < 0.85  # the copy shows the work at about 0.74 of its size
+    assert v.pixels.overlap < 0.95  # a crop shows part of the work
+
+
+def test_a_mirrored_turned_captioned_copy_is_named_with_a_plain_reason():
+    original = detailed(2)
+    turned = ImageOps.mirror(original).rotate(15, expand=True, fillcolor=(255, 255, 255))
+    v = check(captioned(turned), original)
+    assert lf.passes(v) and v.mirrored
+    assert 13 < abs(v.rotation_degrees) < 17
+    naming = lf.name_source([v])
+    assert naming.named == 0
+    assert "mirrored" in naming.reason and "turned 15°" in naming.reason
+
+
+def test_unrelated_pictures_do_not_pass():
+    v = check(detailed(3), detailed(4))
+    assert not lf.passes(v)
+    assert lf.name_source([v]).named is None
+
+
+def test_features_survive_storage():
+    features = lf.describe(detailed(6))
+    again = lf.Features.from_bytes(features.to_bytes())
+    assert np.array_equal(again.descriptors, features.descriptors)
+    assert np.array_equal(again.points, features.points)
+    assert again.size == features.size and again.align.shape == features.align.shape
+    assert np.abs(again.align.astype(int) - features.align.astype(int)).max() == 0
+
+
+def fake(inliers=40, edge=0.97, colour=5.0, mirrored=False, overlap=0.8):
+    pixels = lf.Agreement(
+        agreement=edge,
+        edge_agreement=edge,
+        gradient_correlation=0.9,
+        overlap=overlap,
+        colour_error=colour,
+    )
+    return lf.Verification(inliers, inliers, mirrored, np.eye(2, 3), 1.0, 0.0, pixels)
+
+
+def test_of_two_works_that_both_line_up_the_one_with_clearly_closer_colours_is_named():
+    assert lf.name_source([fake(colour=20.0), fake(colour=4.0)]).named == 1
+    # equally close: nobody is named, both are shown
+    tie = lf.name_source([fake(colour=5.0), fake(colour=5.5)])
+    assert tie.named is None and sorted(tie.similar) == [0, 1]
+
+
+def test_a_work_and_its_mirror_image_the_unmirrored_fit_is_named():
+    naming = lf.name_source([fake(colour=5.0, mirrored=True), fake(colour=5.2)])
+    assert naming.named == 1
+
+
+def test_each_naming_bar_is_needed():
+    assert lf.passes(fake())
+    assert not lf.passes(fake(inliers=lf.MIN_INLIERS - 1))
+    assert not lf.passes(fake(edge=lf.MIN_EDGE_AGREEMENT - 0.01))
+    assert not lf.passes(fake(overlap=lf.MIN_OVERLAP - 0.01))
+    weak = dataclasses.replace(fake(inliers=lf.SIMILAR_INLIERS), pixels=lf.Agreement())
+    naming = lf.name_source([weak])
+    assert naming.named is None and naming.similar == [0]
+
+
+def test_the_word_index_finds_a_crop_among_other_works():
+    vocabulary = lf.bundled_vocabulary()
+    index = lf.WordIndex()
+    for seed in range(10, 30):
+        index.add(seed, vocabulary.words(lf.describe(detailed(seed)).descriptors))
+    query = lf.Query.of(detailed(17).crop((60, 40, 300, 280)))
+    found = index.search(vocabulary.words(query.features.descriptors), 3)
+    assert found[0][0] == 17
+
+
+def test_a_border_and_a_blank_caption_bar_are_trimmed_back_to_the_picture():
+    picture = detailed(5, 200)
+    framed = ImageOps.expand(picture, border=(12, 12, 12, 40), fill=(255, 255, 255))
+    assert trim_borders(framed).size == picture.size
+    assert trim_borders(picture) is picture
