@@ -1,5 +1,6 @@
 """The Atelier web app (Gradio): `build_demo(services)` assembles the pages of `ui/`,
-`create_app(services)` adds the sign-in routes and the transparency log's tiles, and
+`create_app(services)` adds the sign-in routes, the transparency log's tiles and the C2PA
+soft-binding resolution API (/sbr/v1), and
 `launch()` serves it all.
 
 Who is signed in comes from the `atelier_session` cookie on each request (`ui.auth`), never
@@ -39,6 +40,7 @@ from ui import (
 )
 from ui.auth import add_auth_routes
 from ui.common import CSS, Services, theme
+from ui.resolution_routes import add_resolution_routes
 from ui.uploads import UPLOAD_CACHE_SWEEP, UploadGuard
 
 __all__ = ["Services", "build_demo", "create_app", "launch"]
@@ -154,8 +156,9 @@ def add_log_routes(api: FastAPI, services: Services) -> None:
 
 
 def create_app(services: Services) -> FastAPI:
-    """The whole web app: sign-in routes under /auth/, the log's tiles under /log/, the Gradio
-    UI at /, and a job worker (training) that runs while the app is served."""
+    """The whole web app: sign-in routes under /auth/, the log's tiles under /log/, the C2PA
+    soft-binding resolution API under /sbr/v1/, the Gradio UI at /, and a job worker
+    (training) that runs while the app is served."""
 
     @asynccontextmanager
     async def lifespan(_api: FastAPI):
@@ -174,6 +177,7 @@ def create_app(services: Services) -> FastAPI:
     )
     add_auth_routes(api, services)
     add_log_routes(api, services)
+    add_resolution_routes(api, services)
     demo = build_demo(services)
     api.add_middleware(
         UploadGuard,

@@ -138,6 +138,20 @@ class ArtworkFeatures(Base):
     version: Mapped[int] = mapped_column(Integer)
     words: Mapped[bytes] = mapped_column(LargeBinary)  # sorted distinct uint16, little-endian
     blob_key: Mapped[str] = mapped_column(String(64))
+    # the ISCC Image-Code (io.iscc.v0, the soft binding in every manifest), for lookups by it
+    iscc: Mapped[str] = mapped_column(String(64), index=True)
+
+
+class PublicManifest(Base):
+    """The public C2PA manifest store of an artwork, signed once, served by the soft-binding
+    resolution API (`marketplace.resolution`). It says what a certificate says (creator,
+    hashes, the recipe's commitment), never the recipe or its salt."""
+
+    __tablename__ = "public_manifests"
+
+    artwork_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), primary_key=True)
+    manifest_id: Mapped[str] = mapped_column(String(100), unique=True)
+    blob_key: Mapped[str] = mapped_column(String(64))
 
 
 class Derivation(Base):

@@ -393,7 +393,7 @@ def register_artwork(
             session.add(artwork)
     except IntegrityError:
         raise AlreadyRegistered("this image was registered a moment ago", artwork_id=0) from None
-    save_features(session, blobs, artwork, features)
+    save_features(session, blobs, artwork, features, decoded.rgb)
     for parent, role in parent_rows:
         session.add(Derivation(child_id=artwork.id, parent_id=parent.id, role=role))
     record_event(

@@ -239,6 +239,7 @@ def identify(
     signer: NoteSigner,
     blobs: BlobStore | None = None,
     model_cache: str | Path | None = None,
+    rerun_recipe: bool = True,
 ) -> Identification:
     """Identify an image file (see the module docstring). With `blobs`, copies PDQ misses
     are looked for with the second signal (trimmed margins, then keypoints), and the
@@ -249,7 +250,7 @@ def identify(
         InvalidInput: the bytes are not a usable image.
     """
     result = _identify(session, data, anchor_pem=anchor_pem, signer=signer, blobs=blobs)
-    if blobs is not None and result.matches:
+    if blobs is not None and result.matches and rerun_recipe:
         top = next(
             (m for m in result.matches if m["artwork_id"] == result.artwork_id),
             result.matches[0],

@@ -21,6 +21,7 @@ from db.blobs import BlobStore
 from db.models import Artwork, ArtworkFeatures
 from provenance import local_features as lf
 from provenance.errors import InvalidImage
+from provenance.fingerprint import iscc_image_code
 from provenance.images import decode_image
 
 FEATURE_VERSION = 1  # the feature format and vocabulary a row was computed with
@@ -33,8 +34,10 @@ def words_bytes(features: lf.Features) -> bytes:
     return words.astype("<u2").tobytes()
 
 
-def save_features(session: Session, blobs: BlobStore, artwork: Artwork, features) -> None:
-    """Store a work's features (blob) and words (row); `artwork` is flushed."""
+def save_features(
+    session: Session, blobs: BlobStore, artwork: Artwork, features, rgb: Image.Image
+) -> None:
+    """Store a work's features (blob), words and ISCC code (row); `artwork` is flushed."""
     key = blobs.put(features.to_bytes())
     session.add(
         ArtworkFeatures(
@@ -42,6 +45,7 @@ def save_features(session: Session, blobs: BlobStore, artwork: Artwork, features
             version=FEATURE_VERSION,
             words=words_bytes(features),
             blob_key=key,
+            iscc=iscc_image_code(rgb),
         )
     )
 
@@ -68,7 +72,7 @@ def backfill(session: Session, blobs: BlobStore) -> int:
         if old is not None:
             session.delete(old)
             session.flush()
-        save_features(session, blobs, artwork, lf.describe(rgb))
+        save_features(session, blobs, artwork, lf.describe(rgb), rgb)
         done += 1
     if done:
         session.flush()

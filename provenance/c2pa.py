@@ -219,6 +219,32 @@ def sign_image(data: bytes, mime: str, spec: ManifestSpec, material: SigningMate
     Raises:
         C2paError: unsupported type or a signing failure, with c2pa's message.
     """
+    return _sign(data, mime, spec, material, embed=True)[0]
+
+
+def sign_manifest_store(
+    data: bytes, mime: str, spec: ManifestSpec, material: SigningMaterial
+) -> tuple[str, bytes]:
+    """A signed C2PA manifest store for the image, kept apart from it (a sidecar, what a
+    manifest repository serves): (the active manifest's identifier, the store's bytes).
+
+    Raises:
+        C2paError: unsupported type or a signing failure, with c2pa's message.
+    """
+    import c2pa
+
+    store = _sign(data, mime, spec, material, embed=False)[1]
+    try:
+        with c2pa.Reader("application/c2pa", io.BytesIO(store)) as reader:
+            label = json.loads(reader.json())["active_manifest"]
+    except (c2pa.C2paError, KeyError, ValueError) as exc:
+        raise C2paError(f"the signed manifest store cannot be read back: {exc}") from None
+    return label, store
+
+
+def _sign(data: bytes, mime: str, spec: ManifestSpec, material: SigningMaterial, *, embed: bool):
+    """(the signed asset, the manifest store's bytes); without `embed` the asset is the
+    unchanged input and the store stands apart."""
     import c2pa
 
     if mime not in MIME_TYPES.values():
@@ -237,9 +263,11 @@ def sign_image(data: bytes, mime: str, spec: ManifestSpec, material: SigningMate
                 if ingredient.label:
                     description["label"] = ingredient.label
                 builder.add_ingredient(description, ingredient.mime, io.BytesIO(ingredient.data))
+            if not embed:
+                builder.set_no_embed()
             out = io.BytesIO()
-            builder.sign(signer, mime, io.BytesIO(data), out)
-            return out.getvalue()
+            store = builder.sign(signer, mime, io.BytesIO(data), out)
+            return out.getvalue(), store
     except c2pa.C2paError as exc:
         raise C2paError(f"signing failed: {exc}") from None
     finally:

@@ -5,12 +5,13 @@ log's signed tree head, and a signed certificate of the work named."""
 from __future__ import annotations
 
 import io
+from urllib.parse import quote
 
 import gradio as gr
 import numpy as np
 from PIL import Image, ImageDraw
 
-from marketplace import certificates, identification, transparency
+from marketplace import certificates, identification, resolution, transparency
 from marketplace.read_models import artwork_blob_key
 from ui.common import Services, badge, bind, escape, image_file, read_upload, run, thumbnail
 from ui.shell import Page
@@ -168,6 +169,14 @@ def result_html(found: dict) -> str:
         f"{badge(found['headline'], VERDICT_TONES[verdict])}</div>",
         f'<p id="verify-confidence">{escape(confidence_line(found), markdown=False)}</p>',
     ]
+    recovered = found.get("recovered_manifest")
+    if recovered:
+        link = f"/sbr/v1/manifests/{quote(recovered, safe=':')}"
+        parts.append(
+            '<p id="verify-recovered"><b>Content Credentials recovered</b>: this file carries '
+            f'none, but the work it copies has them: <a href="{link}">{escape(recovered)}</a> '
+            '<span class="atelier-muted">(C2PA soft-binding resolution API)</span></p>'
+        )
     parts += [_match_html(m, found.get("artwork_id")) for m in found["matches"][:3]]
     return "\n".join(parts)
 
@@ -244,9 +253,16 @@ def verify(services: Services, image_path):
                 if result.artwork_id is not None and result.verdict != "tampered"
                 else None
             )
-            top = _lined_up(result.as_dict())
+            found = result.as_dict()
+            manifest = (result.evidence.get("manifest") or {}).get("state", "unsigned")
+            if note is not None and manifest == "unsigned":
+                # the copy lost its credentials: recover the work's from the resolution API
+                found["recovered_manifest"] = resolution.public_manifest(
+                    s, services.blobs, result.artwork_id, services.c2pa
+                ).manifest_id
+            top = _lined_up(found)
             key = artwork_blob_key(s, top["artwork_id"]) if top else None
-            return result.as_dict(), head, note, key
+            return found, head, note, key
 
     found, head, note, preview_key = run(work)
     rows = [

@@ -129,3 +129,10 @@ def test_the_verify_page_draws_how_a_turned_crop_lines_up(services, tmp_path):
     drawn = np.asarray(Image.open(lined_up).convert("RGB")).astype(int)
     outline = (np.abs(drawn - [230, 40, 90]).sum(axis=2) < 30).sum()
     assert outline > 500  # both outlines are drawn
+    # the copy carries no credentials: the work's are recovered, and resolve
+    from marketplace.resolution import artwork_of_manifest
+
+    assert "Content Credentials recovered" in html
+    recovered = html.split("/sbr/v1/manifests/")[1].split('"')[0]
+    with services.readers() as s:
+        assert artwork_of_manifest(s, recovered) == 1
