@@ -105,6 +105,12 @@ def main() -> int:
     parser.add_argument("--distractors", type=int, default=10_000)
     parser.add_argument("--look-alikes", type=int, default=200)
     parser.add_argument("--out", type=Path, default=Path("bench/results/identify.json"))
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="keep the database and blobs here (for screenshots.py)",
+    )
     args = parser.parse_args()
 
     from atelier.bootstrap import Services
@@ -143,7 +149,8 @@ def main() -> int:
         args.distractors : args.distractors + args.look_alikes
     ]
 
-    tmp = Path(tempfile.mkdtemp())
+    tmp = args.keep or Path(tempfile.mkdtemp())
+    tmp.mkdir(parents=True, exist_ok=True)
     services = Services.from_settings(
         Settings(data_dir=tmp, database_url=f"sqlite:///{tmp / 'bench.db'}")
     )
