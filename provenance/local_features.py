@@ -207,55 +207,65 @@ class WordIndex:
     """An inverted index from visual words to the works that contain them.
 
     Works are scored by the tf-idf weight of the words they share with a query (each word
-    counted once per picture), normalised by the work's own word count, so a busy picture
-    with many words does not win every query.
+    counted once per picture), normalised by the square root of the work's own word count,
+    so a busy picture with many words does not win every query. Scores are summed with one
+    `bincount` over the query's posting lists, so a search costs about the total length of
+    those lists (bench/word_index_bench.py).
     """
 
     def __init__(self, vocabulary_size: int = VOCABULARY_SIZE) -> None:
         self.vocabulary_size = vocabulary_size
         self._postings: list[list[int]] = [[] for _ in range(vocabulary_size)]
         self._arrays: list[np.ndarray] | None = None
-        self._norms: dict[int, float] = {}
+        self._norms = np.zeros(1, np.float64)  # by id; 0 for ids not indexed
+        self._count = 0
         self._lock = threading.Lock()
         self.max_id = 0
 
     def __len__(self) -> int:
-        return len(self._norms)
+        return self._count
 
     def add(self, ident: int, words: np.ndarray) -> None:
+        distinct = np.unique(words)
         with self._lock:
-            for w in np.unique(words).tolist():
+            for w in distinct.tolist():
                 self._postings[w].append(ident)
-            self._norms[ident] = math.sqrt(max(1, len(np.unique(words))))
+            if ident >= len(self._norms):
+                grown = np.zeros(max(ident + 1, 2 * len(self._norms)), np.float64)
+                grown[: len(self._norms)] = self._norms
+                self._norms = grown
+            if self._norms[ident] == 0:
+                self._count += 1
+            self._norms[ident] = math.sqrt(max(1, len(distinct)))
             self._arrays = None
             self.max_id = max(self.max_id, ident)
 
     def search(self, words: np.ndarray, k: int) -> list[tuple[int, float]]:
         """The `k` works sharing the most (idf-weighted) words with the query."""
         query = np.unique(words)
-        if not len(query) or not self._norms:
+        if not len(query) or not self._count:
             return []
         with self._lock:
             if self._arrays is None:
                 self._arrays = [np.asarray(p, np.int64) for p in self._postings]
-            arrays = self._arrays
-            total = len(self._norms)
-            ids, weights = [], []
-            for w in query.tolist():
-                posting = arrays[w]
-                if not len(posting):
-                    continue
-                idf = math.log(1 + total / len(posting))
-                ids.append(posting)
-                weights.append(np.full(len(posting), idf, np.float32))
-            if not ids:
-                return []
-            all_ids = np.concatenate(ids)
-            uniq, inverse = np.unique(all_ids, return_inverse=True)
-            scores = np.bincount(inverse, weights=np.concatenate(weights))
-            scores /= np.asarray([self._norms[int(i)] for i in uniq])
-        order = np.argsort(-scores, kind="stable")[:k]
-        return [(int(uniq[i]), float(scores[i])) for i in order]
+            lists = [self._arrays[w] for w in query.tolist() if len(self._arrays[w])]
+            norms = self._norms
+            total = self._count
+        if not lists:
+            return []
+        lengths = np.fromiter((len(p) for p in lists), np.int64, len(lists))
+        idf = np.log1p(total / lengths)
+        scores = np.bincount(
+            np.concatenate(lists), weights=np.repeat(idf, lengths), minlength=len(norms)
+        )
+        indexed = norms > 0
+        scores[indexed] /= norms[indexed]
+        k = min(k, int(np.count_nonzero(scores)))
+        if k <= 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.lexsort((top, -scores[top]))]
+        return [(int(i), float(scores[i])) for i in top]
 
 
 @dataclass
