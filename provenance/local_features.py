@@ -37,6 +37,7 @@ ALIGN_SIDE = 256  # the pictures compared pixel by pixel after alignment
 QUERY_FEATURES = 1000
 REFERENCE_FEATURES = 700
 FAST_THRESHOLD = 10
+MIN_SIDE = 32  # px at the working size: thinner pictures get no keypoints
 VOCABULARY_SIZE = 4096
 RATIO = 0.8
 REPROJECTION_PX = 5.0
@@ -149,11 +150,17 @@ def extract(
         grey, scale = rgb, 1.0
     if mirrored:
         grey = np.ascontiguousarray(grey[:, ::-1])
-    orb = cv2.ORB_create(nfeatures=features, fastThreshold=FAST_THRESHOLD, edgeThreshold=15)
-    keypoints, descriptors = orb.detectAndCompute(grey, None)
     size = (grey.shape[1], grey.shape[0])
+    none = Features(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), size, scale)
+    if min(size) < MIN_SIDE:  # a sliver (4000x2 px) has no corners ORB can describe
+        return none
+    orb = cv2.ORB_create(nfeatures=features, fastThreshold=FAST_THRESHOLD, edgeThreshold=15)
+    try:
+        keypoints, descriptors = orb.detectAndCompute(grey, None)
+    except cv2.error:  # a picture ORB cannot take is a picture without keypoints
+        return none
     if descriptors is None:
-        return Features(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), size, scale)
+        return none
     points = np.float32([k.pt for k in keypoints])
     return Features(points, descriptors, size, scale)
 

@@ -105,3 +105,14 @@ def test_a_border_and_a_blank_caption_bar_are_trimmed_back_to_the_picture():
     framed = ImageOps.expand(picture, border=(12, 12, 12, 40), fill=(255, 255, 255))
     assert trim_borders(framed).size == picture.size
     assert trim_borders(picture) is picture
+
+
+def test_slivers_and_specks_have_no_keypoints_and_do_not_crash():
+    from PIL import Image
+
+    for size in [(4000, 2), (2, 4000), (1, 1), (600, 20)]:
+        picture = Image.new("RGB", size, (200, 30, 30))
+        features = lf.describe(picture)
+        assert len(features) == 0 and features.align.shape[2] == 3
+        query = lf.Query.of(picture)
+        assert lf.verify(query, lf.describe(detailed(7))).inliers == 0
