@@ -29,7 +29,7 @@ from provenance.c2pa import (
 )
 from provenance.checkpoint import NoteSigner, NoteVerifier, open_note
 from provenance.fingerprint import iscc_image_code
-from provenance.images import decode_image
+from provenance.images import DecodedImage, decode_image
 
 SOURCE_TYPES = {"ai_generated": TRAINED, "ai_modified": COMPOSITE}
 
@@ -58,13 +58,7 @@ def signed_download(
     Formats C2PA cannot carry (GIF, BMP, TIFF) are converted to PNG first.
     """
     artwork = get_artwork(session, artwork_id)
-    data = blobs.get(artwork.blob_key)
-    decoded = decode_image(data)
-    fmt = artwork.format if artwork.format in MIME_TYPES else "PNG"
-    if fmt != artwork.format:
-        buf = io.BytesIO()
-        decoded.rgb.save(buf, "PNG")
-        data = buf.getvalue()
+    data, fmt, decoded = signable_file(blobs, artwork)
     if fmt == "PNG" and artwork.recipe:
         data = _with_parameters_chunk(data, artwork.recipe)
     ingredients = []
@@ -103,6 +97,19 @@ def signed_download(
     signed = sign_image(data, MIME_TYPES[fmt], spec, material)
     extension = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}[fmt]
     return signed, MIME_TYPES[fmt], f"atelier-{artwork.id}.{extension}"
+
+
+def signable_file(blobs: BlobStore, artwork) -> tuple[bytes, str, DecodedImage]:
+    """The artwork's file in a format C2PA can carry (GIF, BMP and TIFF become PNG): (bytes,
+    format, the decoded image)."""
+    data = blobs.get(artwork.blob_key)
+    decoded = decode_image(data)
+    fmt = artwork.format if artwork.format in MIME_TYPES else "PNG"
+    if fmt != artwork.format:
+        buf = io.BytesIO()
+        decoded.rgb.save(buf, "PNG")
+        data = buf.getvalue()
+    return data, fmt, decoded
 
 
 def _with_parameters_chunk(png: bytes, recipe: dict[str, Any]) -> bytes:

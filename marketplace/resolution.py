@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from db.blobs import BlobStore
 from db.models import Artwork, ArtworkFeatures, PublicManifest
 from marketplace.artworks import get_artwork
-from marketplace.certificates import SOURCE_TYPES
+from marketplace.certificates import SOURCE_TYPES, signable_file
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.recipe_commitments import recipe_commitment
 from provenance.c2pa import MIME_TYPES, ManifestSpec, SigningMaterial, sign_manifest_store
@@ -172,21 +172,12 @@ def public_manifest(
 ) -> PublicManifest:
     """The artwork's public manifest store, signed on first request and kept."""
     from provenance.fingerprint import iscc_image_code
-    from provenance.images import decode_image
 
     row = session.get(PublicManifest, artwork_id)
     if row is not None:
         return row
     artwork = get_artwork(session, artwork_id)
-    data = blobs.get(artwork.blob_key)
-    decoded = decode_image(data)
-    fmt = artwork.format if artwork.format in MIME_TYPES else "PNG"
-    if fmt != artwork.format:
-        import io
-
-        buffer = io.BytesIO()
-        decoded.rgb.save(buffer, "PNG")
-        data = buffer.getvalue()
+    data, fmt, decoded = signable_file(blobs, artwork)
     source_type = SOURCE_TYPES.get(artwork.ai_label)
     spec = ManifestSpec(
         title=artwork.title,

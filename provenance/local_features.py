@@ -108,26 +108,25 @@ class Features:
             )
 
 
+def _long_side(image: Image.Image, side: int) -> tuple[Image.Image, float]:
+    """The image scaled so its long side is `side` px (up or down), and the scale."""
+    scale = side / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    if size != image.size:
+        resample = Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.BOX
+        image = image.resize(size, resample)
+    return image, scale
+
+
 def working_grey(rgb: Image.Image) -> tuple[np.ndarray, float]:
     """The grey picture with its long side at WORKING_SIDE px, and the scale applied."""
-    grey = rgb.convert("L")
-    scale = WORKING_SIDE / max(grey.size)
-    size = (max(1, round(grey.width * scale)), max(1, round(grey.height * scale)))
-    if size != grey.size:
-        resample = Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.BOX
-        grey = grey.resize(size, resample)
+    grey, scale = _long_side(rgb.convert("L"), WORKING_SIDE)
     return np.asarray(grey), scale
 
 
 def align_picture(rgb: Image.Image) -> np.ndarray:
     """The RGB picture with its long side at ALIGN_SIDE px, (h, w, 3) uint8."""
-    rgb = rgb.convert("RGB")
-    scale = ALIGN_SIDE / max(rgb.size)
-    size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
-    if size != rgb.size:
-        resample = Image.Resampling.BICUBIC if scale > 1 else Image.Resampling.BOX
-        rgb = rgb.resize(size, resample)
-    return np.asarray(rgb)
+    return np.asarray(_long_side(rgb.convert("RGB"), ALIGN_SIDE)[0])
 
 
 def describe(rgb: Image.Image) -> Features:
