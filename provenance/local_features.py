@@ -38,6 +38,9 @@ QUERY_FEATURES = 1000
 REFERENCE_FEATURES = 700
 FAST_THRESHOLD = 10
 MIN_SIDE = 32  # px at the working size: thinner pictures get no keypoints
+GRID = 4  # a query's keypoints are spread over GRID x GRID cells (`_spread`)
+SPREAD_POOL = 3  # ... chosen from this many times the budget
+QUERY_SPREAD = True
 VOCABULARY_SIZE = 4096
 RATIO = 0.8
 REPROJECTION_PX = 5.0
@@ -137,10 +140,37 @@ def describe(rgb: Image.Image) -> Features:
     )
 
 
+def _spread(keypoints, features: int, size: tuple[int, int]):
+    """At most `features` keypoints, spread over a GRID x GRID grid: each cell keeps its
+    strongest up to an equal share, the rest of the budget goes to the strongest left over.
+    Text (a caption, meme letters) has the strongest corners of a picture; spread out, it
+    cannot take the whole budget from the picture it covers part of."""
+    width, height = size
+    share = max(1, features // (GRID * GRID))
+    ranked = sorted(keypoints, key=lambda k: -k.response)
+    taken, rest, per_cell = [], [], {}
+    for k in ranked:
+        cell = (
+            min(GRID - 1, int(k.pt[0] * GRID / width)),
+            min(GRID - 1, int(k.pt[1] * GRID / height)),
+        )
+        if per_cell.get(cell, 0) < share:
+            per_cell[cell] = per_cell.get(cell, 0) + 1
+            taken.append(k)
+        else:
+            rest.append(k)
+    return (taken + rest)[:features]
+
+
 def extract(
-    rgb: Image.Image | np.ndarray, *, features: int = REFERENCE_FEATURES, mirrored: bool = False
+    rgb: Image.Image | np.ndarray,
+    *,
+    features: int = REFERENCE_FEATURES,
+    mirrored: bool = False,
+    spread: bool = False,
 ) -> Features:
-    """ORB features of a picture (an RGB image, or a working-size grey array)."""
+    """ORB features of a picture (an RGB image, or a working-size grey array); with `spread`,
+    chosen across the picture rather than strongest first (`_spread`)."""
     import cv2
 
     if isinstance(rgb, Image.Image):
@@ -153,9 +183,14 @@ def extract(
     none = Features(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), size, scale)
     if min(size) < MIN_SIDE:  # a sliver (4000x2 px) has no corners ORB can describe
         return none
-    orb = cv2.ORB_create(nfeatures=features, fastThreshold=FAST_THRESHOLD, edgeThreshold=15)
+    detected = features * SPREAD_POOL if spread else features
+    orb = cv2.ORB_create(nfeatures=detected, fastThreshold=FAST_THRESHOLD, edgeThreshold=15)
     try:
-        keypoints, descriptors = orb.detectAndCompute(grey, None)
+        if spread:
+            chosen = _spread(orb.detect(grey, None), features, size)
+            keypoints, descriptors = orb.compute(grey, chosen)
+        else:
+            keypoints, descriptors = orb.detectAndCompute(grey, None)
     except cv2.error:  # a picture ORB cannot take is a picture without keypoints
         return none
     if descriptors is None:
@@ -289,8 +324,10 @@ class Query:
         return cls(
             scale=scale,
             align=align_picture(rgb),
-            features=extract(grey, features=QUERY_FEATURES),
-            mirrored_features=extract(grey, features=QUERY_FEATURES, mirrored=True),
+            features=extract(grey, features=QUERY_FEATURES, spread=QUERY_SPREAD),
+            mirrored_features=extract(
+                grey, features=QUERY_FEATURES, mirrored=True, spread=QUERY_SPREAD
+            ),
         )
 
 
