@@ -137,6 +137,47 @@ def register_everything(sessions, blobs, kinds, n, distractors):
     }
 
 
+def top_up(sessions, blobs, images) -> None:
+    """Register more distractors as the crowd user (refusals by the guard are skipped)."""
+    from sqlalchemy import select
+
+    from db.models import User
+    from marketplace.artworks import register_artwork
+    from marketplace.errors import MarketplaceError
+
+    with sessions() as s:
+        crowd = s.scalar(select(User.id).where(User.username == "crowd"))
+    for i, img in enumerate(images):
+        try:
+            with sessions() as s, s.begin():
+                register_artwork(s, blobs, encode(img), owner_id=crowd, title=f"top-up {i}")
+        except MarketplaceError:
+            pass
+        if i % 500 == 499:
+            print(f"{i + 1} more distractors", flush=True)
+
+
+def timed_registrations(sessions, blobs, images) -> list[float]:
+    """Seconds to register each of `images` (new works, by a third user) into the setup."""
+    from marketplace.accounts import sign_up
+    from marketplace.artworks import register_artwork
+    from marketplace.errors import MarketplaceError
+    from tests.factories import FAST_HASHER
+
+    with sessions() as s, s.begin():
+        timer = sign_up(s, f"timer{int(time.time())}", "password 1234", hasher=FAST_HASHER).id
+    seconds = []
+    for i, img in enumerate(images):
+        t = time.perf_counter()
+        try:
+            with sessions() as s, s.begin():
+                register_artwork(s, blobs, encode(img), owner_id=timer, title=f"t{i}")
+        except MarketplaceError:
+            pass
+        seconds.append(time.perf_counter() - t)
+    return seconds
+
+
 def reused_setup(sessions, kinds, n, asked):
     """The sources of an earlier run's database (`--reuse DIR`), found by their files'
     SHA-256, so a source the guard refused is skipped, never mislabelled."""
@@ -202,10 +243,12 @@ def main() -> int:
     # stylised works: contents from the wallpapers' last patches and emoji 2000 onwards
     style_contents = [im for pair in zip(patches[::-1], emoji[2000:], strict=False) for im in pair]
     stylised = stylised_images(style_contents, 2 * n + 700, 0)
+    others = (len(emoji) - 2 * n) + (len(patches) - 2 * n) + 700
+    gan_extra = max(3_000, args.distractors - others)  # GAN outputs fill up to --distractors
     kinds = {
         "emoji clip art": (emoji[first:last], emoji[:first] + emoji[last:]),
         "wallpaper patches": (patches[: 2 * n], patches[2 * n :]),
-        "GAN outputs": (gan_images(gan_model, 2 * n, 0), gan_images(gan_model, 3_000, 100_000)),
+        "GAN outputs": (gan_images(gan_model, 2 * n, 0), gan_images(gan_model, gan_extra, 100_000)),
         "stylised works": (stylised[: 2 * n], stylised[2 * n :]),
     }
     # distractors drawn from every kind in turn
@@ -214,10 +257,13 @@ def main() -> int:
     pools = [extra for _, extra in kinds.values()]
     mixed = [im for group in zip_longest(*pools) for im in group if im is not None]
     distractors = mixed[: args.distractors]
-    # never-registered look-alikes: more of each kind, checked but never registered
-    look_alikes = [im for group in zip_longest(*pools) for im in group if im is not None][
-        args.distractors : args.distractors + args.look_alikes
-    ]
+    # never-registered look-alikes, checked but never registered: GAN outputs of other seeds
+    # and stylised works of other contents (emoji and wallpapers are all registered)
+    half = args.look_alikes // 2
+    unused_contents = style_contents[2 * n + 700 : 2 * n + 700 + half]
+    look_alikes = gan_images(gan_model, args.look_alikes - half, 900_000) + stylised_images(
+        unused_contents, len(unused_contents), 13
+    )
 
     tmp = args.reuse or args.keep or Path(tempfile.mkdtemp())
     tmp.mkdir(parents=True, exist_ok=True)
@@ -227,6 +273,13 @@ def main() -> int:
     sessions, blobs = services.sessions, services.blobs
     if args.reuse:
         sources, setup_info = reused_setup(sessions, kinds, n, len(distractors))
+        if setup_info["distractors"] < args.distractors:  # an earlier run had fewer: top up
+            more = args.distractors - setup_info["distractors"]
+            top_up(sessions, blobs, gan_images(gan_model, more, 200_000))
+            sources, setup_info = reused_setup(sessions, kinds, n, len(distractors))
+        setup_info["register_seconds"] = timed_registrations(
+            sessions, blobs, gan_images(gan_model, args.time_registrations, 500_000)
+        )
     else:
         sources, setup_info = register_everything(sessions, blobs, kinds, n, distractors)
     registered_distractors = setup_info["distractors"]

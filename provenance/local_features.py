@@ -517,7 +517,7 @@ def with_pixels(query: Query, reference: Features, v: Verification) -> Verificat
 
 # naming rules, chosen on the tuning split of bench/identify_bench.py (see docs/BENCHMARKS.md)
 MIN_INLIERS = 15  # matches agreeing on one placement before pixels are compared
-MIN_EDGE_AGREEMENT = 0.9  # share of edge pixels that agree after alignment
+MIN_EDGE_AGREEMENT = 0.85  # share of edge pixels that agree after alignment
 MIN_OVERLAP = 0.2  # share of the work the copy must show
 SIMILAR_INLIERS = 12  # shown as "similar to" below the naming bar
 COLOUR_RATIO = 0.8  # between two works that both align, the named one's colour error
