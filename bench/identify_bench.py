@@ -226,6 +226,10 @@ def main() -> int:
         default=None,
         help="keep the database and blobs here (for screenshots.py)",
     )
+    parser.add_argument(
+        "--reuse", type=Path, default=None, help="identify against the database a --keep run left"
+    )
+    parser.add_argument("--time-registrations", type=int, default=100)
     args = parser.parse_args()
 
     from atelier.bootstrap import Services

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import re
 
-from PIL import Image
+from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 
 XSS = "<img src=x onerror=alert(1)>"
@@ -265,7 +265,27 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     assert guest.page.locator("#verify-result .atelier-badge").count() == 1
     assert guest.page.locator("#verify-confidence").inner_text().startswith("High:")
     assert "Evidence: perceptual hash (PDQ)" in verdict and "keypoints distance" not in verdict
+    # the re-encoded copy lost the download's credentials: the work's are recovered
+    assert "Content Credentials recovered" in verdict
     guest.shot("verify")
+    # a cropped, turned and captioned repost is named too, and the page shows how it lines up
+    cropped = tmp_path / "repost.jpg"
+    picture = Image.open(io.BytesIO(signed)).convert("RGB")
+    w, h = picture.size
+    turned = picture.crop((w // 8, 0, w, h * 7 // 8)).rotate(12, expand=True, fillcolor="white")
+    reposted = Image.new("RGB", (turned.width, turned.height + 60), "white")
+    reposted.paste(turned, (0, 60))
+    ImageDraw.Draw(reposted).text((10, 20), "look what I found #art", fill="black")
+    reposted.save(cropped, "JPEG", quality=85)
+    guest.page.locator("#verify-image button[aria-label='Clear']").first.click()
+    guest.page.locator("#verify-image input[type=file]").set_input_files(str(cropped))
+    guest.page.locator("#verify-image").get_by_text("repost.jpg").first.wait_for()
+    guest.click("verify-go")
+    verdict = guest.wait_text("verify-result", "created by")
+    assert "Copy of #6" in verdict and "keypoints line up" in verdict
+    assert "turned 12°" in guest.page.locator("#verify-confidence").inner_text()
+    expect(guest.page.locator("#verify-lined-up img")).to_be_visible(timeout=TIMEOUT)
+    guest.shot("verify-repost")
     # a junk file next: the earlier verdict goes, so the junk is never shown as verified
     junk = tmp_path / "junk.png"
     junk.write_bytes(b"not a picture at all")
