@@ -105,6 +105,13 @@ def decode_binding(alg: Any, value: Any) -> str:
     return code
 
 
+def _stored_bits(code: str) -> int:
+    """The 64 bits of an ISCC Image-Code this service computed (header: 2 bytes)."""
+    body = code.removeprefix("ISCC:")
+    raw = base64.b32decode(body + "=" * (-len(body) % 8))
+    return int.from_bytes(raw[2:10], "big")
+
+
 def matches_by_iscc(session: Session, code: str, max_results: int) -> list[Match]:
     """Works whose ISCC Image-Code is `code` or within ISCC_NEAR_BITS of it."""
     wanted = _iscc_bits(code)
@@ -112,7 +119,7 @@ def matches_by_iscc(session: Session, code: str, max_results: int) -> list[Match
     for artwork_id, iscc in session.execute(
         select(ArtworkFeatures.artwork_id, ArtworkFeatures.iscc)
     ):
-        distance = (wanted ^ _iscc_bits(iscc)).bit_count()
+        distance = (wanted ^ _stored_bits(iscc)).bit_count()
         if distance <= ISCC_NEAR_BITS:
             found.append((distance, artwork_id))
     found.sort()
