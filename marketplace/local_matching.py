@@ -27,6 +27,7 @@ from provenance.images import decode_image
 FEATURE_VERSION = 1  # the feature format and vocabulary a row was computed with
 SHORTLIST = 12  # candidates proposed by the word index
 PIXEL_CHECKS = 6  # candidates (most inliers first) whose aligned pixels are compared
+TWIN_CHECKS = 4  # near-duplicates of a named work checked beside it
 
 
 def words_bytes(features: lf.Features) -> bytes:
@@ -57,9 +58,7 @@ def backfill(session: Session, blobs: BlobStore) -> int:
     stale = session.scalars(
         select(Artwork)
         .outerjoin(ArtworkFeatures, ArtworkFeatures.artwork_id == Artwork.id)
-        .where(
-            ArtworkFeatures.artwork_id.is_(None) | (ArtworkFeatures.version != FEATURE_VERSION)
-        )
+        .where(ArtworkFeatures.artwork_id.is_(None) | (ArtworkFeatures.version != FEATURE_VERSION))
         .order_by(Artwork.id)
     ).all()
     done = 0
@@ -115,6 +114,33 @@ def synced_word_index(session: Session) -> lf.WordIndex:
             index.add(row.artwork_id, np.frombuffer(row.words, "<u2").astype(np.int32))
         index.max_id = max(index.max_id, newest)
     return index
+
+
+def _twins(session: Session, blobs: BlobStore, align: np.ndarray, seen: set[int]):
+    """Registered works whose PDQ hash is near the work's (any rotation or mirror), not yet
+    checked: (id, owner id, features) each."""
+    from marketplace.artworks import find_near_copies
+    from provenance.fingerprint import perceptual_hash
+
+    if not align.size:
+        return []
+    hashes = perceptual_hash(Image.fromarray(align))
+    near = [m.artwork_id for m in find_near_copies(session, hashes.dihedral)]
+    ids = [i for i in near if i not in seen][:TWIN_CHECKS]
+    if not ids:
+        return []
+    rows = session.execute(
+        select(Artwork.id, Artwork.owner_id, ArtworkFeatures.blob_key)
+        .join(ArtworkFeatures, ArtworkFeatures.artwork_id == Artwork.id)
+        .where(Artwork.id.in_(ids))
+    ).all()
+    out = []
+    for row in rows:
+        try:
+            out.append((row.id, row.owner_id, lf.Features.from_bytes(blobs.get(row.blob_key))))
+        except (KeyError, OSError, ValueError):
+            continue
+    return out
 
 
 @dataclass(frozen=True)
@@ -204,13 +230,25 @@ def local_verdict(
         found.append((row.id, row.owner_id, features, lf.verify(query, features, pixels=False)))
     found.sort(key=lambda item: (-item[3].inliers, item[0]))
     checked: list[LocalMatch] = []
+    aligned: dict[int, np.ndarray] = {}
     for rank, (artwork_id, owner_id, features, v) in enumerate(found):
         if rank < PIXEL_CHECKS:
             v = lf.with_pixels(query, features, v)
-        checked.append(
-            LocalMatch(artwork_id, owner_id, v, features.size, query.features.size)
-        )
+        checked.append(LocalMatch(artwork_id, owner_id, v, features.size, query.features.size))
+        aligned[artwork_id] = features.align
     naming = lf.name_source([m.verification for m in checked])
+    if naming.named is not None:
+        # the work named may have a twin the shortlist missed (its mirror image, another
+        # colouring, a repeated tile): check the works PDQ puts near it, then decide again
+        named = checked[naming.named]
+        twins = _twins(session, blobs, aligned[named.artwork_id], {m.artwork_id for m in checked})
+        for artwork_id, owner_id, features in twins:
+            if exclude_owner is not None and owner_id == exclude_owner:
+                continue
+            v = lf.verify(query, features)
+            checked.append(LocalMatch(artwork_id, owner_id, v, features.size, query.features.size))
+        if twins:
+            naming = lf.name_source([m.verification for m in checked])
     return LocalVerdict(
         named=None if naming.named is None else checked[naming.named],
         similar=[checked[i] for i in naming.similar],

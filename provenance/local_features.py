@@ -406,7 +406,8 @@ class Agreement:
             backgrounds agree with anything, so this is the one that tells works apart).
         gradient_correlation: Pearson correlation of the two gradient magnitudes.
         overlap: share of the reference that the query shows.
-        colour_error: mean absolute difference of the RGB values over the overlap.
+        colour_error: mean absolute RGB difference over the overlap left after the best
+            affine colour map (`_colour_residual`).
     """
 
     agreement: float = 0.0
@@ -414,6 +415,19 @@ class Agreement:
     gradient_correlation: float = 0.0
     overlap: float = 0.0
     colour_error: float = math.inf
+
+
+def _colour_residual(work: np.ndarray, copy: np.ndarray) -> float:
+    """Mean absolute difference (0-255) left after the best affine colour map from the
+    work's pixels to the copy's: brightness, contrast, saturation and greyscale edits are
+    affine in RGB and leave almost nothing; another colouring of the same drawing (a
+    skin-tone variant) changes some regions and not others, and stays."""
+    if len(work) < 16:
+        return math.inf
+    design = np.hstack([work.astype(np.float64), np.ones((len(work), 1))])  # (N, 4)
+    target = copy.astype(np.float64)  # (N, 3)
+    mapping, *_ = np.linalg.lstsq(design, target, rcond=None)
+    return float(np.abs(design @ mapping - target).mean())
 
 
 def agreement(query: Query, reference: Features, transform: np.ndarray, mirrored: bool):
@@ -429,7 +443,8 @@ def agreement(query: Query, reference: Features, transform: np.ndarray, mirrored
     )
     # leave out a 2 px rim, where interpolation mixes in the border, and the copy's own
     # flat fill around the picture (padding, the corners a rotation opens up)
-    inside = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool) & ~_fill(query.align)
+    footprint = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool)
+    inside = footprint & ~_fill(query.align)
     covered = int(inside.sum())
     if covered < 64:
         return Agreement()
@@ -453,8 +468,8 @@ def agreement(query: Query, reference: Features, transform: np.ndarray, mirrored
         gradient_correlation=float(
             (a * b).sum() / max(math.sqrt(float((a * a).sum() * (b * b).sum())), 1e-9)
         ),
-        overlap=min(1.0, covered / max(1.0, scale2 * ref.shape[0] * ref.shape[1])),
-        colour_error=float(np.abs(qrgb[inside] - warped_rgb[inside]).mean()),
+        overlap=min(1.0, int(footprint.sum()) / max(1.0, scale2 * ref.shape[0] * ref.shape[1])),
+        colour_error=_colour_residual(warped_rgb[inside], qrgb[inside]),
     )
 
 
@@ -566,14 +581,17 @@ def name_source(checked: list[Verification]) -> Naming:
             passing, key=lambda i: (checked[i].pixels.colour_error, checked[i].mirrored)
         )
         first, second = by_colour[0], by_colour[1]
-        a, b = checked[first], checked[second]
-        unmirrored = [i for i in passing if not checked[i].mirrored]
-        if a.pixels.colour_error < COLOUR_RATIO * b.pixels.colour_error:
+        best = checked[first].pixels.colour_error
+        if best < COLOUR_RATIO * checked[second].pixels.colour_error:
             pick = first
-        elif len(unmirrored) == 1:  # a work and its mirror image: the copy is not mirrored
-            pick = unmirrored[0]
         else:
-            return Naming(None, similar, "two registered works line up with it equally well")
+            # the works whose colours are not clearly worse than the best: a work and its
+            # mirror image among them are told apart by the copy not being mirrored
+            close = [i for i in passing if COLOUR_RATIO * checked[i].pixels.colour_error <= best]
+            unmirrored = [i for i in close if not checked[i].mirrored]
+            if len(unmirrored) != 1:
+                return Naming(None, similar, "two registered works line up with it equally well")
+            pick = unmirrored[0]
     else:
         pick = passing[0]
     v = checked[pick]
@@ -590,7 +608,10 @@ def describe_fit(v: Verification) -> str:
         parts.append(f"turned {abs(turn):.0f}°")
     if v.pixels.overlap < 0.95:
         parts.append(f"cropped to {v.pixels.overlap:.0%} of the work")
-    edit = ", ".join(parts) if parts else "at another size"
+    if not parts:
+        size = "" if abs(v.scale - 1) < 0.03 else f" at {v.scale:.0%} of its size"
+        parts.append(f"the whole work{size}")
+    edit = ", ".join(parts)
     return (
         f"{v.inliers} keypoints line up under one placement ({edit}), and "
         f"{v.pixels.edge_agreement:.0%} of the aligned detail matches the work."
