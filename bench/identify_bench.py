@@ -232,8 +232,11 @@ def main() -> int:
     parser.add_argument("--time-registrations", type=int, default=100)
     args = parser.parse_args()
 
+    from sqlalchemy import func, select
+
     from atelier.bootstrap import Services
     from atelier.config import Settings
+    from db.models import User
     from generation.gan import weights_sha256
     from generation.gan_pipeline import default_model_dir
     from marketplace.identification import identify
@@ -281,8 +284,12 @@ def main() -> int:
             more = args.distractors - setup_info["distractors"]
             top_up(sessions, blobs, gan_images(gan_model, more, 200_000))
             sources, setup_info = reused_setup(sessions, kinds, n, len(distractors))
+        # new pictures each run (GAN seeds past those of earlier runs), or the guard would
+        # refuse them at once as already registered
+        with sessions() as s:
+            runs = s.scalar(select(func.count(User.id)).where(User.username.like("timer%")))
         setup_info["register_seconds"] = timed_registrations(
-            sessions, blobs, gan_images(gan_model, args.time_registrations, 500_000)
+            sessions, blobs, gan_images(gan_model, args.time_registrations, 500_000 + 1000 * runs)
         )
     else:
         sources, setup_info = register_everything(sessions, blobs, kinds, n, distractors)
