@@ -161,7 +161,7 @@ class LocalMatch:
             "mirrored": v.mirrored,
             "scale": round(v.scale, 3),
             "rotation_degrees": round(v.rotation_degrees, 1),
-            "edge_agreement": round(v.pixels.edge_agreement, 3),
+            "edge_agreement": round(v.pixels.edge_agreement, 4),
             "overlap": round(v.pixels.overlap, 3),
             "colour_error": round(v.pixels.colour_error, 2)
             if v.pixels.colour_error != float("inf")
