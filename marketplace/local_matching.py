@@ -116,9 +116,15 @@ def synced_word_index(session: Session) -> lf.WordIndex:
     return index
 
 
-def _twins(session: Session, blobs: BlobStore, align: np.ndarray, seen: set[int]):
+def _twins(
+    session: Session,
+    blobs: BlobStore,
+    align: np.ndarray,
+    seen: set[int],
+    exclude_owner: int | None,
+):
     """Registered works whose PDQ hash is near the work's (any rotation or mirror), not yet
-    checked: (id, owner id, features) each."""
+    checked and not `exclude_owner`'s: (id, owner id, features) each."""
     from marketplace.artworks import find_near_copies
     from provenance.fingerprint import perceptual_hash
 
@@ -127,15 +133,21 @@ def _twins(session: Session, blobs: BlobStore, align: np.ndarray, seen: set[int]
     hashes = perceptual_hash(Image.fromarray(align))
     near = [m.artwork_id for m in find_near_copies(session, hashes.dihedral)]
     ids = [i for i in near if i not in seen][:TWIN_CHECKS]
-    if not ids:
-        return []
+    return _stored_features(session, blobs, ids, exclude_owner) if ids else []
+
+
+def _stored_features(session: Session, blobs: BlobStore, ids, exclude_owner: int | None):
+    """(id, owner id, features) of the works `ids` that have stored features, leaving out
+    `exclude_owner`'s works and any whose blob cannot be read."""
     rows = session.execute(
         select(Artwork.id, Artwork.owner_id, ArtworkFeatures.blob_key)
         .join(ArtworkFeatures, ArtworkFeatures.artwork_id == Artwork.id)
-        .where(Artwork.id.in_(ids))
+        .where(Artwork.id.in_(list(ids)))
     ).all()
     out = []
     for row in rows:
+        if exclude_owner is not None and row.owner_id == exclude_owner:
+            continue
         try:
             out.append((row.id, row.owner_id, lf.Features.from_bytes(blobs.get(row.blob_key))))
         except (KeyError, OSError, ValueError):
@@ -214,20 +226,10 @@ def local_verdict(
     )
     ids = [i for i, _ in synced_word_index(session).search(words, SHORTLIST)]
     ids += [i for i in extra_candidates if i not in ids]
-    rows = session.execute(
-        select(Artwork.id, Artwork.owner_id, ArtworkFeatures.blob_key)
-        .join(ArtworkFeatures, ArtworkFeatures.artwork_id == Artwork.id)
-        .where(Artwork.id.in_(ids))
-    ).all()
-    found = []
-    for row in rows:
-        if exclude_owner is not None and row.owner_id == exclude_owner:
-            continue
-        try:
-            features = lf.Features.from_bytes(blobs.get(row.blob_key))
-        except (KeyError, OSError, ValueError):
-            continue
-        found.append((row.id, row.owner_id, features, lf.verify(query, features, pixels=False)))
+    found = [
+        (artwork_id, owner_id, features, lf.verify(query, features, pixels=False))
+        for artwork_id, owner_id, features in _stored_features(session, blobs, ids, exclude_owner)
+    ]
     found.sort(key=lambda item: (-item[3].inliers, item[0]))
     checked: list[LocalMatch] = []
     aligned: dict[int, np.ndarray] = {}
@@ -241,10 +243,9 @@ def local_verdict(
         # the work named may have a twin the shortlist missed (its mirror image, another
         # colouring, a repeated tile): check the works PDQ puts near it, then decide again
         named = checked[naming.named]
-        twins = _twins(session, blobs, aligned[named.artwork_id], {m.artwork_id for m in checked})
+        seen = {m.artwork_id for m in checked}
+        twins = _twins(session, blobs, aligned[named.artwork_id], seen, exclude_owner)
         for artwork_id, owner_id, features in twins:
-            if exclude_owner is not None and owner_id == exclude_owner:
-                continue
             v = lf.verify(query, features)
             checked.append(LocalMatch(artwork_id, owner_id, v, features.size, query.features.size))
         if twins:

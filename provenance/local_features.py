@@ -317,17 +317,30 @@ class Query:
     features: Features
     mirrored_features: Features
     scale: float  # working size / original size
+    # what every pixel comparison needs of the query itself, computed once:
+    rgb: np.ndarray  # `align` as float32
+    blurred_grey: np.ndarray  # its grey levels, blurred by AGREEMENT_BLUR
+    fill: np.ndarray  # its flat fill joined to the corners (`_fill`)
 
     @classmethod
     def of(cls, rgb: Image.Image) -> Query:
+        import cv2
+
         grey, scale = working_grey(rgb)
+        align = align_picture(rgb)
+        as_float = align.astype(np.float32)
         return cls(
             scale=scale,
-            align=align_picture(rgb),
+            align=align,
             features=extract(grey, features=QUERY_FEATURES, spread=QUERY_SPREAD),
             mirrored_features=extract(
                 grey, features=QUERY_FEATURES, mirrored=True, spread=QUERY_SPREAD
             ),
+            rgb=as_float,
+            blurred_grey=cv2.GaussianBlur(
+                cv2.cvtColor(as_float, cv2.COLOR_RGB2GRAY), (0, 0), AGREEMENT_BLUR
+            ),
+            fill=_fill(align),
         )
 
 
@@ -444,16 +457,13 @@ def agreement(query: Query, reference: Features, transform: np.ndarray, mirrored
     # leave out a 2 px rim, where interpolation mixes in the border, and the copy's own
     # flat fill around the picture (padding, the corners a rotation opens up)
     footprint = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool)
-    inside = footprint & ~_fill(query.align)
+    inside = footprint & ~query.fill
     covered = int(inside.sum())
     if covered < 64:
         return Agreement()
-    qrgb = query.align.astype(np.float32)
-    grey_q = cv2.cvtColor(qrgb, cv2.COLOR_RGB2GRAY)
     grey_r = cv2.cvtColor(warped_rgb, cv2.COLOR_RGB2GRAY)
-    sigma = AGREEMENT_BLUR
-    zq = _normalised(cv2.GaussianBlur(grey_q, (0, 0), sigma), inside)
-    zr = _normalised(cv2.GaussianBlur(grey_r, (0, 0), sigma), inside)
+    zq = _normalised(query.blurred_grey, inside)
+    zr = _normalised(cv2.GaussianBlur(grey_r, (0, 0), AGREEMENT_BLUR), inside)
     close = np.abs(zq - zr) < AGREEMENT_TOLERANCE
     gq, gr = _gradient(zq), _gradient(zr)
     # the work's own edges: a caption or a sticker adds edges to the copy, which must not
@@ -469,7 +479,7 @@ def agreement(query: Query, reference: Features, transform: np.ndarray, mirrored
             (a * b).sum() / max(math.sqrt(float((a * a).sum() * (b * b).sum())), 1e-9)
         ),
         overlap=min(1.0, int(footprint.sum()) / max(1.0, scale2 * ref.shape[0] * ref.shape[1])),
-        colour_error=_colour_residual(warped_rgb[inside], qrgb[inside]),
+        colour_error=_colour_residual(warped_rgb[inside], query.rgb[inside]),
     )
 
 
