@@ -4,7 +4,6 @@ log's signed tree head, and a signed certificate of the work named."""
 
 from __future__ import annotations
 
-import io
 from urllib.parse import quote
 
 import gradio as gr
@@ -13,6 +12,7 @@ from PIL import Image, ImageDraw
 
 from marketplace import certificates, identification, resolution, transparency
 from marketplace.read_models import artwork_blob_key
+from provenance.images import decode_image
 from ui.common import Services, badge, bind, escape, image_file, read_upload, run, thumbnail
 from ui.shell import Page
 
@@ -262,9 +262,9 @@ def verify(services: Services, image_path):
                 ).manifest_id
             top = _lined_up(found)
             key = artwork_blob_key(s, top["artwork_id"]) if top else None
-            return found, head, note, key
+            return found, head, note, top, key
 
-    found, head, note, preview_key = run(work)
+    found, head, note, top, preview_key = run(work)
     rows = [
         [
             m["artwork_id"],
@@ -296,12 +296,11 @@ def verify(services: Services, image_path):
         path.write_text(note, encoding="utf-8")
         certificate_path = str(path)
     aligned_path = None
-    top = _lined_up(found)
     preview = thumbnail(services, preview_key, 2 * ALIGN_SIDE) if preview_key else None
     if top is not None and preview is not None:
-        picture = alignment_picture(
-            Image.open(io.BytesIO(data)), Image.open(preview), top["alignment"]
-        )
+        # the picture identification placed: decoded the one way (EXIF turn, alpha on white)
+        copy = decode_image(data).rgb
+        picture = alignment_picture(copy, Image.open(preview), top["alignment"])
         aligned_path = services.new_file(f"atelier-{top['artwork_id']}-lined-up.png")
         picture.save(aligned_path)
         aligned_path = str(aligned_path)
