@@ -72,15 +72,12 @@ def signed_download(
         ingredients.append(
             Ingredient(f"#{parent.id} {parent.title} ({role})", parent_data, MIME_TYPES[parent_fmt])
         )
-    source_type = SOURCE_TYPES.get(artwork.ai_label)
-    spec = ManifestSpec(
-        title=artwork.title,
-        digital_source_type=source_type,
-        opened_from=None
-        if source_type
-        else Ingredient(f"upload of #{artwork.id}", data, MIME_TYPES[fmt]),
-        soft_binding=iscc_image_code(decoded.rgb),
-        atelier={
+    spec = artwork_manifest(
+        artwork,
+        data,
+        fmt,
+        decoded,
+        {
             "artwork_id": artwork.id,
             "creator": artwork.creator.username,
             "owner": artwork.owner.username,
@@ -92,11 +89,30 @@ def signed_download(
             "recipe_salt": artwork.recipe_salt,
             "recipe_commitment": recipe_commitment(artwork.recipe, artwork.recipe_salt),
         },
-        ingredients=tuple(ingredients),
+        tuple(ingredients),
     )
     signed = sign_image(data, MIME_TYPES[fmt], spec, material)
     extension = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp"}[fmt]
     return signed, MIME_TYPES[fmt], f"atelier-{artwork.id}.{extension}"
+
+
+def artwork_manifest(
+    artwork, data: bytes, fmt: str, decoded: DecodedImage, atelier: dict, ingredients=()
+) -> ManifestSpec:
+    """What an artwork's Content Credentials say: its title, how it was made (the AI
+    label's IPTC source type, or "opened" from the upload itself), the ISCC soft binding,
+    the Atelier assertion given, and its source works as ingredients."""
+    source_type = SOURCE_TYPES.get(artwork.ai_label)
+    return ManifestSpec(
+        title=artwork.title,
+        digital_source_type=source_type,
+        opened_from=None
+        if source_type
+        else Ingredient(f"upload of #{artwork.id}", data, MIME_TYPES[fmt]),
+        soft_binding=iscc_image_code(decoded.rgb),
+        atelier=atelier,
+        ingredients=tuple(ingredients),
+    )
 
 
 def signable_file(blobs: BlobStore, artwork) -> tuple[bytes, str, DecodedImage]:

@@ -31,12 +31,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.blobs import BlobStore
-from db.models import Artwork, ArtworkFeatures, PublicManifest
+from db.models import ArtworkFeatures, PublicManifest
 from marketplace.artworks import get_artwork
-from marketplace.certificates import SOURCE_TYPES, signable_file
+from marketplace.certificates import artwork_manifest, signable_file
 from marketplace.errors import InvalidInput, NotFound
 from marketplace.recipe_commitments import recipe_commitment
-from provenance.c2pa import MIME_TYPES, ManifestSpec, SigningMaterial, sign_manifest_store
+from provenance.c2pa import MIME_TYPES, SigningMaterial, sign_manifest_store
 
 ISCC_ALG = "io.iscc.v0"
 MATCHER_ALG = "org.atelier.identify.1"  # private: not in the C2PA algorithm list
@@ -178,20 +178,17 @@ def public_manifest(
     session: Session, blobs: BlobStore, artwork_id: int, material: SigningMaterial
 ) -> PublicManifest:
     """The artwork's public manifest store, signed on first request and kept."""
-    from provenance.fingerprint import iscc_image_code
-
     row = session.get(PublicManifest, artwork_id)
     if row is not None:
         return row
     artwork = get_artwork(session, artwork_id)
     data, fmt, decoded = signable_file(blobs, artwork)
-    source_type = SOURCE_TYPES.get(artwork.ai_label)
-    spec = ManifestSpec(
-        title=artwork.title,
-        digital_source_type=source_type,
-        opened_from=None if source_type else _upload_ingredient(artwork, data, MIME_TYPES[fmt]),
-        soft_binding=iscc_image_code(decoded.rgb),
-        atelier={
+    spec = artwork_manifest(
+        artwork,
+        data,
+        fmt,
+        decoded,
+        {
             "artwork_id": artwork.id,
             "creator": artwork.creator.username,
             "content_sha256": artwork.content_sha256,
@@ -211,12 +208,6 @@ def public_manifest(
         if row is None:
             raise
     return row
-
-
-def _upload_ingredient(artwork: Artwork, data: bytes, mime: str):
-    from provenance.c2pa import Ingredient
-
-    return Ingredient(f"upload of #{artwork.id}", data, mime)
 
 
 def manifest_ids(
