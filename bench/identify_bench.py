@@ -93,12 +93,22 @@ def stylised_images(contents: list[Image.Image], count: int, first_preset: int):
     return out
 
 
+def register_one(sessions, blobs, img, owner_id: int, title: str) -> int | None:
+    """Register one picture through the copyright guard: its id, or None when refused."""
+    from marketplace.artworks import register_artwork
+    from marketplace.errors import MarketplaceError
+
+    try:
+        with sessions() as s, s.begin():
+            return register_artwork(s, blobs, encode(img), owner_id=owner_id, title=title).id
+    except MarketplaceError:
+        return None
+
+
 def register_everything(sessions, blobs, kinds, n, distractors):
     """Register the sources (one user), then the distractors (another); the copyright guard
     refuses the distractors that copy a source. Returns (sources, setup figures)."""
     from marketplace.accounts import sign_up
-    from marketplace.artworks import register_artwork
-    from marketplace.errors import MarketplaceError
     from tests.factories import FAST_HASHER
 
     with sessions() as s, s.begin():
@@ -108,24 +118,17 @@ def register_everything(sessions, blobs, kinds, n, distractors):
     sources = []
     for kind, (items, _) in kinds.items():
         for i, img in enumerate(items):
-            try:
-                with sessions() as s, s.begin():
-                    aid = register_artwork(
-                        s, blobs, encode(img), owner_id=owner, title=f"{kind} {i}"
-                    ).id
+            aid = register_one(sessions, blobs, img, owner, f"{kind} {i}")
+            if aid is not None:
                 sources.append((kind, "tuning" if i < n else "held-out", aid, img))
-            except MarketplaceError:
-                pass
     registered = refused = 0
     seconds = []
     for i, img in enumerate(distractors):
         t = time.perf_counter()
-        try:
-            with sessions() as s, s.begin():
-                register_artwork(s, blobs, encode(img), owner_id=crowd, title=f"d{i}")
-            registered += 1
-        except MarketplaceError:
+        if register_one(sessions, blobs, img, crowd, f"d{i}") is None:
             refused += 1
+        else:
+            registered += 1
         seconds.append(time.perf_counter() - t)
         if i % 1000 == 999:
             print(f"{i + 1} distractors", flush=True)
@@ -142,17 +145,11 @@ def top_up(sessions, blobs, images) -> None:
     from sqlalchemy import select
 
     from db.models import User
-    from marketplace.artworks import register_artwork
-    from marketplace.errors import MarketplaceError
 
     with sessions() as s:
         crowd = s.scalar(select(User.id).where(User.username == "crowd"))
     for i, img in enumerate(images):
-        try:
-            with sessions() as s, s.begin():
-                register_artwork(s, blobs, encode(img), owner_id=crowd, title=f"top-up {i}")
-        except MarketplaceError:
-            pass
+        register_one(sessions, blobs, img, crowd, f"top-up {i}")
         if i % 500 == 499:
             print(f"{i + 1} more distractors", flush=True)
 
@@ -160,8 +157,6 @@ def top_up(sessions, blobs, images) -> None:
 def timed_registrations(sessions, blobs, images) -> list[float]:
     """Seconds to register each of `images` (new works, by a third user) into the setup."""
     from marketplace.accounts import sign_up
-    from marketplace.artworks import register_artwork
-    from marketplace.errors import MarketplaceError
     from tests.factories import FAST_HASHER
 
     with sessions() as s, s.begin():
@@ -169,38 +164,46 @@ def timed_registrations(sessions, blobs, images) -> list[float]:
     seconds = []
     for i, img in enumerate(images):
         t = time.perf_counter()
-        try:
-            with sessions() as s, s.begin():
-                register_artwork(s, blobs, encode(img), owner_id=timer, title=f"t{i}")
-        except MarketplaceError:
-            pass
+        register_one(sessions, blobs, img, timer, f"t{i}")
         seconds.append(time.perf_counter() - t)
     return seconds
+
+
+def sources_by_sha(sessions, kinds: dict, n: int) -> list:
+    """(kind, split, artwork id, image) of each source an earlier run registered, found by
+    its file's SHA-256, so a source the guard refused is skipped, never mislabelled; the
+    first `n` of a kind are the tuning split."""
+    import hashlib
+
+    from sqlalchemy import select
+
+    from db.models import Artwork
+
+    with sessions() as s:
+        by_sha = dict(s.execute(select(Artwork.content_sha256, Artwork.id)).all())
+    sources = []
+    for kind, items in kinds.items():
+        for i, img in enumerate(items):
+            aid = by_sha.get(hashlib.sha256(encode(img)).hexdigest())
+            if aid is not None:
+                sources.append((kind, "tuning" if i < n else "held-out", aid, img))
+    return sources
 
 
 def reused_setup(sessions, kinds, n, asked):
     """The sources of an earlier run's database (`--reuse DIR`), found by their files'
     SHA-256, so a source the guard refused is skipped, never mislabelled."""
-    import hashlib
-
     from sqlalchemy import func, select
 
     from db.models import Artwork, User
 
     with sessions() as s:
-        by_sha = dict(s.execute(select(Artwork.content_sha256, Artwork.id)).all())
         crowd = s.scalar(
             select(func.count(Artwork.id))
             .join(User, User.id == Artwork.owner_id)
             .where(User.username == "crowd")
         )
-    sources = []
-    for kind, (items, _) in kinds.items():
-        for i, img in enumerate(items):
-            aid = by_sha.get(hashlib.sha256(encode(img)).hexdigest())
-            if aid is not None:
-                sources.append((kind, "tuning" if i < n else "held-out", aid, img))
-    return sources, {
+    return sources_by_sha(sessions, {k: items for k, (items, _) in kinds.items()}, n), {
         "distractors": crowd,
         "refused": asked - crowd,
         "register_seconds": [float("nan")],

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import io
 import json
 import shutil
@@ -84,12 +83,10 @@ def main() -> int:
     parser.add_argument("--out", type=Path, default=Path("bench/results/identify_screenshots.json"))
     args = parser.parse_args()
 
-    from identify_bench import encode, gan_images, stylised_images, wallpaper_patches
-    from sqlalchemy import select
+    from identify_bench import gan_images, sources_by_sha, stylised_images, wallpaper_patches
 
     from atelier.bootstrap import Services
     from atelier.config import Settings
-    from db.models import Artwork
     from generation.gan_pipeline import default_model_dir
     from marketplace.identification import identify
     from provenance.checkpoint import NoteSigner
@@ -107,14 +104,7 @@ def main() -> int:
     services = Services.from_settings(
         Settings(data_dir=args.keep, database_url=f"sqlite:///{args.keep / 'bench.db'}")
     )
-    with services.sessions() as s:
-        by_sha = dict(s.execute(select(Artwork.content_sha256, Artwork.id)).all())
-    sources = []
-    for kind, images in kinds.items():
-        for i, img in enumerate(images):
-            aid = by_sha.get(hashlib.sha256(encode(img)).hexdigest())
-            if aid is not None:
-                sources.append((kind, "tuning" if i < n else "held-out", aid, img))
+    sources = sources_by_sha(services.sessions, kinds, n)
     shots = screenshot_pages([img for *_, img in sources])
     signer = NoteSigner.generate("bench.example/log")
     counts = defaultdict(lambda: defaultdict(int))
