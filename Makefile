@@ -41,7 +41,10 @@ browser:
 test-sqlite: install-test browser
 	$(BIN)/python -m pytest -q
 
+# the services and the app against PostgreSQL, with every blob in a real S3 store (SeaweedFS)
 test-postgres: install-test
+	set -a && eval "$$(scripts/seaweedfs.sh start)" && set +a && \
+	ATELIER_TEST_BLOB_URL="$$ATELIER_BLOB_URL" ATELIER_BLOB_URL= \
 	DATABASE_URL="$$(scripts/postgres.sh start)" $(BIN)/python -m pytest -q tests/integration tests/e2e
 
 test: lint test-sqlite test-postgres

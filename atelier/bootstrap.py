@@ -58,7 +58,7 @@ class Services:
     Attributes:
         settings: where the state is and which rules apply.
         engine / sessions / readers: the database, with read-write and read-only sessions.
-        blobs: the image blob store.
+        blobs: the blob store: images, trained models, shared previews (`db.blobs`).
         log_signer: the transparency log's key (loaded, or created, on first use).
         c2pa: the Content Credentials signing material (the operator's chain when the
             settings name one, else keys created under `data_dir/keys`; on first use).
@@ -70,7 +70,7 @@ class Services:
     """
 
     def __init__(self, settings: Settings, *, migrate: bool = True) -> None:
-        from db.blobs import LocalBlobStore
+        from db.blobs import open_blob_store
         from db.session import make_engine, make_sessionmaker
 
         self.settings = settings
@@ -81,7 +81,7 @@ class Services:
             upgrade(self.engine)
         self.sessions = make_sessionmaker(self.engine)
         self.readers = make_sessionmaker(self.engine, read_only=True)
-        self.blobs = LocalBlobStore(settings.blob_dir)
+        self.blobs = open_blob_store(settings.blob_url, settings.blob_dir)
         self.cancels = CancelFlags()
 
     @classmethod

@@ -19,6 +19,7 @@ from pathlib import Path
 from atelier.bootstrap import Services
 from atelier.cli_common import CommandError, emit, write_files
 from atelier.config import Settings
+from db.blobs import BlobStoreUnavailable
 from generation.errors import GenerationError
 from marketplace.errors import MarketplaceError
 from marketplace.money import MAX_ROYALTY_BPS, format_cents, parse_percent_bps, parse_price
@@ -691,7 +692,14 @@ def main(argv: list[str] | None = None) -> int:
         target = Services.from_settings(settings) if args.needs_db else settings
         args.func(args, target)
         sys.stdout.flush()
-    except (CommandError, MarketplaceError, ProvenanceError, GenerationError, ValueError) as exc:
+    except (
+        CommandError,
+        MarketplaceError,
+        ProvenanceError,
+        GenerationError,
+        ValueError,
+        BlobStoreUnavailable,
+    ) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -60,6 +60,9 @@ class Settings:
         diffusion_model: the text-to-image model (a diffusers folder or hub id), or None
             when the operator has installed none.
         pool_size: database connections each process keeps open (PostgreSQL).
+        blob_url: where blobs live: `s3://bucket/prefix` (an S3-compatible store shared by
+            a cluster; endpoint and keys from the standard `AWS_*` variables) or a folder;
+            None: `data_dir/blobs`, the embedded default.
         trusted_proxies: addresses whose `X-Forwarded-For`/`X-Forwarded-Proto` headers are
             believed (a load balancer in front of the app); empty: none, so a client cannot
             choose the address the sign-in limits count against.
@@ -73,6 +76,7 @@ class Settings:
     c2pa_operator_files: tuple[Path, Path, Path] | None = None
     diffusion_model: str | None = None
     pool_size: int = 10
+    blob_url: str | None = None
 
     @property
     def blob_dir(self) -> Path:
@@ -89,6 +93,7 @@ class Settings:
             c2pa_operator_files=_c2pa_files_from_env(),
             diffusion_model=os.environ.get("ATELIER_DIFFUSION_MODEL", "").strip() or None,
             pool_size=_int_env("ATELIER_DB_POOL_SIZE", 10),
+            blob_url=os.environ.get("ATELIER_BLOB_URL", "").strip() or None,
             log_origin=os.environ.get("ATELIER_LOG_ORIGIN", "atelier.local/log"),
             trusted_proxies=tuple(
                 part.strip()

@@ -1,5 +1,6 @@
 """Previews of stored images: what the gallery, the artwork page and the derivation grids
-show, cached on disk beside the blob store.
+show, cached on disk beside the blob store and, when the blob store is shared by a cluster
+(S3), kept there too, so each preview is made once for every replica.
 
 A preview is a preview, never the work a buyer pays for:
 - it is at most half the original's longer side (and at most the size asked for);
@@ -13,8 +14,10 @@ The cache is derived data: deleting it loses nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import io
 import os
 import secrets
 import tempfile
@@ -22,7 +25,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from db.blobs import BlobStore
+from db.blobs import BlobNotFound, BlobStore
 from provenance.images import decode_image
 
 MARK_ABOVE = 256  # px: a larger preview carries the mark
@@ -97,17 +100,31 @@ def preview_path(
     side, marked when over MARK_ABOVE px; made once and reused."""
     if not 16 <= size <= 2048:
         raise ValueError(f"`size` must be in [16, 2048], got {size}")
-    path = Path(cache_dir) / preview_name(secret, key, size)
+    name = preview_name(secret, key, size)
+    path = Path(cache_dir) / name
     if path.exists():
         return path
-    image = decode_image(blobs.get(key)).rgb
-    side = preview_side(image.width, image.height, size)
-    image.thumbnail((side, side), Image.Resampling.LANCZOS)
-    if max(image.size) > MARK_ABOVE:
-        image = mark_preview(image)
+    # browsers are handed a local file; a shared store gives each replica the preview
+    # another made (the first writer's bytes, for every replica)
+    shared_name = f"previews/{name}"
+    data = None
+    if blobs.shared:
+        with contextlib.suppress(BlobNotFound):
+            data = blobs.get_named(shared_name)
+    if data is None:
+        image = decode_image(blobs.get(key)).rgb
+        side = preview_side(image.width, image.height, size)
+        image.thumbnail((side, side), Image.Resampling.LANCZOS)
+        if max(image.size) > MARK_ABOVE:
+            image = mark_preview(image)
+        buffer = io.BytesIO()
+        image.save(buffer, "WEBP", quality=85)
+        data = buffer.getvalue()
+        if blobs.shared and not blobs.put_named(shared_name, data):
+            data = blobs.get_named(shared_name)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".webp")
     with os.fdopen(fd, "wb") as f:
-        image.save(f, "WEBP", quality=85)
+        f.write(data)
     os.replace(tmp, path)
     return path

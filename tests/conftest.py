@@ -1,10 +1,14 @@
 """Database fixtures: a fresh SQLite file per test, or, when DATABASE_URL names PostgreSQL,
-that server with every table emptied before each test."""
+that server with every table emptied before each test. Blob fixtures: a fresh folder per test,
+or, when ATELIER_TEST_BLOB_URL names an S3 bucket (`make test-postgres` starts SeaweedFS and
+sets it), a fresh prefix in that bucket per test."""
 
 from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -12,13 +16,15 @@ from sqlalchemy import text
 
 from atelier.bootstrap import Services
 from atelier.config import Settings
-from db.blobs import LocalBlobStore
+from db.blobs import BlobStore, open_blob_store
 from db.migrate import upgrade
 from db.models import Base
 from db.session import make_sessionmaker
 
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = POSTGRES_URL.startswith(("postgresql", "postgres"))
+S3_TEST_URL = os.environ.get("ATELIER_TEST_BLOB_URL", "").rstrip("/")
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def database(folder: Path, url: str, *, migrate: bool = True, pool_size: int = 10):
@@ -79,5 +85,30 @@ def readers(engine):
 
 
 @pytest.fixture
-def blobs(tmp_path) -> LocalBlobStore:
-    return LocalBlobStore(tmp_path / "blobs")
+def blob_url() -> str | None:
+    """Where this test's app keeps blobs: a fresh prefix of the S3 bucket under test, or None
+    (the embedded default, a folder in the data directory)."""
+    return f"{S3_TEST_URL}/t-{uuid.uuid4().hex}" if S3_TEST_URL else None
+
+
+@pytest.fixture
+def blobs(tmp_path, blob_url) -> BlobStore:
+    return open_blob_store(blob_url, tmp_path / "blobs")
+
+
+@pytest.fixture(scope="session")
+def seaweedfs(tmp_path_factory) -> dict[str, str]:
+    """A real S3 server (SeaweedFS, scripts/seaweedfs.sh) for the tests that need one: the
+    settings it prints (ATELIER_BLOB_URL, AWS_ENDPOINT_URL, keys). Started if it is not
+    running, and then stopped at the end."""
+    script = ROOT / "scripts" / "seaweedfs.sh"
+    running = subprocess.run([script, "status"], capture_output=True).returncode == 0
+    started = subprocess.run([script, "start"], capture_output=True, text=True, timeout=120)
+    if started.returncode != 0:
+        pytest.fail(f"SeaweedFS did not start: {started.stderr.strip()[-2000:]}")
+    settings = dict(
+        line.split("=", 1) for line in started.stdout.splitlines() if "=" in line
+    )
+    yield settings
+    if not running:
+        subprocess.run([script, "stop"], capture_output=True, timeout=60)

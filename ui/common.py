@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import gradio as gr
 
 from atelier.bootstrap import Services
-from db.blobs import BlobNotFound
+from db.blobs import BlobNotFound, BlobStoreUnavailable
 from marketplace import collection, creations
 from marketplace.errors import MarketplaceError
 from marketplace.media import preview_path
@@ -96,11 +96,17 @@ def fail(exc: BaseException) -> gr.Error:
 
 
 def run(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Call a service; a refusal (a named marketplace or generation error, or a bad value)
-    becomes a `gr.Error` with its message."""
+    """Call a service; a refusal (a named marketplace or generation error, or a bad value) or
+    an object store that cannot be reached becomes a `gr.Error` with its message."""
     try:
         return fn(*args, **kwargs)
-    except (MarketplaceError, ValueError, LookupError, PermissionError) as exc:
+    except (
+        MarketplaceError,
+        ValueError,
+        LookupError,
+        PermissionError,
+        BlobStoreUnavailable,
+    ) as exc:
         raise fail(exc) from None
 
 

@@ -50,10 +50,11 @@ def serve(settings: Settings):
 
 
 @pytest.fixture
-def app_settings(tmp_path, engine) -> Settings:
+def app_settings(tmp_path, engine, blob_url) -> Settings:
     return Settings(
         data_dir=tmp_path / "data",
         database_url=engine.url.render_as_string(hide_password=False),
+        blob_url=blob_url,
     )
 
 

@@ -19,11 +19,12 @@ from ui import artwork, gallery, sell, verify, wallet
 
 
 @pytest.fixture
-def services(engine, tmp_path):
+def services(engine, tmp_path, blob_url):
     return Services.from_settings(
         Settings(
             data_dir=tmp_path / "data",
             database_url=engine.url.render_as_string(hide_password=False),
+            blob_url=blob_url,
         )
     )
 
