@@ -307,15 +307,20 @@ def quote(services: Services, listing_id, request: gr.Request):
         f"<b>Buy {what}</b> of #{x['artwork_id']} <i>{escape(title)}</i> from "
         f"{escape(x['seller'])} for <b>{x['price']} credits</b>?<br>{money}"
     )
-    return text, x["id"], x["version"], gr.update(visible=True), ""
+    # one key for this confirmation: a second click on Confirm buys once
+    return text, x["id"], x["version"], str(uuid.uuid4()), gr.update(visible=True), ""
 
 
-def buy(services: Services, listing_id, version, request: gr.Request) -> str:
+def buy(services: Services, listing_id, version, key, request: gr.Request) -> str:
     """Buy a listing as the signed-in person. `version` (optional) is the listing version
-    you saw; if the seller changed the price since, the purchase is refused."""
+    you saw; if the seller changed the price since, the purchase is refused. `key`
+    (optional) is the purchase's idempotency key: a request sent again with the same key
+    (a retry after a lost answer, a replica that died mid-request, a second click) returns
+    the first purchase's result and never charges twice; without one, every call is new."""
     who = require_viewer(services, request)
     number = whole(listing_id, "the listing to buy")
     seen = whole(version, "the version", required=False)
+    key = str(key).strip() if key not in (None, "") else str(uuid.uuid4())
 
     def work():
         with services.sessions() as s, s.begin():
@@ -323,7 +328,7 @@ def buy(services: Services, listing_id, version, request: gr.Request) -> str:
                 s,
                 number,
                 who.id,
-                str(uuid.uuid4()),
+                key,
                 expected_version=seen,
                 rules=services.settings.rules,
             )
@@ -336,8 +341,8 @@ def buy(services: Services, listing_id, version, request: gr.Request) -> str:
     )
 
 
-def confirm(services: Services, listing_id, version, request: gr.Request):
-    return buy(services, listing_id, version, request), gr.update(visible=False)
+def confirm(services: Services, listing_id, version, key, request: gr.Request):
+    return buy(services, listing_id, version, key, request), gr.update(visible=False)
 
 
 def download(services: Services, artwork_id, request: gr.Request) -> str:
@@ -505,7 +510,7 @@ def build(services: Services, page: Page) -> None:
     current = gr.State(None)
     has_offers = gr.State(False)
     parent_ids, child_ids = gr.State([]), gr.State([])
-    quoted_listing, quoted_version = gr.State(None), gr.State(None)
+    quoted_listing, quoted_version, quoted_key = gr.State(None), gr.State(None), gr.State(None)
     outputs = [
         image,
         info,
@@ -547,13 +552,13 @@ def build(services: Services, page: Page) -> None:
     buy_button.click(
         bind(services, quote),
         [listing],
-        [confirm_text, quoted_listing, quoted_version, confirm_box, result],
+        [confirm_text, quoted_listing, quoted_version, quoted_key, confirm_box, result],
         api_name="buy_quote",
     )
     no.click(lambda: gr.update(visible=False), None, confirm_box, queue=False)
     bought = yes.click(
         bind(services, confirm),
-        [quoted_listing, quoted_version],
+        [quoted_listing, quoted_version, quoted_key],
         [result, confirm_box],
         api_visibility="private",
     )
@@ -566,7 +571,8 @@ def build(services: Services, page: Page) -> None:
     # for API clients: the same actions on plain numbers
     api_number = gr.Number(visible=False, precision=0)
     api_version = gr.Number(visible=False, precision=0)
-    api_endpoint(bind(services, buy), [api_number, api_version], [result], "buy")
+    api_key = gr.Textbox(visible=False, value="")
+    api_endpoint(bind(services, buy), [api_number, api_version, api_key], [result], "buy")
     api_endpoint(bind(services, download), [api_number], [signed_file], "download")
     api_endpoint(bind(services, certificate), [api_number], [cert_file], "certificate")
 

@@ -47,11 +47,15 @@ def test_a_buyer_opens_quotes_and_buys_and_then_sees_the_recipe(services):
     page = artwork.show(services, work)
     assert "Harbour" in page[1] and "<b>ada</b>" in page[1]
     assert page[7]["choices"] == [(f"Listing #{offer} · exclusive · 12.50 credits", offer)]
-    text, listing, version, _box, _result = artwork.quote(services, offer, bob_browser)
+    text, listing, version, key, _box, _result = artwork.quote(services, offer, bob_browser)
     assert "12.50 credits" in text and "100.00 → <b>87.50</b>" in text
     assert artwork.reveal(services, work, bob_browser)[0]["visible"] is False
-    done, _box = artwork.confirm(services, listing, version, bob_browser)
+    done, _box = artwork.confirm(services, listing, version, key, bob_browser)
     assert done.startswith(f"✓ Bought listing #{offer} (exclusive) for 12.50 credits")
+    # a second click on the same confirmation (or its retry) is the same purchase
+    again, _box = artwork.confirm(services, listing, version, key, bob_browser)
+    assert again == done
+    assert wallet.wallet(services, bob_browser)[0].count("87.50") >= 1
     assert "<b>bob</b>" in artwork.show(services, work)[1]
     shown, recipe = artwork.reveal(services, work, bob_browser)
     assert shown["visible"] is True and recipe["recipe"] == {"kind": "gan"}
@@ -83,7 +87,7 @@ def test_selling_refuses_in_sentences_and_lists_then_the_wallets_show_the_sale(s
     tiles, _table, summary, _ids = gallery.search(services, "", "", "", "", "", "newest", 1)
     assert "1 listings" in summary and len(tiles) == 1
     offer = int(listed.split("listing #")[1].split()[0])
-    artwork.buy(services, offer, None, bob_browser)
+    artwork.buy(services, offer, None, "", bob_browser)
     _text, rows, chart = wallet.wallet(services, ada_browser)
     sale = next(row for row in rows if row[1] == "sale proceeds")
     assert sale[5:7] == ["12.50", "0.31"]
