@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: run test test-sqlite test-postgres lint bench install install-test browser clean
+.PHONY: run test test-sqlite test-postgres test-cluster lint bench install install-test browser clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Atelier needs Python 3.11 (found " + sys.version.split()[0] + ")")'
@@ -39,7 +39,7 @@ browser:
 	scripts/chromium.sh >/dev/null
 
 test-sqlite: install-test browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --ignore=tests/cluster
 
 # the services and the app against PostgreSQL, with every blob in a real S3 store (SeaweedFS)
 test-postgres: install-test
@@ -47,7 +47,12 @@ test-postgres: install-test
 	ATELIER_TEST_BLOB_URL="$$ATELIER_BLOB_URL" ATELIER_BLOB_URL= \
 	DATABASE_URL="$$(scripts/postgres.sh start)" $(BIN)/python -m pytest -q tests/integration tests/e2e
 
-test: lint test-sqlite test-postgres
+# the cluster (scripts/cluster.sh: PostgreSQL, SeaweedFS, 3 replicas, 2 workers, HAProxy),
+# started and stopped by the test itself, all on 127.0.0.1
+test-cluster: install-test
+	$(BIN)/python -m pytest -q tests/cluster
+
+test: lint test-sqlite test-postgres test-cluster
 
 bench: install-test
 	$(BIN)/python bench/marketplace_bench.py --postgres "$$(ATELIER_PG_DB=atelier_bench scripts/postgres.sh start)"

@@ -22,6 +22,7 @@ import gradio as gr
 from fastapi import FastAPI, Response
 
 from atelier.config import Settings
+from db.session import reachable
 from marketplace import training_jobs, transparency
 from marketplace.jobs import Worker
 from provenance.tiles import TileError
@@ -155,13 +156,27 @@ def add_log_routes(api: FastAPI, services: Services) -> None:
         )
 
 
+def add_health_route(api: FastAPI, services: Services) -> None:
+    """`GET /health`: 200 while this process can reach the database, 503 when it cannot; a
+    load balancer stops sending people to a replica that fails it."""
+
+    @api.get("/health")
+    def health() -> Response:
+        if not reachable(services.readers):
+            return Response("database unreachable\n", status_code=503, media_type="text/plain")
+        return Response("ok\n", media_type="text/plain", headers={"Cache-Control": "no-store"})
+
+
 def create_app(services: Services) -> FastAPI:
     """The whole web app: sign-in routes under /auth/, the log's tiles under /log/, the C2PA
-    soft-binding resolution API under /sbr/v1/, the Gradio UI at /, and a job worker
-    (training) that runs while the app is served."""
+    soft-binding resolution API under /sbr/v1/, `/health`, the Gradio UI at /, and (unless
+    the settings leave jobs to `atelier worker` processes) a job worker for training."""
 
     @asynccontextmanager
     async def lifespan(_api: FastAPI):
+        if not services.settings.app_worker:
+            yield
+            return
         worker = Worker(
             services.sessions,
             {training_jobs.KIND: training_jobs.run_training},
@@ -175,6 +190,7 @@ def create_app(services: Services) -> FastAPI:
     api = FastAPI(
         title="Atelier", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan
     )
+    add_health_route(api, services)
     add_auth_routes(api, services)
     add_log_routes(api, services)
     add_resolution_routes(api, services)

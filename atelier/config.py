@@ -63,6 +63,8 @@ class Settings:
         blob_url: where blobs live: `s3://bucket/prefix` (an S3-compatible store shared by
             a cluster; endpoint and keys from the standard `AWS_*` variables) or a folder;
             None: `data_dir/blobs`, the embedded default.
+        app_worker: whether `atelier serve` runs a job worker thread beside the pages; a
+            cluster leaves jobs to `atelier worker` processes (`ATELIER_APP_WORKER=0`).
         trusted_proxies: addresses whose `X-Forwarded-For`/`X-Forwarded-Proto` headers are
             believed (a load balancer in front of the app); empty: none, so a client cannot
             choose the address the sign-in limits count against.
@@ -77,6 +79,7 @@ class Settings:
     diffusion_model: str | None = None
     pool_size: int = 10
     blob_url: str | None = None
+    app_worker: bool = True
 
     @property
     def blob_dir(self) -> Path:
@@ -94,6 +97,7 @@ class Settings:
             diffusion_model=os.environ.get("ATELIER_DIFFUSION_MODEL", "").strip() or None,
             pool_size=_int_env("ATELIER_DB_POOL_SIZE", 10),
             blob_url=os.environ.get("ATELIER_BLOB_URL", "").strip() or None,
+            app_worker=_int_env("ATELIER_APP_WORKER", 1) != 0,
             log_origin=os.environ.get("ATELIER_LOG_ORIGIN", "atelier.local/log"),
             trusted_proxies=tuple(
                 part.strip()

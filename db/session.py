@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
@@ -90,3 +90,13 @@ def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmake
     if read_only and engine.dialect.name == "sqlite":
         engine = engine.execution_options(sqlite_begin="DEFERRED")
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def reachable(sessions: sessionmaker) -> bool:
+    """True if a session from `sessions` can run a query now (a health check's question)."""
+    try:
+        with sessions() as s:
+            s.execute(text("SELECT 1"))
+    except Exception:
+        return False
+    return True
