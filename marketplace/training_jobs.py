@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from db.blobs import BlobStore
+from db.models import Job
 from marketplace.artworks import may_derive_from, registered_matches
 from marketplace.errors import InvalidInput, NotOwner
 from marketplace.gan_models import clean_model_name, save_trained_model
@@ -205,7 +206,7 @@ def submit_training(
 
 def run_training(ctx: JobContext) -> dict[str, Any]:
     """The `train_gan` job handler (services: `blobs`, `data_dir`)."""
-    from generation.training import TrainConfig, train
+    from generation.training import CHECKPOINT_NAME, TrainConfig, train
 
     blobs: BlobStore = ctx.services["blobs"]
     work = Path(ctx.services["data_dir"]) / "jobs" / str(ctx.job_id)
@@ -229,13 +230,36 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
         log_every_steps=max(1, min(100, steps // 100)),
         num_samples=16,
     )
-    state: dict[str, Any] = {"losses": []}
+    # what an earlier run of this job (a worker that died, on this machine or another) left:
+    # its losses, its last sample and its last checkpoint, which lives in the blob store
+    with ctx.sessions() as s:
+        earlier = dict(s.get(Job, ctx.job_id).progress or {})
+    state: dict[str, Any] = {
+        name: earlier[name]
+        for name in ("losses", "sample_key", "checkpoint_key")
+        if name in earlier
+    }
+    state.setdefault("losses", [])
+    checkpoint = run_dir / CHECKPOINT_NAME
+    if not checkpoint.exists() and state.get("checkpoint_key"):
+        run_dir.mkdir(parents=True, exist_ok=True)
+        partial = checkpoint.with_suffix(".part")
+        partial.write_bytes(blobs.get(state["checkpoint_key"]))
+        partial.replace(checkpoint)
+    superseded: list[str] = []
 
     def progress(p) -> None:
         if p.d_loss is not None and p.event == "step":
             state["losses"] = [*state["losses"][-299:], [p.step, p.d_loss, p.g_loss]]
         if p.event == "sample" and p.path:
             state["sample_key"] = blobs.put(Path(p.path).read_bytes())
+        if p.event == "checkpoint" and p.path:
+            # into the shared store first, then named on the row: a worker that takes the
+            # job over after this one dies resumes from here, wherever it runs
+            key = blobs.put(Path(p.path).read_bytes())
+            if state.get("checkpoint_key") not in (None, key):
+                superseded.append(state["checkpoint_key"])
+            state["checkpoint_key"] = key
         ctx.report(
             {
                 "step": p.step,
@@ -247,13 +271,18 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
             },
             force=p.event in ("sample", "checkpoint"),
         )
+        # an older checkpoint goes once the row names the newer one
+        while p.event == "checkpoint" and superseded:
+            blobs.delete(superseded.pop())
 
-    ctx.report({"step": 0, "total_steps": steps, "message": "loading images"}, force=True)
+    ctx.report(
+        {"step": 0, "total_steps": steps, "message": "loading images", **state}, force=True
+    )
     result = train(
         config,
         images_dir,
         run_dir,
-        resume=(run_dir / "checkpoint.pt").exists(),
+        resume=checkpoint.exists(),
         on_report=progress,
         should_cancel=ctx.cancelled,
     )

@@ -104,3 +104,58 @@ def test_a_training_job_leaves_a_model_its_owner_can_sample_from(sessions, blobs
 
     assert weights_sha256(folder) == model.sha256
     assert Generator.from_pretrained(folder).image_size == 64
+
+
+class WorkerDied(BaseException):
+    """Stands for SIGKILL: nothing in the handler catches it, no cleanup runs."""
+
+
+def test_a_job_whose_worker_dies_resumes_on_another_machine_from_the_stored_checkpoint(
+    sessions, blobs, tmp_path, monkeypatch
+):
+    from marketplace import jobs
+
+    ada = new_user(sessions, "ada")
+    job_id = submit(sessions, blobs, ada, portfolio(20), steps=120)
+    first = Worker(sessions, {KIND: run_training}, {"blobs": blobs, "data_dir": tmp_path / "a"})
+    real_report = jobs.JobContext.report
+
+    def dies_after_its_first_checkpoint(ctx, progress, *, force=False):
+        real_report(ctx, progress, force=force)
+        if progress.get("checkpoint_key"):
+            raise WorkerDied
+
+    monkeypatch.setattr(jobs.JobContext, "report", dies_after_its_first_checkpoint)
+    with pytest.raises(WorkerDied):
+        first.run_once()
+    monkeypatch.setattr(jobs.JobContext, "report", real_report)
+    with sessions() as s:
+        left = s.get(Job, job_id)
+        assert left.status == "running"
+        stopped_at, checkpoint_key = left.progress["step"], left.progress["checkpoint_key"]
+    assert 0 < stopped_at < 120 and blobs.exists(checkpoint_key)
+
+    # the heartbeat stops; another worker, on a machine with an empty data folder, takes over
+    seen: list[int] = []
+
+    def watched(ctx, progress, *, force=False):
+        seen.append(progress["step"])
+        real_report(ctx, progress, force=force)
+
+    monkeypatch.setattr(jobs.JobContext, "report", watched)
+    with sessions() as s, s.begin():
+        assert jobs.requeue_stale_jobs(s, older_than=jobs.timedelta(0)) == [job_id]
+    second = Worker(
+        sessions, {KIND: run_training}, {"blobs": blobs, "data_dir": tmp_path / "b"}
+    )
+    assert second.run_once() == job_id
+    with sessions() as s:
+        job = s.get(Job, job_id)
+        assert job.status == "done", job.error
+        assert job.result["steps"] == 120
+        final_checkpoint = job.progress["checkpoint_key"]
+    # it went on from the checkpoint: no step at or before it was trained again
+    assert [n for n in seen if 0 < n <= stopped_at] == []
+    assert min(n for n in seen if n > 0) > stopped_at
+    # only the newest checkpoint is kept in the store
+    assert final_checkpoint != checkpoint_key and not blobs.exists(checkpoint_key)
