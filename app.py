@@ -17,6 +17,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from contextlib import asynccontextmanager
+from datetime import timedelta
 
 import gradio as gr
 from fastapi import FastAPI, Response
@@ -181,6 +182,7 @@ def create_app(services: Services) -> FastAPI:
             services.sessions,
             {training_jobs.KIND: training_jobs.run_training},
             {"blobs": services.blobs, "data_dir": services.settings.data_dir},
+            stale_after=timedelta(seconds=services.settings.job_stale_seconds),
         ).start()
         try:
             yield

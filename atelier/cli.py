@@ -14,6 +14,7 @@ import os
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 
 from atelier.bootstrap import Services
@@ -465,6 +466,7 @@ def cmd_worker(args, ctx: Services) -> None:
         {training_jobs.KIND: training_jobs.run_training},
         {"blobs": ctx.blobs, "data_dir": ctx.settings.data_dir},
         poll_seconds=args.poll,
+        stale_after=timedelta(seconds=ctx.settings.job_stale_seconds),
     )
     if args.once:
         job_id = worker.run_once()

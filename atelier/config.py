@@ -65,6 +65,8 @@ class Settings:
             None: `data_dir/blobs`, the embedded default.
         app_worker: whether `atelier serve` runs a job worker thread beside the pages; a
             cluster leaves jobs to `atelier worker` processes (`ATELIER_APP_WORKER=0`).
+        job_stale_seconds: how long a running job may go without a heartbeat before a
+            worker takes it over (its own worker is taken to have died).
         trusted_proxies: addresses whose `X-Forwarded-For`/`X-Forwarded-Proto` headers are
             believed (a load balancer in front of the app); empty: none, so a client cannot
             choose the address the sign-in limits count against.
@@ -80,6 +82,7 @@ class Settings:
     pool_size: int = 10
     blob_url: str | None = None
     app_worker: bool = True
+    job_stale_seconds: int = 300
 
     @property
     def blob_dir(self) -> Path:
@@ -98,6 +101,7 @@ class Settings:
             pool_size=_int_env("ATELIER_DB_POOL_SIZE", 10),
             blob_url=os.environ.get("ATELIER_BLOB_URL", "").strip() or None,
             app_worker=_int_env("ATELIER_APP_WORKER", 1) != 0,
+            job_stale_seconds=_int_env("ATELIER_JOB_STALE_SECONDS", 300),
             log_origin=os.environ.get("ATELIER_LOG_ORIGIN", "atelier.local/log"),
             trusted_proxies=tuple(
                 part.strip()

@@ -240,8 +240,10 @@ class Worker:
         handlers: Mapping[str, Handler],
         services: Mapping[str, Any] | None = None,
         poll_seconds: float = 1.0,
+        stale_after: timedelta = STALE_AFTER,
     ) -> None:
         self.sessions = sessions
+        self.stale_after = stale_after
         self.handlers = dict(handlers)
         self.services = dict(services or {})
         self.poll_seconds = poll_seconds
@@ -252,7 +254,7 @@ class Worker:
     def run_once(self) -> int | None:
         """Claim and run one job; its id, or None when the queue was empty."""
         with self.sessions() as s, s.begin():
-            requeue_stale_jobs(s)
+            requeue_stale_jobs(s, older_than=self.stale_after)
             job = claim_next_job(s, self.name, tuple(self.handlers))
             job_id = job.id if job else None
         if job_id is not None:

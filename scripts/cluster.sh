@@ -62,6 +62,9 @@ environment() {
   echo "ATELIER_TRUSTED_PROXIES=127.0.0.1"
   echo "ATELIER_APP_WORKER=0"
   echo "ATELIER_DB_POOL_SIZE=5"
+  # a worker that stops reporting for this long is taken to have died (a training job reports
+  # every step; the default, 300 s, suits a lone machine)
+  echo "ATELIER_JOB_STALE_SECONDS=${ATELIER_JOB_STALE_SECONDS:-20}"
 }
 
 write_haproxy_config() {

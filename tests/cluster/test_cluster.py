@@ -24,7 +24,7 @@ from gradio_client import Client, handle_file
 from PIL import Image
 from sqlalchemy import create_engine, func, select
 
-from db.models import Artwork, Listing, Sale, User
+from db.models import Artwork, Job, Listing, Sale, User
 from db.session import make_sessionmaker
 from marketplace.web_sessions import sign_up
 from tests.factories import FAST_HASHER, png_bytes
@@ -202,3 +202,44 @@ def test_a_burst_of_buyers_survives_a_replica_killed_midway(cluster, tmp_path):
 def pixels(data: bytes) -> bytes:
     with Image.open(io.BytesIO(data)) as image:
         return image.convert("RGB").tobytes()
+
+
+def test_a_training_job_whose_worker_is_killed_finishes_on_the_other_worker(cluster, tmp_path):
+    status, _env = cluster
+    trainer = member(status["url"], "cyd")
+    files = []
+    for i in range(20):
+        path = tmp_path / f"study{i}.png"
+        path.write_bytes(png_bytes(700 + i, 64))
+        files.append(handle_file(str(path)))
+    message, job_id = trainer.predict(files, "studies", 300, 64, api_name="/train")
+    assert "is queued" in message, message
+    engine = create_engine(status["database_url"])
+    sessions = make_sessionmaker(engine)
+
+    def job():
+        with sessions() as s:
+            return s.get(Job, int(job_id))
+
+    deadline = time.monotonic() + 240
+    while not (job().progress or {}).get("checkpoint_key"):
+        assert time.monotonic() < deadline, "no checkpoint within 240 s"
+        time.sleep(0.2)
+    running = job()
+    first_worker, checkpoint_step = running.worker, running.progress["step"]
+    os.kill(int(first_worker.split(":")[1]), signal.SIGKILL)
+
+    while job().status != "done":
+        assert job().status in ("queued", "running"), job().error
+        assert time.monotonic() < deadline + 240, "the job was not finished by the other worker"
+        time.sleep(0.5)
+    finished = job()
+    engine.dispose()
+    assert finished.worker != first_worker
+    assert finished.result["steps"] == 300
+    # it went on from the checkpoint in the object store: the loss curve, kept across both
+    # workers, never steps back (training again from step 0 would repeat the early steps)
+    steps = [point[0] for point in finished.progress["losses"]]
+    assert steps == sorted(set(steps)) and steps[0] < checkpoint_step < steps[-1]
+    survivors = [p for p in status["worker_pids"].split(",") if p != first_worker.split(":")[1]]
+    assert len(survivors) == 1
