@@ -457,16 +457,31 @@ def cmd_browse(args, ctx: Services) -> None:
 
 
 def cmd_worker(args, ctx: Services) -> None:
-    """Run queued jobs (model training) in this process until interrupted, or once."""
+    """Run queued jobs (model training) in this process until interrupted, or once. On
+    PostgreSQL the worker takes its jobs from the job engine (Procrastinate); on SQLite it
+    claims them from the jobs table, as the app's own worker does."""
     from marketplace import training_jobs
     from marketplace.jobs import Worker
 
+    handlers = {training_jobs.KIND: training_jobs.run_training}
+    services = {"blobs": ctx.blobs, "data_dir": ctx.settings.data_dir}
+    stale_after = timedelta(seconds=ctx.settings.job_stale_seconds)
+    if ctx.engine.dialect.name == "postgresql":
+        from marketplace.job_engine import EngineWorker
+
+        engine = EngineWorker(
+            ctx.settings.database_url, ctx.sessions, handlers, services, stale_after=stale_after
+        )
+        if args.once:
+            engine.run(once=True)
+            job_id = engine.ran[-1] if engine.ran else None
+            emit(args, {"job_id": job_id}, f"ran job #{job_id}" if job_id else "the queue is empty")
+            return
+        print(f"worker {engine.name} is waiting for jobs (Ctrl-C to stop)", file=sys.stderr)
+        engine.run()
+        return
     worker = Worker(
-        ctx.sessions,
-        {training_jobs.KIND: training_jobs.run_training},
-        {"blobs": ctx.blobs, "data_dir": ctx.settings.data_dir},
-        poll_seconds=args.poll,
-        stale_after=timedelta(seconds=ctx.settings.job_stale_seconds),
+        ctx.sessions, handlers, services, poll_seconds=args.poll, stale_after=stale_after
     )
     if args.once:
         job_id = worker.run_once()

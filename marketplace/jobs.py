@@ -2,7 +2,10 @@
 
 A request submits a job (a row in `jobs`); a worker claims queued jobs in id order, runs the
 handler registered for the job's kind, and writes its progress, result or error back to the
-row. All state is in the database (and the blob store), none in process memory, so the
+row. On PostgreSQL each row also gets a task in the job engine, Procrastinate
+(`marketplace.job_engine`), in the same transaction: `atelier worker` processes take tasks
+from it (LISTEN/NOTIFY, SKIP LOCKED, worker heartbeats) and claim the row the task names.
+All state is in the database (and the blob store), none in process memory, so the
 in-process worker thread the app starts by default (`Worker`) can be replaced by worker
 processes on other machines (`atelier worker`) without changing callers:
 - claiming is one conditional UPDATE (`status = 'queued'` -> `'running'`), so two workers
@@ -10,11 +13,13 @@ processes on other machines (`atelier worker`) without changing callers:
 - cancelling sets `cancel_requested`, which the running handler polls through its
   `JobContext`; a queued job is cancelled at once;
 - a worker that dies leaves a running job whose heartbeat stops; `requeue_stale_jobs` puts
-  it back in the queue, and handlers resume from their last checkpoint.
+  it back in the queue (on the engine: its task is retried and re-claims the row), and
+  handlers resume from their last checkpoint.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -25,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import Job, User, is_row_id, utcnow
@@ -60,6 +65,7 @@ class JobContext:
     params: dict[str, Any]
     sessions: sessionmaker
     services: Mapping[str, Any] = field(default_factory=dict)
+    abort_requested: Callable[[], bool] | None = None
     _last_write: float = 0.0
     _cancelled: bool = False
 
@@ -78,7 +84,9 @@ class JobContext:
 
     def cancelled(self) -> bool:
         """True once somebody asked to cancel the job (as of the last report, or now if
-        nothing was reported in the last second)."""
+        nothing was reported in the last second), or the job engine asked to abort it."""
+        if self.abort_requested is not None and self.abort_requested():
+            self._cancelled = True
         if time.monotonic() - self._last_write >= PROGRESS_EVERY_SECONDS:
             with self.sessions() as s:
                 self._cancelled = bool(
@@ -119,7 +127,42 @@ def submit_job(session: Session, kind: str, owner_id: int, params: dict[str, Any
     job = Job(kind=kind, owner_id=owner_id, params=dict(params), status="queued")
     session.add(job)
     session.flush()
+    if uses_job_engine(session):
+        enqueue_engine_task(session, job.id)
     return job
+
+
+ENGINE_QUEUE = "atelier"
+ENGINE_TASK = "atelier.run_job"
+
+
+def uses_job_engine(session: Session) -> bool:
+    """True where jobs also go through the job engine: on PostgreSQL (migration 0008)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def engine_lock(job_id: int) -> str:
+    """The engine's lock and queueing lock for one Atelier job: its tasks run one at a time,
+    and at most one waits in the queue."""
+    return f"atelier-job-{job_id}"
+
+
+def enqueue_engine_task(session: Session, job_id: int) -> None:
+    """Give the job engine a task for job `job_id`, in the caller's transaction: the task
+    exists exactly when the row does (no task for a rolled-back job, no job without one)."""
+    session.execute(
+        text(
+            "SELECT procrastinate_defer_jobs_v1(ARRAY[ROW(CAST(:queue AS varchar), "
+            "CAST(:task AS varchar), 0, CAST(:lock AS text), CAST(:lock AS text), "
+            "CAST(:args AS jsonb), CAST(NULL AS timestamptz))::procrastinate_job_to_defer_v1])"
+        ),
+        {
+            "queue": ENGINE_QUEUE,
+            "task": ENGINE_TASK,
+            "lock": engine_lock(job_id),
+            "args": json.dumps({"job_id": job_id}),
+        },
+    )
 
 
 def get_job(session: Session, job_id: int, user_id: int) -> Job:
@@ -155,6 +198,15 @@ def request_cancel(session: Session, job_id: int, user_id: int) -> Job:
     job.cancel_requested = True
     if job.status == "queued":
         job.status, job.finished_at = "cancelled", utcnow()
+    if uses_job_engine(session):
+        # the engine drops a waiting task and tells a running one's worker to abort it
+        session.execute(
+            text(
+                "SELECT procrastinate_cancel_job_v1(id, true, false) FROM procrastinate_jobs "
+                "WHERE lock = :lock AND status IN ('todo', 'doing')"
+            ),
+            {"lock": engine_lock(job.id)},
+        )
     return job
 
 
@@ -176,6 +228,24 @@ def claim_next_job(session: Session, worker: str, kinds: tuple[str, ...]) -> Job
     return None
 
 
+def claim_job(
+    session: Session, job_id: int, worker: str, *, stale_after: timedelta = STALE_AFTER
+) -> Job | None:
+    """Take job `job_id` for `worker` if it is queued, or running under a worker that stopped
+    reporting `stale_after` ago (it died); None if it is not to be run now."""
+    now = utcnow()
+    claimed = session.execute(
+        update(Job)
+        .where(
+            Job.id == job_id,
+            (Job.status == "queued")
+            | ((Job.status == "running") & (Job.heartbeat_at < now - stale_after)),
+        )
+        .values(status="running", worker=worker, started_at=now, heartbeat_at=now)
+    ).rowcount
+    return session.get(Job, job_id, populate_existing=True) if claimed else None
+
+
 def requeue_stale_jobs(session: Session, *, older_than: timedelta = STALE_AFTER) -> list[int]:
     """Put back in the queue the running jobs whose worker stopped reporting (it died)."""
     cutoff = utcnow() - older_than
@@ -192,6 +262,7 @@ def run_job(
     job_id: int,
     handlers: Mapping[str, Handler],
     services: Mapping[str, Any] | None = None,
+    abort_requested: Callable[[], bool] | None = None,
 ) -> str:
     """Run one claimed job to its end and record how it ended; returns the final status.
 
@@ -201,7 +272,14 @@ def run_job(
     """
     with sessions() as s:
         job = s.get(Job, job_id)
-        context = JobContext(job.id, job.owner_id, dict(job.params), sessions, services or {})
+        context = JobContext(
+            job.id,
+            job.owner_id,
+            dict(job.params),
+            sessions,
+            services or {},
+            abort_requested=abort_requested,
+        )
         kind = job.kind
         handler = handlers.get(kind)
     status, result, error = "done", {}, None
