@@ -333,6 +333,18 @@ def cmd_log_proof(args, ctx: Services) -> None:
     emit(args, data, "\n".join(lines))
 
 
+def cmd_log_publish(args, ctx: Services) -> None:
+    from marketplace.log_publishing import publish_log
+
+    done = publish_log(ctx.sessions, ctx.blobs, ctx.log_signer)
+    data = {"size": done.size, "previous_size": done.previous_size, "written": done.tiles_written}
+    text = (
+        f"published the log at {done.size} leaves ({done.tiles_written} new tiles; "
+        f"it was at {done.previous_size}) under log/ in the blob store"
+    )
+    emit(args, data, text)
+
+
 def cmd_log_verify(args, ctx: Services) -> None:
     from marketplace.transparency import audit_log
 
@@ -468,9 +480,15 @@ def cmd_worker(args, ctx: Services) -> None:
     stale_after = timedelta(seconds=ctx.settings.job_stale_seconds)
     if ctx.engine.dialect.name == "postgresql":
         from marketplace.job_engine import EngineWorker
+        from marketplace.log_publishing import publish_log
 
         engine = EngineWorker(
-            ctx.settings.database_url, ctx.sessions, handlers, services, stale_after=stale_after
+            ctx.settings.database_url,
+            ctx.sessions,
+            handlers,
+            services,
+            stale_after=stale_after,
+            publish_log=lambda: publish_log(ctx.sessions, ctx.blobs, ctx.log_signer),
         )
         if args.once:
             engine.run(once=True)
@@ -650,6 +668,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     log = group("log", "the transparency log of provenance events")
     add("head", cmd_log_head, "sign and print the log's checkpoint: atelier log head", parent=log)
+    add(
+        "publish",
+        cmd_log_publish,
+        "write the log's new tiles and checkpoint to the blob store, for a static server: "
+        "atelier log publish",
+        parent=log,
+    )
     p = add("proof", cmd_log_proof, "an event's inclusion proof: atelier log proof 7", parent=log)
     p.add_argument("event_id", type=int)
     add(

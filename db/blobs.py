@@ -5,7 +5,9 @@ folder (the embedded default); `S3BlobStore` keeps objects in an S3-compatible s
 every process of a cluster. `open_blob_store` picks one from a URL (`ATELIER_BLOB_URL`).
 
 Named objects (`put_named`/`get_named`) hold derived data that every replica should share
-rather than each make again, such as previews. They are written once: the first writer wins.
+rather than each make again, such as previews and the log's tiles. They are written once: the
+first writer wins. `replace_named` is for the one kind of object that changes, a pointer
+such as the log's checkpoint: a whole new object replaces the old one atomically.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ class BlobStore(Protocol):
     def delete(self, key: str) -> None: ...
     def put_named(self, name: str, data: bytes) -> bool: ...
     def get_named(self, name: str) -> bytes: ...
+    def replace_named(self, name: str, data: bytes) -> None: ...
     def keys(self) -> Iterator[str]: ...
 
 
@@ -138,6 +141,19 @@ class LocalBlobStore:
             return (self.root / "named" / _check_name(name)).read_bytes()
         except FileNotFoundError:
             raise BlobNotFound(name) from None
+
+    def replace_named(self, name: str, data: bytes) -> None:
+        path = self.root / "named" / _check_name(name)
+        data = _check_data(data)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def keys(self) -> Iterator[str]:
         """Every blob's key (not the named objects), in no particular order."""
@@ -279,6 +295,12 @@ class S3BlobStore:
 
     def get_named(self, name: str) -> bytes:
         return self._get("named/" + _check_name(name), name)
+
+    def replace_named(self, name: str, data: bytes) -> None:
+        import obstore
+
+        path = "named/" + _check_name(name)
+        self._call("store an object", obstore.put, path, _check_data(data), mode="overwrite")
 
     def keys(self) -> Iterator[str]:
         """Every blob's key (not the named objects), in no particular order."""

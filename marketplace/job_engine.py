@@ -6,7 +6,8 @@ side by side or wait twice in the queue). An engine worker (`atelier worker`) is
 LISTEN/NOTIFY, takes the task with SKIP LOCKED, claims the row with the same conditional UPDATE
 the in-process runner uses, and runs the job's handler; progress, heartbeat and result go to
 the row, where the pages and the CLI read them. Cancelling a job sets `cancel_requested` and
-asks the engine to abort the task; the handler sees either.
+asks the engine to abort the task; the handler sees either. The maintenance worker (below)
+also publishes the transparency log's new tiles to the blob store every few seconds.
 
 A worker that is killed stops sending its engine heartbeat. A maintenance worker in every
 worker process (its own queue, so a long training job never keeps it waiting) retries every
@@ -22,7 +23,7 @@ import contextlib
 import os
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import Any
 
@@ -43,6 +44,8 @@ from marketplace.jobs import (
 MAINTENANCE_QUEUE = "atelier-maintenance"
 RETRY_STALLED_TASK = "atelier.retry_stalled"
 RETRY_STALLED_CRON = "* * * * * */5"  # every 5 seconds (croniter's sixth field)
+PUBLISH_LOG_TASK = "atelier.publish_log"
+PUBLISH_LOG_CRON = "* * * * * */5"
 HEARTBEAT_SECONDS = 2.0  # how often an engine worker tells the database it is alive
 
 
@@ -64,6 +67,8 @@ class EngineWorker:
         services: passed to handlers through `JobContext.services`.
         stale_after: how long a running job's row may go without a heartbeat before another
             worker takes it over.
+        publish_log: called every few seconds by the maintenance worker, to publish the
+            transparency log's new tiles to the blob store (`marketplace.log_publishing`).
     """
 
     def __init__(
@@ -74,6 +79,7 @@ class EngineWorker:
         services: Mapping[str, Any] | None = None,
         *,
         stale_after: timedelta = STALE_AFTER,
+        publish_log: Callable[[], object] | None = None,
     ) -> None:
         import procrastinate
 
@@ -94,6 +100,11 @@ class EngineWorker:
             pass_context=True,
         )(self._retry_stalled)
         self.app.periodic(cron=RETRY_STALLED_CRON, periodic_id="retry-stalled")(retry)
+        if publish_log is not None:
+            publish = self.app.task(
+                name=PUBLISH_LOG_TASK, queue=MAINTENANCE_QUEUE, queueing_lock=PUBLISH_LOG_TASK
+            )(lambda timestamp: publish_log() and None)
+            self.app.periodic(cron=PUBLISH_LOG_CRON, periodic_id="publish-log")(publish)
 
     def _run(self, context, job_id: int) -> str:
         """The engine task: claim Atelier job `job_id` and run it, or wait while another

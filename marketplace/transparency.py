@@ -255,15 +255,16 @@ def _first_difference(session: Session, recomputed: MerkleLog, size: int) -> str
     return " (leaves reordered or replaced)"
 
 
-def log_tile(session: Session, path: str) -> bytes:
+def log_tile(session: Session, path: str, *, size: int | None = None) -> bytes:
     """The bytes of `tile/<L>/<N>[.p/<W>]` or `tile/entries/<N>[.p/<W>]` (c2sp tlog-tiles),
-    for the log as it is now.
+    for the log as it is now, or as it was at `size` leaves.
 
     Raises:
         TileError: a path the spec does not allow, or a tile the log does not have yet.
     """
     level, index, width = parse_tile_path(path)
-    size = log_size(session)
+    now = log_size(session)
+    size = now if size is None else min(size, now)
     if level == "entries":
         if width > tile_width(0, index, size):
             raise TileError(f"entry bundle {index} of width {width} does not exist yet")

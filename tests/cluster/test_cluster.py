@@ -24,9 +24,14 @@ from gradio_client import Client, handle_file
 from PIL import Image
 from sqlalchemy import create_engine, func, select
 
-from db.models import Artwork, Job, Listing, Sale, User
+from db.blobs import S3BlobStore
+from db.models import Artwork, Job, Listing, LogState, Sale, User
 from db.session import make_sessionmaker
+from marketplace.log_publishing import published_size
+from marketplace.transparency import load_signer
 from marketplace.web_sessions import sign_up
+from provenance.checkpoint import verify_checkpoint
+from provenance.tiles import root_from_tiles
 from tests.factories import FAST_HASHER, png_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,6 +192,21 @@ def test_a_burst_of_buyers_survives_a_replica_killed_midway(cluster, tmp_path):
     log = atelier(env, "log", "verify")
     assert log.returncode == 0, log.stderr
 
+    # the log, as a static reader gets it: tiles and checkpoint straight from SeaweedFS,
+    # published by the workers' maintenance task within seconds
+    store = cluster_store(env, status["blob_url"])
+    signer = load_signer(Path(status["data_dir"]), "atelier.local/log")
+    with engine.connect() as conn:
+        size = conn.scalar(select(LogState.size))
+    deadline = time.monotonic() + 60
+    while published_size(store, signer) < size:
+        assert time.monotonic() < deadline, "the log was not published within 60 s"
+        time.sleep(0.5)
+    note = store.get_named("log/checkpoint").decode()
+    checkpoint = verify_checkpoint(note, signer.verifier, "atelier.local/log")
+    root = root_from_tiles(checkpoint.size, lambda path: store.get_named("log/" + path))
+    assert root == checkpoint.root_hash
+
     # every original, read from the object store through each replica still standing: the
     # creator's signed download carries the very pixels she uploaded
     survivors = [u for u in status["replica_urls"].split(",") if not u.endswith(":58181/")]
@@ -197,6 +217,19 @@ def test_a_burst_of_buyers_survives_a_replica_killed_midway(cluster, tmp_path):
             signed = creator.predict(artwork_id, api_name="/download")
             original = png_bytes(900 + int(title.split()[-1]), 96)
             assert pixels(Path(signed).read_bytes()) == pixels(original), (replica, artwork_id)
+
+
+def cluster_store(env: dict, blob_url: str) -> S3BlobStore:
+    settings = subprocess.run(
+        [ROOT / "scripts" / "seaweedfs.sh", "env"], env=env, capture_output=True, text=True
+    ).stdout
+    keys = dict(line.split("=", 1) for line in settings.splitlines() if "=" in line)
+    return S3BlobStore(
+        blob_url,
+        endpoint=keys["AWS_ENDPOINT_URL"],
+        access_key_id=keys["AWS_ACCESS_KEY_ID"],
+        secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
+    )
 
 
 def pixels(data: bytes) -> bytes:
