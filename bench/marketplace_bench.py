@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -145,8 +146,31 @@ def time_pages(engine, repeats: int = 30) -> dict[str, float]:
     return results
 
 
+def postgres_cpu_seconds() -> float:
+    """CPU time used so far by this machine's PostgreSQL processes (user + system, from
+    /proc): the server's share of a purchase when it runs here. Exited backends are not
+    counted, so the bench's connections stay open while it measures."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        if name == "postgres":
+            fields = text[text.rindex(")") + 2 :].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+CPU = {}  # what the last time_purchases call measured: CPU ms per purchase
+
+
 def time_purchases(engine, listing_ids, buyer_ids, count: int, threads: int) -> float:
     sessions = make_sessionmaker(engine)
+    with engine.connect():  # open the pool's connections before measuring their CPU
+        pass
     todo = list(listing_ids[:count])
     lock = threading.Lock()
 
@@ -159,13 +183,17 @@ def time_purchases(engine, listing_ids, buyer_ids, count: int, threads: int) -> 
             with sessions() as s, s.begin():
                 purchase(s, listing_id, buyer_ids[w % len(buyer_ids)], uuid.uuid4().hex)
 
+    server, client = postgres_cpu_seconds(), time.process_time()
     start = time.perf_counter()
     pool = [threading.Thread(target=worker, args=(w,)) for w in range(threads)]
     for t in pool:
         t.start()
     for t in pool:
         t.join()
-    return count / (time.perf_counter() - start)
+    elapsed = time.perf_counter() - start
+    CPU["server_ms"] = round((postgres_cpu_seconds() - server) * 1000 / count, 2)
+    CPU["client_ms"] = round((time.process_time() - client) * 1000 / count, 2)
+    return count / elapsed
 
 
 def run(backend: str, url: str | None, sizes: list[int], purchases: int, workdir: Path):
@@ -186,6 +214,10 @@ def run(backend: str, url: str | None, sizes: list[int], purchases: int, workdir
             row["purchases_per_second_1_thread"] = round(
                 time_purchases(engine, listing_ids, buyer_ids, purchases, 1), 1
             )
+            if backend == "postgresql":
+                # CPU per purchase: the server's (all its processes) and this client's
+                row["server_cpu_ms_per_purchase"] = CPU["server_ms"]
+                row["client_cpu_ms_per_purchase"] = CPU["client_ms"]
             row["purchases_per_second_8_threads"] = round(
                 time_purchases(engine, listing_ids[purchases:], buyer_ids, purchases, 8), 1
             )
