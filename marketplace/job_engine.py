@@ -147,6 +147,9 @@ class EngineWorker:
                 "stalled_worker_timeout": self.stale_after.total_seconds(),
                 "wait": not once,
                 "name": self.name,
+                # the row in `jobs` is the record; finished engine tasks would only pile up
+                # (the maintenance tasks alone make two every 5 seconds)
+                "delete_jobs": "successful",
             }
             async with self.app.open_async():
                 jobs = self.app.run_worker_async(queues=[ENGINE_QUEUE], concurrency=1, **options)
