@@ -84,6 +84,13 @@ def _write_once(path: Path, data: bytes) -> bool:
     """Write `data` to `path` atomically unless it exists; True if this call wrote it."""
     if path.exists():
         return False
+    _write_atomically(path, data)
+    return True
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a flushed temporary file renamed into place, so a
+    reader sees the old file or the new one, never part of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
     try:
@@ -95,7 +102,6 @@ def _write_once(path: Path, data: bytes) -> bool:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return True
 
 
 class LocalBlobStore:
@@ -143,17 +149,7 @@ class LocalBlobStore:
             raise BlobNotFound(name) from None
 
     def replace_named(self, name: str, data: bytes) -> None:
-        path = self.root / "named" / _check_name(name)
-        data = _check_data(data)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _write_atomically(self.root / "named" / _check_name(name), _check_data(data))
 
     def keys(self) -> Iterator[str]:
         """Every blob's key (not the named objects), in no particular order."""
@@ -219,10 +215,10 @@ class S3BlobStore:
             if value:
                 options[name] = value
         self.url, self.bucket, self.prefix = url, bucket, prefix
-        # a plain-HTTP endpoint is a store on this machine or a private network (SeaweedFS)
         # a slow store fails a request in seconds rather than minutes (obstore's default
         # retries for 3 minutes); a 20 MB model still has two minutes to arrive
         client_options = {"connect_timeout": "3 seconds", "timeout": "120 seconds"}
+        # a plain-HTTP endpoint is a store on this machine or a private network (SeaweedFS)
         if (endpoint or "").startswith("http://"):
             client_options["allow_http"] = True
         self._store = S3Store(
@@ -234,8 +230,7 @@ class S3BlobStore:
         )
 
     def _call(self, what: str, call, *args, **kwargs):
-        """Run one obstore call, its failures as this module's errors (no endpoint, bucket or
-        credential in the message: they reach logs and, through callers, people)."""
+        """Run one obstore call, its failures as this module's errors (`_unavailable`)."""
         from obstore.exceptions import AlreadyExistsError, BaseError
 
         try:
@@ -243,9 +238,7 @@ class S3BlobStore:
         except (FileNotFoundError, AlreadyExistsError):
             raise
         except (BaseError, OSError) as error:
-            raise BlobStoreUnavailable(
-                f"The object store could not {what} ({type(error).__name__}); try again."
-            ) from error
+            raise _unavailable(what, error) from error
 
     def _put_once(self, path: str, data: bytes) -> bool:
         import obstore
@@ -305,16 +298,28 @@ class S3BlobStore:
     def keys(self) -> Iterator[str]:
         """Every blob's key (not the named objects), in no particular order."""
         import obstore
+        from obstore.exceptions import BaseError
 
-        pages = self._call("list objects", obstore.list, None, chunk_size=1000)
-        for page in pages:
-            for entry in page:
-                name = entry["path"].rsplit("/", 1)[-1]
-                if _KEY.fullmatch(name) and not entry["path"].startswith("named/"):
-                    yield name
+        # the listing is fetched page by page as it is read, so reading it can fail too
+        try:
+            for page in obstore.list(self._store, None, chunk_size=1000):
+                for entry in page:
+                    name = entry["path"].rsplit("/", 1)[-1]
+                    if _KEY.fullmatch(name) and not entry["path"].startswith("named/"):
+                        yield name
+        except (BaseError, OSError) as error:
+            raise _unavailable("list objects", error) from error
 
     def __repr__(self) -> str:
         return f"S3BlobStore({self.url!r})"
+
+
+def _unavailable(what: str, error: BaseException) -> BlobStoreUnavailable:
+    """An object-store failure in words: no endpoint, bucket or credential in the message
+    (it reaches logs and, through callers, people)."""
+    return BlobStoreUnavailable(
+        f"The object store could not {what} ({type(error).__name__}); try again."
+    )
 
 
 def parse_s3_url(url: str) -> tuple[str, str]:

@@ -106,6 +106,8 @@ def test_a_store_that_cannot_be_reached_says_so_without_its_address(seaweedfs):
     with pytest.raises(BlobStoreUnavailable, match="could not read an object") as caught:
         store.get("0" * 64)
     assert "127.0.0.1" not in str(caught.value) and ":9" not in str(caught.value)
+    with pytest.raises(BlobStoreUnavailable, match="could not list objects"):
+        list(store.keys())  # the listing fails as it is read, page by page
 
 
 def test_wrong_keys_are_refused_and_nothing_is_stored(seaweedfs):
