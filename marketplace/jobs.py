@@ -217,14 +217,9 @@ def claim_next_job(session: Session, worker: str, kinds: tuple[str, ...]) -> Job
         select(Job.id).where(Job.status == "queued", Job.kind.in_(kinds)).order_by(Job.id).limit(5)
     ).all()
     for job_id in candidates:
-        now = utcnow()
-        claimed = session.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == "queued")
-            .values(status="running", worker=worker, started_at=now, heartbeat_at=now)
-        ).rowcount
-        if claimed:
-            return session.get(Job, job_id, populate_existing=True)
+        job = _claim(session, job_id, worker, Job.status == "queued")
+        if job is not None:
+            return job
     return None
 
 
@@ -233,14 +228,17 @@ def claim_job(
 ) -> Job | None:
     """Take job `job_id` for `worker` if it is queued, or running under a worker that stopped
     reporting `stale_after` ago (it died); None if it is not to be run now."""
+    stale = (Job.status == "running") & (Job.heartbeat_at < utcnow() - stale_after)
+    return _claim(session, job_id, worker, (Job.status == "queued") | stale)
+
+
+def _claim(session: Session, job_id: int, worker: str, claimable) -> Job | None:
+    """The one conditional UPDATE that hands job `job_id` to `worker` while `claimable`
+    holds of its row; the job, or None if another worker (or its state) got there first."""
     now = utcnow()
     claimed = session.execute(
         update(Job)
-        .where(
-            Job.id == job_id,
-            (Job.status == "queued")
-            | ((Job.status == "running") & (Job.heartbeat_at < now - stale_after)),
-        )
+        .where(Job.id == job_id, claimable)
         .values(status="running", worker=worker, started_at=now, heartbeat_at=now)
     ).rowcount
     return session.get(Job, job_id, populate_existing=True) if claimed else None
