@@ -17,7 +17,6 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 import gradio as gr
 from fastapi import FastAPI, Response
@@ -25,7 +24,6 @@ from fastapi import FastAPI, Response
 from atelier.config import Settings
 from db.session import reachable
 from marketplace import training_jobs, transparency
-from marketplace.jobs import Worker
 from provenance.tiles import TileError
 from ui import (
     account,
@@ -178,12 +176,7 @@ def create_app(services: Services) -> FastAPI:
         if not services.settings.app_worker:
             yield
             return
-        worker = Worker(
-            services.sessions,
-            {training_jobs.KIND: training_jobs.run_training},
-            {"blobs": services.blobs, "data_dir": services.settings.data_dir},
-            stale_after=timedelta(seconds=services.settings.job_stale_seconds),
-        ).start()
+        worker = services.job_worker().start()
         try:
             yield
         finally:

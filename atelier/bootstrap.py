@@ -10,6 +10,7 @@ import secrets
 import shutil
 import threading
 import time
+from datetime import timedelta
 from functools import cached_property
 from pathlib import Path
 
@@ -122,6 +123,42 @@ class Services:
     @cached_property
     def model_cache(self) -> Path:
         return _folder(self.settings.data_dir / "models")
+
+    def job_worker(self, *, poll_seconds: float = 1.0):
+        """The in-process job runner (`marketplace.jobs.Worker`): the app's thread, and
+        `atelier worker` on SQLite."""
+        from marketplace.jobs import Worker
+
+        return Worker(
+            self.sessions,
+            self._job_handlers(),
+            self._job_services(),
+            poll_seconds=poll_seconds,
+            stale_after=timedelta(seconds=self.settings.job_stale_seconds),
+        )
+
+    def engine_worker(self):
+        """`atelier worker` on PostgreSQL: an engine worker (`marketplace.job_engine`) whose
+        maintenance worker also publishes the log to the blob store."""
+        from marketplace.job_engine import EngineWorker
+        from marketplace.log_publishing import publish_log
+
+        return EngineWorker(
+            self.settings.database_url,
+            self.sessions,
+            self._job_handlers(),
+            self._job_services(),
+            stale_after=timedelta(seconds=self.settings.job_stale_seconds),
+            publish_log=lambda: publish_log(self.sessions, self.blobs, self.log_signer),
+        )
+
+    def _job_handlers(self) -> dict:
+        from marketplace import training_jobs
+
+        return {training_jobs.KIND: training_jobs.run_training}
+
+    def _job_services(self) -> dict:
+        return {"blobs": self.blobs, "data_dir": self.settings.data_dir}
 
     def new_file(self, name: str) -> Path:
         """A fresh path `files/<random>/<name>` for a file to hand to a browser; folders

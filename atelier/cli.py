@@ -14,7 +14,6 @@ import os
 import sys
 import uuid
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 from atelier.bootstrap import Services
@@ -472,41 +471,18 @@ def cmd_worker(args, ctx: Services) -> None:
     """Run queued jobs (model training) in this process until interrupted, or once. On
     PostgreSQL the worker takes its jobs from the job engine (Procrastinate); on SQLite it
     claims them from the jobs table, as the app's own worker does."""
-    from marketplace import training_jobs
-    from marketplace.jobs import Worker
-
-    handlers = {training_jobs.KIND: training_jobs.run_training}
-    services = {"blobs": ctx.blobs, "data_dir": ctx.settings.data_dir}
-    stale_after = timedelta(seconds=ctx.settings.job_stale_seconds)
     if ctx.engine.dialect.name == "postgresql":
-        from marketplace.job_engine import EngineWorker
-        from marketplace.log_publishing import publish_log
-
-        engine = EngineWorker(
-            ctx.settings.database_url,
-            ctx.sessions,
-            handlers,
-            services,
-            stale_after=stale_after,
-            publish_log=lambda: publish_log(ctx.sessions, ctx.blobs, ctx.log_signer),
-        )
-        if args.once:
-            engine.run(once=True)
-            job_id = engine.ran[-1] if engine.ran else None
-            emit(args, {"job_id": job_id}, f"ran job #{job_id}" if job_id else "the queue is empty")
-            return
-        print(f"worker {engine.name} is waiting for jobs (Ctrl-C to stop)", file=sys.stderr)
-        engine.run()
-        return
-    worker = Worker(
-        ctx.sessions, handlers, services, poll_seconds=args.poll, stale_after=stale_after
-    )
+        worker = ctx.engine_worker()
+        run_once, run_forever = worker.run_once, worker.run
+    else:
+        worker = ctx.job_worker(poll_seconds=args.poll)
+        run_once, run_forever = worker.run_once, worker.run_forever
     if args.once:
-        job_id = worker.run_once()
+        job_id = run_once()
         emit(args, {"job_id": job_id}, f"ran job #{job_id}" if job_id else "the queue is empty")
         return
     print(f"worker {worker.name} is waiting for jobs (Ctrl-C to stop)", file=sys.stderr)
-    worker.run_forever()
+    run_forever()
 
 
 def cmd_serve(args, settings: Settings) -> None:

@@ -137,6 +137,12 @@ class EngineWorker:
             await manager.retry_job(job)
         return len(stalled)
 
+    def run_once(self) -> int | None:
+        """Run what the queue holds, then stop; the id of the last job run, or None."""
+        before = len(self.ran)
+        self.run(once=True)
+        return self.ran[-1] if len(self.ran) > before else None
+
     def run(self, *, once: bool = False) -> None:
         """Work until stopped (SIGINT/SIGTERM: the job in hand finishes first), or with `once`
         until the queue is empty."""
