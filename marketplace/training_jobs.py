@@ -246,19 +246,19 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
         partial = checkpoint.with_suffix(".part")
         partial.write_bytes(blobs.get(state["checkpoint_key"]))
         partial.replace(checkpoint)
-    superseded: list[str] = []
 
     def progress(p) -> None:
         if p.d_loss is not None and p.event == "step":
             state["losses"] = [*state["losses"][-299:], [p.step, p.d_loss, p.g_loss]]
         if p.event == "sample" and p.path:
             state["sample_key"] = blobs.put(Path(p.path).read_bytes())
+        superseded = None
         if p.event == "checkpoint" and p.path:
             # into the shared store first, then named on the row: a worker that takes the
             # job over after this one dies resumes from here, wherever it runs
             key = blobs.put(Path(p.path).read_bytes())
-            if state.get("checkpoint_key") not in (None, key):
-                superseded.append(state["checkpoint_key"])
+            if state.get("checkpoint_key") != key:
+                superseded = state.get("checkpoint_key")
             state["checkpoint_key"] = key
         ctx.report(
             {
@@ -271,9 +271,8 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
             },
             force=p.event in ("sample", "checkpoint"),
         )
-        # an older checkpoint goes once the row names the newer one
-        while p.event == "checkpoint" and superseded:
-            blobs.delete(superseded.pop())
+        if superseded:  # the older checkpoint goes once the row names the newer one
+            blobs.delete(superseded)
 
     ctx.report(
         {"step": 0, "total_steps": steps, "message": "loading images", **state}, force=True
