@@ -14,20 +14,22 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 
 def s3_settings() -> dict[str, str]:
-    out = subprocess.run(
-        [ROOT / "scripts" / "seaweedfs.sh", "start"], capture_output=True, text=True, check=True
-    ).stdout
-    return dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    from tests.scripts import key_values, run_script
+
+    started = run_script("seaweedfs.sh", "start")
+    if started.returncode != 0:
+        raise SystemExit(f"SeaweedFS did not start: {started.stderr.strip()[-2000:]}")
+    return key_values(started.stdout)
 
 
 def clients(settings: dict[str, str]):

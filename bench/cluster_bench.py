@@ -16,7 +16,6 @@ import io
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,14 +38,9 @@ def main() -> int:
     from db.session import make_sessionmaker
     from marketplace.web_sessions import sign_up
     from tests.factories import FAST_HASHER, art_image, encode
+    from tests.scripts import key_values, run_script
 
-    status = dict(
-        line.split("=", 1)
-        for line in subprocess.run(
-            [ROOT / "scripts/cluster.sh", "status"], capture_output=True, text=True, check=True
-        ).stdout.splitlines()
-        if "=" in line
-    )
+    status = key_values(run_script("cluster.sh", "status").stdout)
     first, second = status["replica_urls"].split(",")[:2]
     engine = create_engine(status["database_url"])
     with make_sessionmaker(engine)() as s, s.begin():

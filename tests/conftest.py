@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import uuid
 from pathlib import Path
 
@@ -20,11 +19,11 @@ from db.blobs import BlobStore, open_blob_store
 from db.migrate import upgrade
 from db.models import Base
 from db.session import make_sessionmaker
+from tests.scripts import key_values, run_script
 
 POSTGRES_URL = os.environ.get("DATABASE_URL", "")
 ON_POSTGRES = POSTGRES_URL.startswith(("postgresql", "postgres"))
 S3_TEST_URL = os.environ.get("ATELIER_TEST_BLOB_URL", "").rstrip("/")
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def database(folder: Path, url: str, *, migrate: bool = True, pool_size: int = 10):
@@ -105,14 +104,10 @@ def seaweedfs(tmp_path_factory) -> dict[str, str]:
     """A real S3 server (SeaweedFS, scripts/seaweedfs.sh) for the tests that need one: the
     settings it prints (ATELIER_BLOB_URL, AWS_ENDPOINT_URL, keys). Started if it is not
     running, and then stopped at the end."""
-    script = ROOT / "scripts" / "seaweedfs.sh"
-    running = subprocess.run([script, "status"], capture_output=True).returncode == 0
-    started = subprocess.run([script, "start"], capture_output=True, text=True, timeout=120)
+    running = run_script("seaweedfs.sh", "status").returncode == 0
+    started = run_script("seaweedfs.sh", "start", timeout=120)
     if started.returncode != 0:
         pytest.fail(f"SeaweedFS did not start: {started.stderr.strip()[-2000:]}")
-    settings = dict(
-        line.split("=", 1) for line in started.stdout.splitlines() if "=" in line
-    )
-    yield settings
+    yield key_values(started.stdout)
     if not running:
-        subprocess.run([script, "stop"], capture_output=True, timeout=60)
+        run_script("seaweedfs.sh", "stop", timeout=60)

@@ -24,7 +24,6 @@ from gradio_client import Client, handle_file
 from PIL import Image
 from sqlalchemy import create_engine, func, select
 
-from db.blobs import S3BlobStore
 from db.models import Artwork, Job, Listing, LogState, Sale, User
 from db.session import make_sessionmaker
 from marketplace.log_publishing import published_size
@@ -33,9 +32,8 @@ from marketplace.web_sessions import sign_up
 from provenance.checkpoint import verify_checkpoint
 from provenance.tiles import root_from_tiles
 from tests.factories import FAST_HASHER, png_bytes
+from tests.scripts import ROOT, key_values, run_script, s3_store
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "cluster.sh"
 PASSWORD = "a long password"
 LISTINGS, BUYERS = 10, 30
 
@@ -52,15 +50,17 @@ def cluster(tmp_path_factory):
     }
     for name in ("DATABASE_URL", "ATELIER_BLOB_URL", "ATELIER_DATA_DIR"):
         env.pop(name, None)
-    up = subprocess.run([SCRIPT, "up"], env=env, capture_output=True, text=True, timeout=300)
-    status = dict(line.split("=", 1) for line in up.stdout.splitlines() if "=" in line)
+    up = run_script("cluster.sh", "up", env=env)
+    status = key_values(up.stdout)
     try:
         assert up.returncode == 0, up.stderr[-3000:]
         assert len(status["replica_pids"].split(",")) == 3, status
         assert len(status["worker_pids"].split(",")) == 2, status
-        yield status, env
+        # what the replicas and workers run with (database, blob store and its keys)
+        settings = {**env, **key_values(run_script("cluster.sh", "env", env=env).stdout)}
+        yield status, settings
     finally:
-        subprocess.run([SCRIPT, "down"], env=env, capture_output=True, timeout=120)
+        run_script("cluster.sh", "down", env=env, timeout=120)
 
 
 def member(url: str, name: str) -> Client:
@@ -95,15 +95,11 @@ def signed_in(url: str, token: str) -> Client:
     return client
 
 
-def atelier(env: dict, *args: str) -> subprocess.CompletedProcess:
-    cluster_env = dict(env)
-    settings = subprocess.run(
-        [SCRIPT, "env"], env=env, capture_output=True, text=True, check=True
-    ).stdout
-    cluster_env.update(line.split("=", 1) for line in settings.splitlines() if "=" in line)
+def atelier(settings: dict, *args: str) -> subprocess.CompletedProcess:
+    """An operator's `atelier` command against the cluster."""
     return subprocess.run(
         [ROOT / ".venv" / "bin" / "atelier", *args],
-        env=cluster_env,
+        env=settings,
         capture_output=True,
         text=True,
         timeout=120,
@@ -194,7 +190,7 @@ def test_a_burst_of_buyers_survives_a_replica_killed_midway(cluster, tmp_path):
 
     # the log, as a static reader gets it: tiles and checkpoint straight from SeaweedFS,
     # published by the workers' maintenance task within seconds
-    store = cluster_store(env, status["blob_url"])
+    store = s3_store(env, status["blob_url"])
     signer = load_signer(Path(status["data_dir"]), "atelier.local/log")
     with engine.connect() as conn:
         size = conn.scalar(select(LogState.size))
@@ -217,19 +213,6 @@ def test_a_burst_of_buyers_survives_a_replica_killed_midway(cluster, tmp_path):
             signed = creator.predict(artwork_id, api_name="/download")
             original = png_bytes(900 + int(title.split()[-1]), 96)
             assert pixels(Path(signed).read_bytes()) == pixels(original), (replica, artwork_id)
-
-
-def cluster_store(env: dict, blob_url: str) -> S3BlobStore:
-    settings = subprocess.run(
-        [ROOT / "scripts" / "seaweedfs.sh", "env"], env=env, capture_output=True, text=True
-    ).stdout
-    keys = dict(line.split("=", 1) for line in settings.splitlines() if "=" in line)
-    return S3BlobStore(
-        blob_url,
-        endpoint=keys["AWS_ENDPOINT_URL"],
-        access_key_id=keys["AWS_ACCESS_KEY_ID"],
-        secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
-    )
 
 
 def pixels(data: bytes) -> bytes:

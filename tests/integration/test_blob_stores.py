@@ -18,16 +18,12 @@ from db.blobs import (
     parse_s3_url,
 )
 from marketplace.media import preview_path
+from tests import scripts
 from tests.factories import art_image, encode
 
 
 def s3_store(seaweedfs, prefix: str | None = None) -> S3BlobStore:
-    return S3BlobStore(
-        f"s3://atelier/{prefix or 'test-' + uuid.uuid4().hex}",
-        endpoint=seaweedfs["AWS_ENDPOINT_URL"],
-        access_key_id=seaweedfs["AWS_ACCESS_KEY_ID"],
-        secret_access_key=seaweedfs["AWS_SECRET_ACCESS_KEY"],
-    )
+    return scripts.s3_store(seaweedfs, f"s3://atelier/{prefix or 'test-' + uuid.uuid4().hex}")
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -7,11 +7,12 @@ import uuid
 
 import pytest
 
-from db.blobs import BlobNotFound, LocalBlobStore, S3BlobStore
+from db.blobs import BlobNotFound, LocalBlobStore
 from marketplace.events import record_event
 from marketplace.log_publishing import PREFIX, new_tile_paths, publish_log
 from provenance.checkpoint import NoteSigner, verify_checkpoint
 from provenance.tiles import check_entries, read_entry_bundle, root_from_tiles
+from tests.scripts import s3_store
 
 ORIGIN = "test.example/log"
 
@@ -20,13 +21,7 @@ ORIGIN = "test.example/log"
 def store(request, tmp_path):
     if request.param == "folder":
         return LocalBlobStore(tmp_path / "blobs")
-    settings = request.getfixturevalue("seaweedfs")
-    return S3BlobStore(
-        f"s3://atelier/log-{uuid.uuid4().hex}",
-        endpoint=settings["AWS_ENDPOINT_URL"],
-        access_key_id=settings["AWS_ACCESS_KEY_ID"],
-        secret_access_key=settings["AWS_SECRET_ACCESS_KEY"],
-    )
+    return s3_store(request.getfixturevalue("seaweedfs"), f"s3://atelier/log-{uuid.uuid4().hex}")
 
 
 def grow(sessions, count: int) -> None:

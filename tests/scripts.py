@@ -1,0 +1,33 @@
+"""The project's service scripts (scripts/seaweedfs.sh, scripts/cluster.sh) as tests and
+benches use them: run one, read the `NAME=value` lines it prints, open its S3 store."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from db.blobs import S3BlobStore
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_script(name: str, *args: str, env: dict | None = None, timeout: float = 300):
+    """Run `scripts/<name>` with `args`; the finished process (output as text)."""
+    return subprocess.run(
+        [ROOT / "scripts" / name, *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def key_values(text: str) -> dict[str, str]:
+    """The `NAME=value` lines a script printed, as a dict (other lines are passed over)."""
+    return dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
+
+
+def s3_store(settings: dict[str, str], url: str) -> S3BlobStore:
+    """The S3 store at `url` with the endpoint and keys `scripts/seaweedfs.sh` printed."""
+    return S3BlobStore(
+        url,
+        endpoint=settings["AWS_ENDPOINT_URL"],
+        access_key_id=settings["AWS_ACCESS_KEY_ID"],
+        secret_access_key=settings["AWS_SECRET_ACCESS_KEY"],
+    )
