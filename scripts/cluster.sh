@@ -16,6 +16,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/processes.sh
+. "$ROOT/scripts/processes.sh"
 DIR=${ATELIER_CLUSTER_DIR:-/tmp/atelier-cluster}
 PORT=${ATELIER_CLUSTER_PORT:-58080}
 REPLICAS=${ATELIER_CLUSTER_REPLICAS:-3}
@@ -43,15 +45,7 @@ install_haproxy() {
   fi
 }
 
-http_ok() {
-  python3 - "$1" <<'PY' 2>/dev/null
-import sys, urllib.request
-try:
-    sys.exit(0 if urllib.request.urlopen(sys.argv[1], timeout=2).status == 200 else 1)
-except OSError:
-    sys.exit(1)
-PY
-}
+http_ok() { [ "$(http_status GET "$1")" = 200 ]; }
 
 environment() {
   # the settings every replica and worker shares, as NAME=value lines
@@ -178,17 +172,6 @@ status() {
   echo "worker_pids=$(pids_of worker)"
   echo "haproxy_pid=$(alive "$DIR/haproxy.pid" && cat "$DIR/haproxy.pid")"
   echo "logs=$DIR"
-}
-
-stop_pidfile() {
-  local f=$1 pid
-  [ -f "$f" ] || return 0
-  pid=$(cat "$f")
-  if kill "$pid" 2>/dev/null; then
-    for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -f "$f"
 }
 
 down() {

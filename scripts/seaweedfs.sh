@@ -15,6 +15,8 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/processes.sh
+. "$ROOT/scripts/processes.sh"
 DIR=${ATELIER_S3_DIR:-/tmp/atelier-s3}
 PORT=${ATELIER_S3_PORT:-58333}
 BUCKET=${ATELIER_S3_BUCKET:-atelier}
@@ -51,19 +53,6 @@ settings() {
   echo "AWS_ACCESS_KEY_ID=$access"
   echo "AWS_SECRET_ACCESS_KEY=$secret"
   echo "AWS_DEFAULT_REGION=us-east-1"
-}
-
-http_status() {
-  # the HTTP status of an anonymous request (python3: curl may not be installed)
-  python3 - "$1" "$2" <<'PY' 2>/dev/null
-import sys, urllib.error, urllib.request
-try:
-    print(urllib.request.urlopen(urllib.request.Request(sys.argv[2], method=sys.argv[1]), timeout=2).status)
-except urllib.error.HTTPError as error:
-    print(error.code)
-except OSError:
-    print(0)
-PY
 }
 
 answering() {
@@ -107,14 +96,7 @@ start() {
 }
 
 stop() {
-  if [ -f "$DIR/pid" ]; then
-    local pid; pid=$(cat "$DIR/pid")
-    if kill "$pid" 2>/dev/null; then
-      for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-    rm -f "$DIR/pid"
-  fi
+  stop_pidfile "$DIR/pid"
 }
 
 case "${1:-start}" in
