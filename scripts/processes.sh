@@ -26,3 +26,12 @@ stop_pidfile() {
   fi
   rm -f "$f"
 }
+
+# succeed when nothing on this machine holds TCP port $1 on 127.0.0.1
+port_free() {
+  python3 - "$1" <<'PY' 2>/dev/null
+import socket, sys
+with socket.socket() as probe:
+    probe.bind(("127.0.0.1", int(sys.argv[1])))
+PY
+}

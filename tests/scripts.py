@@ -3,6 +3,8 @@ benches use them: run one, read the `NAME=value` lines it prints, open its S3 st
 
 from __future__ import annotations
 
+import random
+import socket
 import subprocess
 from pathlib import Path
 
@@ -31,3 +33,28 @@ def s3_store(settings: dict[str, str], url: str) -> S3BlobStore:
         access_key_id=settings["AWS_ACCESS_KEY_ID"],
         secret_access_key=settings["AWS_SECRET_ACCESS_KEY"],
     )
+
+
+def free_port_block(count: int) -> int:
+    """The first of `count` consecutive ports free on 127.0.0.1, below the kernel's ephemeral
+    range (a port there can be taken at any moment by some outgoing connection), from a random
+    start so that two runs on one machine, or one left over, do not meet."""
+    low = 32768
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        pass
+    for _ in range(200):
+        base = random.randrange(20000, low - count)
+        if all(_port_free(base + i) for i in range(count)):
+            return base
+    raise RuntimeError(f"no {count} consecutive free ports found on 127.0.0.1")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
