@@ -3,6 +3,7 @@ benches use them: run one, read the `NAME=value` lines it prints, open its S3 st
 
 from __future__ import annotations
 
+import contextlib
 import random
 import socket
 import subprocess
@@ -40,10 +41,8 @@ def free_port_block(count: int) -> int:
     range (a port there can be taken at any moment by some outgoing connection), from a random
     start so that two runs on one machine, or one left over, do not meet."""
     low = 32768
-    try:
+    with contextlib.suppress(OSError, ValueError, IndexError):
         low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        pass
     for _ in range(200):
         base = random.randrange(20000, low - count)
         if all(_port_free(base + i) for i in range(count)):
