@@ -9,11 +9,13 @@ the services take row locks (`SELECT ... FOR UPDATE`) where they need them.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.util import identity_key
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
@@ -100,3 +102,19 @@ def reachable(sessions: sessionmaker) -> bool:
     except Exception:
         return False
     return True
+
+
+def flush_pending(session: Session) -> None:
+    """Flush the session's pending ORM changes, as autoflush would before a query: for code
+    that goes on with Core statements on `session.connection()`, which autoflush skips."""
+    if session.new or session.dirty or session.deleted:
+        session.flush()
+
+
+def expire_cached(session: Session, model: type, ids: Iterable[int]) -> None:
+    """Expire the `model` objects with these ids that the session holds, so their next use
+    reads the rows that Core statements have just changed."""
+    for row_id in ids:
+        obj = session.identity_map.get(identity_key(model, row_id))
+        if obj is not None:
+            session.expire(obj)

@@ -11,11 +11,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import DateTime, bindparam, case, func, insert, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, TEXT
 from sqlalchemy.orm import Session
 
-from db.models import SYSTEM_ACCOUNTS, LedgerEntry, LedgerTransaction, User
+from db.models import SYSTEM_ACCOUNTS, LedgerEntry, LedgerTransaction, User, utcnow
+from db.session import expire_cached, flush_pending
 from marketplace.errors import InvalidInput
+
+_TRANSACTIONS = LedgerTransaction.__table__
+_ENTRIES = LedgerEntry.__table__
+_USERS = User.__table__
+_POST_LEDGER = text(
+    "SELECT atelier_post_ledger(:kind, :memo, :created_at, :user_ids, :system_accounts, "
+    ":roles, :amounts, :artwork_ids)"
+).bindparams(
+    bindparam("created_at", type_=DateTime(timezone=True)),
+    bindparam("user_ids", type_=ARRAY(BIGINT)),
+    bindparam("system_accounts", type_=ARRAY(TEXT)),
+    bindparam("roles", type_=ARRAY(TEXT)),
+    bindparam("amounts", type_=ARRAY(BIGINT)),
+    bindparam("artwork_ids", type_=ARRAY(BIGINT)),
+)
 
 
 @dataclass(frozen=True)
@@ -37,14 +54,14 @@ class Leg:
             )
 
 
-def post_transaction(
-    session: Session, kind: str, legs: Iterable[Leg], *, memo: str = ""
-) -> LedgerTransaction:
-    """Write a balanced transaction and move the users' cached balances with it.
+def post_transaction(session: Session, kind: str, legs: Iterable[Leg], *, memo: str = "") -> int:
+    """Write a balanced transaction and move the users' cached balances with it; returns
+    the transaction's id.
 
-    Zero-amount legs are dropped. Every wallet moves in one `balance = balance + delta`
-    statement; callers that touch several wallets lock them first in ascending id order (see
-    `purchase`), so concurrent transactions on PostgreSQL queue rather than deadlock.
+    Zero-amount legs are dropped. Three statements: the transaction, its entries, and every
+    wallet moved by one `balance = balance + delta` statement; callers that touch several
+    wallets lock them first in ascending id order (see `purchase`), so concurrent
+    transactions on PostgreSQL queue rather than deadlock.
 
     Raises:
         ValueError: if the legs do not sum to zero or there are none.
@@ -55,32 +72,57 @@ def post_transaction(
     total = sum(leg.amount_cents for leg in legs)
     if total != 0:
         raise ValueError(f"ledger legs must sum to zero, got {total}")
-    txn = LedgerTransaction(kind=kind, memo=memo[:200])
-    txn.entries = [
-        LedgerEntry(
-            user_id=leg.user_id,
-            system_account=leg.system_account,
-            role=leg.role,
-            amount_cents=leg.amount_cents,
-            artwork_id=leg.artwork_id,
-        )
-        for leg in legs
-    ]
-    session.add(txn)
+    flush_pending(session)
+    conn = session.connection()
     deltas: dict[int, int] = {}
     for leg in legs:
         if leg.user_id is not None:
             deltas[leg.user_id] = deltas.get(leg.user_id, 0) + leg.amount_cents
+    if conn.dialect.name == "postgresql":
+        # the same three writes in one statement (migration 0009)
+        txn_id = conn.execute(
+            _POST_LEDGER,
+            {
+                "kind": kind,
+                "memo": memo[:200],
+                "created_at": utcnow(),
+                "user_ids": [leg.user_id for leg in legs],
+                "system_accounts": [leg.system_account for leg in legs],
+                "roles": [leg.role for leg in legs],
+                "amounts": [leg.amount_cents for leg in legs],
+                "artwork_ids": [leg.artwork_id for leg in legs],
+            },
+        ).scalar_one()
+        expire_cached(session, User, deltas)
+        return txn_id
+    txn_id = conn.execute(
+        insert(_TRANSACTIONS)
+        .values(kind=kind, memo=memo[:200], created_at=utcnow())
+        .returning(_TRANSACTIONS.c.id)
+    ).scalar_one()
+    conn.execute(
+        insert(_ENTRIES),
+        [
+            {
+                "transaction_id": txn_id,
+                "user_id": leg.user_id,
+                "system_account": leg.system_account,
+                "role": leg.role,
+                "amount_cents": leg.amount_cents,
+                "artwork_id": leg.artwork_id,
+            }
+            for leg in legs
+        ],
+    )
     deltas = {uid: d for uid, d in sorted(deltas.items()) if d}
     if deltas:
-        session.execute(
-            update(User)
-            .where(User.id.in_(deltas))
-            .values(balance_cents=User.balance_cents + case(deltas, value=User.id, else_=0))
-            .execution_options(synchronize_session="fetch")
+        conn.execute(
+            update(_USERS)
+            .where(_USERS.c.id.in_(list(deltas)))
+            .values(balance_cents=_USERS.c.balance_cents + case(deltas, value=_USERS.c.id, else_=0))
         )
-    session.flush()
-    return txn
+        expire_cached(session, User, deltas)
+    return txn_id
 
 
 @dataclass

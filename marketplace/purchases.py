@@ -3,14 +3,26 @@ counters and the provenance record together, or changes nothing."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import inspect as sa_inspect
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, make_transient_to_detached
 
-from db.models import Artwork, LedgerEntry, Licence, Listing, Sale, User, is_row_id
-from marketplace.artworks import get_artwork, source_works
+from db.models import (
+    Artwork,
+    Derivation,
+    LedgerEntry,
+    Licence,
+    Listing,
+    Sale,
+    User,
+    is_row_id,
+    utcnow,
+)
+from db.session import expire_cached, flush_pending
 from marketplace.errors import (
     IdempotencyConflict,
     InsufficientFunds,
@@ -20,9 +32,8 @@ from marketplace.errors import (
     SelfPurchase,
     StaleVersion,
 )
-from marketplace.events import record_event
+from marketplace.events import insert_events
 from marketplace.ledger import Leg, post_transaction
-from marketplace.listings import get_listing
 from marketplace.money import SaleSplit, format_cents, split_sale
 from marketplace.rules import DEFAULT_RULES, MarketRules
 
@@ -54,18 +65,103 @@ def _check_key(key: object) -> str:
     return key
 
 
-def _split_for(session: Session, listing: Listing, rules: MarketRules) -> tuple[SaleSplit, list]:
-    artwork = listing.artwork
-    sources = source_works(session, artwork.id)
-    split = split_sale(
-        listing.price_cents,
-        artwork.royalty_bps if artwork.royalty_bps is not None else rules.default_royalty_bps,
-        len(sources),
-        platform_fee_bps=rules.platform_fee_bps,
-        source_share_bps=rules.source_share_bps,
-        primary=listing.seller_id == artwork.creator_id,
+_ARTWORKS = Artwork.__table__
+_LISTINGS = Listing.__table__
+_USERS = User.__table__
+_SALES = Sale.__table__
+_LICENCES = Licence.__table__
+_DERIVATIONS = Derivation.__table__
+
+# The statements of a purchase, written once. Core, not the ORM: a purchase is the market's
+# hot path, and Core statements on the session's connection cost a fraction of the ORM's CPU
+# (docs/BENCHMARKS.md). Locks are taken in the order every writer of an artwork's listings
+# follows: the artwork, then the listing, then the wallets in ascending id order. A locking
+# read has no join: a row re-checked after waiting for its lock would be re-joined against
+# old versions of the other table (see `marketplace.artworks.get_row`).
+_LOCK_ARTWORK = (
+    select(
+        _ARTWORKS.c.id,
+        _ARTWORKS.c.owner_id,
+        _ARTWORKS.c.creator_id,
+        _ARTWORKS.c.royalty_bps,
+        _ARTWORKS.c.title,
     )
-    return split, sources
+    .where(
+        _ARTWORKS.c.id
+        == select(_LISTINGS.c.artwork_id)
+        .where(_LISTINGS.c.id == bindparam("listing_id"))
+        .scalar_subquery()
+    )
+    .with_for_update()
+)
+_LOCK_LISTING = (
+    select(
+        _LISTINGS.c.id,
+        _LISTINGS.c.seller_id,
+        _LISTINGS.c.price_cents,
+        _LISTINGS.c.licence_tier,
+        _LISTINGS.c.edition_size,
+        _LISTINGS.c.sold_count,
+        _LISTINGS.c.status,
+        _LISTINGS.c.version,
+    )
+    .where(_LISTINGS.c.id == bindparam("listing_id"))
+    .with_for_update()
+)
+# after the locks, in a statement of its own: a retry that waited for the first request's
+# locks must see the sale that request made
+_EARLIER = select(_SALES.c.id, _SALES.c.listing_id).where(
+    _SALES.c.buyer_id == bindparam("buyer_id"), _SALES.c.idempotency_key == bindparam("key")
+)
+_HOLDS_LICENCE = (
+    select(_LICENCES.c.id)
+    .where(
+        _LICENCES.c.artwork_id == bindparam("artwork_id"),
+        _LICENCES.c.holder_id == bindparam("buyer_id"),
+        _LICENCES.c.tier == bindparam("tier"),
+    )
+    .limit(1)
+)
+# the distinct parent works whose owners share in the sale, by id (`source_works`)
+_SOURCES = (
+    select(_ARTWORKS.c.id, _ARTWORKS.c.owner_id)
+    .distinct()
+    .join(_DERIVATIONS, _DERIVATIONS.c.parent_id == _ARTWORKS.c.id)
+    .where(_DERIVATIONS.c.child_id == bindparam("artwork_id"))
+    .order_by(_ARTWORKS.c.id)
+)
+_LOCK_WALLETS = (
+    select(_USERS.c.id, _USERS.c.balance_cents)
+    .where(_USERS.c.id.in_(bindparam("ids", expanding=True)))
+    .order_by(_USERS.c.id)
+    .with_for_update()
+)
+_COUNT_SALE = (
+    update(_LISTINGS)
+    .where(_LISTINGS.c.id == bindparam("b_listing_id"))
+    .values(
+        sold_count=_LISTINGS.c.sold_count + 1,
+        status=bindparam("b_status"),
+        version=_LISTINGS.c.version + 1,
+    )
+)
+_TRANSFER = (
+    update(_ARTWORKS)
+    .where(_ARTWORKS.c.id == bindparam("b_artwork_id"))
+    .values(owner_id=bindparam("b_owner_id"))
+)
+# the old owner's other open listings of the artwork can no longer be honoured; their
+# versions move on like any other change, so optimistic readers see it
+_CANCEL_OTHERS = (
+    update(_LISTINGS)
+    .where(
+        _LISTINGS.c.artwork_id == bindparam("b_artwork_id"),
+        _LISTINGS.c.status == "active",
+        _LISTINGS.c.id != bindparam("b_listing_id"),
+    )
+    .values(status="cancelled", version=_LISTINGS.c.version + 1)
+)
+_GRANT = insert(_LICENCES).returning(_LICENCES.c.id)
 
 
 def purchase(
@@ -97,16 +193,25 @@ def purchase(
         IdempotencyConflict, InvalidInput.
     """
     key = _check_key(idempotency_key)
-    listing, artwork = _lock_listing_and_artwork(session, listing_id)
-    earlier = session.scalar(
-        select(Sale).where(Sale.buyer_id == buyer_id, Sale.idempotency_key == key)
-    )
+    if isinstance(listing_id, bool) or not isinstance(listing_id, int):
+        raise InvalidInput(f"`listing_id` must be an integer, got {listing_id!r}")
+    flush_pending(session)
+    conn = session.connection()
+    artwork = listing = None
+    if is_row_id(listing_id):
+        artwork = conn.execute(_LOCK_ARTWORK, {"listing_id": listing_id}).one_or_none()
+    if artwork is not None:
+        listing = conn.execute(_LOCK_LISTING, {"listing_id": listing_id}).one_or_none()
+    if listing is None:
+        raise NotFound(f"listing #{listing_id} does not exist")
+    earlier = conn.execute(_EARLIER, {"buyer_id": buyer_id, "key": key}).one_or_none()
     if earlier is not None:
         if earlier.listing_id != listing.id:
             raise IdempotencyConflict(
                 f"idempotency key {key!r} was already used for listing #{earlier.listing_id}"
             )
-        return PurchaseResult(sale=earlier, split=_split_charged(session, earlier), replayed=True)
+        sale = session.get(Sale, earlier.id)
+        return PurchaseResult(sale=sale, split=_split_charged(session, sale), replayed=True)
 
     if listing.status != "active":
         raise ListingNotForSale(f"listing #{listing.id} is {_status_words(listing.status)}")
@@ -122,36 +227,35 @@ def purchase(
         raise SelfPurchase(f"you already own artwork #{artwork.id}")
     if artwork.owner_id != listing.seller_id:
         raise ListingNotForSale(f"listing #{listing.id} is no longer valid: the seller sold it")
-    if listing.licence_tier != "exclusive" and session.scalar(
-        select(Licence.id).where(
-            Licence.artwork_id == artwork.id,
-            Licence.holder_id == buyer_id,
-            Licence.tier == listing.licence_tier,
-        )
+    exclusive = listing.licence_tier == "exclusive"
+    if (
+        not exclusive
+        and conn.execute(
+            _HOLDS_LICENCE,
+            {"artwork_id": artwork.id, "buyer_id": buyer_id, "tier": listing.licence_tier},
+        ).first()
     ):
         raise ListingNotForSale(
             f"you already hold a {listing.licence_tier} licence for artwork #{artwork.id}"
         )
 
-    split, sources = _split_for(session, listing, rules)
+    sources = conn.execute(_SOURCES, {"artwork_id": artwork.id}).all()
+    split = split_sale(
+        listing.price_cents,
+        artwork.royalty_bps if artwork.royalty_bps is not None else rules.default_royalty_bps,
+        len(sources),
+        platform_fee_bps=rules.platform_fee_bps,
+        source_share_bps=rules.source_share_bps,
+        primary=listing.seller_id == artwork.creator_id,
+    )
     parties = {buyer_id, listing.seller_id, artwork.creator_id, *(s.owner_id for s in sources)}
-    wallets = {
-        u.id: u
-        for u in session.scalars(
-            select(User)
-            .where(User.id.in_(parties))
-            .order_by(User.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    }
-    buyer = wallets.get(buyer_id)
-    if buyer is None:
+    wallets = dict(conn.execute(_LOCK_WALLETS, {"ids": sorted(parties)}).all())
+    if buyer_id not in wallets:
         raise NotFound(f"user #{buyer_id} does not exist")
-    if buyer.balance_cents < listing.price_cents:
+    if wallets[buyer_id] < listing.price_cents:
         raise InsufficientFunds(
             f"listing #{listing.id} costs {format_cents(listing.price_cents)} credits but your "
-            f"balance is {format_cents(buyer.balance_cents)}"
+            f"balance is {format_cents(wallets[buyer_id])}"
         )
 
     legs = [
@@ -174,70 +278,115 @@ def purchase(
         Leg("source_share", share, user_id=source.owner_id, artwork_id=source.id)
         for source, share in zip(sources, split.source_shares_cents, strict=True)
     ]
-    txn = post_transaction(
+    txn_id = post_transaction(
         session, "sale", legs, memo=f"listing #{listing.id}: {artwork.title}"[:200]
     )
-    sale = Sale(
-        listing_id=listing.id,
-        artwork_id=artwork.id,
-        buyer_id=buyer_id,
-        seller_id=listing.seller_id,
-        price_cents=listing.price_cents,
-        licence_tier=listing.licence_tier,
-        ledger_transaction_id=txn.id,
-        idempotency_key=key,
-    )
-    try:
-        with session.begin_nested():
-            session.add(sale)
-    except IntegrityError:
+    values = {
+        "listing_id": listing.id,
+        "artwork_id": artwork.id,
+        "buyer_id": buyer_id,
+        "seller_id": listing.seller_id,
+        "price_cents": listing.price_cents,
+        "licence_tier": listing.licence_tier,
+        "ledger_transaction_id": txn_id,
+        "idempotency_key": key,
+        "created_at": utcnow(),
+    }
+    sale_id = conn.execute(_insert_sale(conn.dialect.name), values).scalar_one_or_none()
+    if sale_id is None:
         # the same buyer and key, used at this moment by another request for another listing
         raise IdempotencyConflict(
             f"idempotency key {key!r} was used at the same moment for another purchase"
-        ) from None
-    listing.sold_count += 1
-    if listing.licence_tier == "exclusive":
-        listing.status = "sold"
-    elif listing.sold_count >= listing.edition_size:
-        listing.status = "sold_out"
-    session.flush()
+        )
+    # the sale as an object of the caller's session, made from what was written, not re-read
+    sale = Sale(id=sale_id, **values)
+    make_transient_to_detached(sale)
+    session.add(sale)
+    if exclusive:
+        status = "sold"
+    elif listing.sold_count + 1 >= listing.edition_size:
+        status = "sold_out"
+    else:
+        status = "active"
+    conn.execute(_COUNT_SALE, {"b_listing_id": listing.id, "b_status": status})
 
-    record_event(
-        session,
-        "sold",
-        artwork_id=artwork.id,
-        actor_id=buyer_id,
-        payload={
-            "sale_id": sale.id,
+    sold = {
+        "kind": "sold",
+        "artwork_id": artwork.id,
+        "actor_id": buyer_id,
+        "payload": {
+            "sale_id": sale_id,
             "listing_id": listing.id,
             "seller_id": listing.seller_id,
             "buyer_id": buyer_id,
             "price_cents": split.price_cents,
             "licence_tier": listing.licence_tier,
-            "ledger_transaction_id": txn.id,
+            "ledger_transaction_id": txn_id,
         },
-    )
-    if listing.licence_tier == "exclusive":
-        _transfer(session, artwork, listing, buyer_id, sale)
+    }
+    if exclusive:
+        conn.execute(_TRANSFER, {"b_artwork_id": artwork.id, "b_owner_id": buyer_id})
+        conn.execute(_CANCEL_OTHERS, {"b_artwork_id": artwork.id, "b_listing_id": listing.id})
+        then = {
+            "kind": "ownership_transferred",
+            "artwork_id": artwork.id,
+            "actor_id": buyer_id,
+            "payload": {
+                "from_user_id": artwork.owner_id,
+                "to_user_id": buyer_id,
+                "sale_id": sale_id,
+            },
+        }
     else:
-        licence = Licence(
-            artwork_id=artwork.id, holder_id=buyer_id, tier=listing.licence_tier, sale_id=sale.id
-        )
-        session.add(licence)
-        session.flush()
-        record_event(
-            session,
-            "licence_granted",
-            artwork_id=artwork.id,
-            actor_id=listing.seller_id,
-            payload={
-                "licence_id": licence.id,
+        licence_id = conn.execute(
+            _GRANT,
+            {
+                "artwork_id": artwork.id,
                 "holder_id": buyer_id,
                 "tier": listing.licence_tier,
-                "sale_id": sale.id,
+                "sale_id": sale_id,
+                "granted_at": utcnow(),
             },
-        )
+        ).scalar_one()
+        then = {
+            "kind": "licence_granted",
+            "artwork_id": artwork.id,
+            "actor_id": listing.seller_id,
+            "payload": {
+                "licence_id": licence_id,
+                "holder_id": buyer_id,
+                "tier": listing.licence_tier,
+                "sale_id": sale_id,
+            },
+        }
+    insert_events(session, [sold, then])
+    # objects the caller's session holds for the rows changed here read them afresh
+    expire_cached(session, Artwork, [artwork.id])
+    expire_cached(session, Listing, _listings_held(session, artwork.id))
     return PurchaseResult(sale=sale, split=split)
+
+
+@functools.cache
+def _insert_sale(dialect_name: str):
+    """The sale's INSERT, which adds nothing when the buyer's key is taken (ON CONFLICT DO
+    NOTHING: no savepoint, and no aborted transaction on PostgreSQL)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return (
+        dialect.insert(_SALES)
+        .on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"])
+        .returning(_SALES.c.id)
+    )
+
+
+def _listings_held(session: Session, artwork_id: int) -> list[int]:
+    """The ids of the listings of `artwork_id` that the session holds as objects."""
+    held = []
+    for obj in session.identity_map.values():
+        if isinstance(obj, Listing):
+            state = sa_inspect(obj)
+            if state.dict.get("artwork_id") in (artwork_id, None):
+                held.append(state.identity[0])
+    return held
 
 
 def _split_charged(session: Session, sale: Sale) -> SaleSplit:
@@ -257,44 +406,6 @@ def _split_charged(session: Session, sale: Sale) -> SaleSplit:
         creator_royalty_cents=total("creator_royalty"),
         source_shares_cents=tuple(e.amount_cents for e in entries if e.role == "source_share"),
         seller_cents=total("seller"),
-    )
-
-
-def _lock_listing_and_artwork(session: Session, listing_id: int) -> tuple[Listing, Artwork]:
-    """Lock the listing's artwork, then the listing (the order every writer of an artwork's
-    listings follows, see `get_artwork`)."""
-    if isinstance(listing_id, bool) or not isinstance(listing_id, int):
-        raise InvalidInput(f"`listing_id` must be an integer, got {listing_id!r}")
-    artwork_id = (
-        session.scalar(select(Listing.artwork_id).where(Listing.id == listing_id))
-        if is_row_id(listing_id)
-        else None
-    )
-    if artwork_id is None:
-        raise NotFound(f"listing #{listing_id} does not exist")
-    artwork = get_artwork(session, artwork_id, lock=True)
-    return get_listing(session, listing_id, lock=True), artwork
-
-
-def _transfer(session: Session, artwork, listing: Listing, buyer_id: int, sale: Sale) -> None:
-    previous = artwork.owner_id
-    artwork.owner_id = buyer_id
-    # the old owner's other open listings of this artwork can no longer be honoured; their
-    # versions move on like any other change, so optimistic readers see it
-    session.execute(
-        update(Listing)
-        .where(
-            Listing.artwork_id == artwork.id, Listing.status == "active", Listing.id != listing.id
-        )
-        .values(status="cancelled", version=Listing.version + 1)
-        .execution_options(synchronize_session="fetch")
-    )
-    record_event(
-        session,
-        "ownership_transferred",
-        artwork_id=artwork.id,
-        actor_id=buyer_id,
-        payload={"from_user_id": previous, "to_user_id": buyer_id, "sale_id": sale.id},
     )
 
 

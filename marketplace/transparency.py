@@ -11,10 +11,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import bindparam, insert, select, text, tuple_, update
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, BYTEA
 from sqlalchemy.orm import Session
 
 from db.models import LogCheckpoint, LogLeaf, LogNode, LogState, ProvenanceEvent
+from db.session import expire_cached
 from marketplace.errors import NotFound
 from provenance.canonical import canonical_event_bytes
 from provenance.checkpoint import (
@@ -50,6 +52,14 @@ def event_leaf_data(event: ProvenanceEvent) -> bytes:
     )
 
 
+_NODES = LogNode.__table__
+_LEAVES = LogLeaf.__table__
+_STATE = LogState.__table__
+_LOG_APPEND = text("SELECT atelier_log_append(:event_ids, :leaf_hashes)").bindparams(
+    bindparam("event_ids", type_=ARRAY(BIGINT)), bindparam("leaf_hashes", type_=ARRAY(BYTEA))
+)
+
+
 class SqlHashStore:
     """A `HashStore` over the `log_nodes` table, with the writes of one append batch held
     in memory until `write`."""
@@ -62,25 +72,32 @@ class SqlHashStore:
     def get_hashes(self, keys: Sequence[tuple[int, int]]) -> list[bytes]:
         missing = [k for k in keys if k not in self.cache]
         if missing:
-            rows = self.session.execute(
-                select(LogNode.level, LogNode.index, LogNode.hash).where(
-                    tuple_(LogNode.level, LogNode.index).in_(missing)
+            rows = self.session.connection().execute(
+                select(_NODES.c.level, _NODES.c.idx, _NODES.c.hash).where(
+                    tuple_(_NODES.c.level, _NODES.c.idx).in_(missing)
                 )
-            ).all()
-            self.cache.update({(r.level, r.index): r.hash for r in rows})
+            )
+            self.cache.update({(level, index): value for level, index, value in rows})
         try:
             return [self.cache[k] for k in keys]
         except KeyError as exc:
             raise NoteError(f"the log is missing the stored hash {exc.args[0]}") from None
 
+    def prefetch_right_edge(self, size: int) -> None:
+        """Read, in one query, the complete subtrees at the right edge of a log of `size`
+        leaves: every stored hash that appending to it can need."""
+        keys = [(k, (size >> k) - 1) for k in range(size.bit_length()) if size >> k & 1]
+        if keys:
+            self.get_hashes(keys)
+
     def put_hashes(self, items: Iterable[tuple[int, int, bytes]]) -> None:
         for level, index, value in items:
             self.cache[(level, index)] = value
-            self.pending.append({"level": level, "index": index, "hash": value})
+            self.pending.append({"level": level, "idx": index, "hash": value})
 
     def write(self) -> None:
         if self.pending:
-            self.session.execute(insert(LogNode), self.pending)
+            self.session.connection().execute(insert(_NODES), self.pending)
             self.pending = []
 
 
@@ -94,24 +111,56 @@ def _lock_state(session: Session) -> LogState:
 
 
 def append_events(session: Session, events: Sequence[ProvenanceEvent]) -> list[int]:
-    """Append flushed events to the log, in id order, in the caller's transaction.
+    """Append flushed events to the log, in id order, in the caller's transaction (see
+    `append_leaves`). Returns the leaf indexes given to the events."""
+    return append_leaves(session, [(event.id, event_leaf_data(event)) for event in events])
 
-    The log's state row is locked, so concurrent transactions append one after another.
-    Returns the leaf indexes given to the events.
+
+def append_leaves(session: Session, leaves: Sequence[tuple[int, bytes]]) -> list[int]:
+    """Append leaves, given as (event id, canonical event bytes), in event id order, in the
+    caller's transaction.
+
+    The one UPDATE that reserves the leaf numbers also takes the lock on the log's state row,
+    so concurrent transactions append one after another, each holding the lock from here to
+    its commit. Returns the leaf indexes given to the events.
     """
-    state = _lock_state(session)
+    if not leaves:
+        return []
+    conn = session.connection()
+    leaves = sorted(leaves)
+    if conn.dialect.name == "postgresql":
+        # the same work in one statement (migration 0009): the lock is held for less
+        start = conn.execute(
+            _LOG_APPEND,
+            {
+                "event_ids": [event_id for event_id, _ in leaves],
+                "leaf_hashes": [leaf_hash(data) for _, data in leaves],
+            },
+        ).scalar_one()
+        _expire_state(session)
+        return list(range(start, start + len(leaves)))
+    size = conn.execute(
+        update(_STATE)
+        .where(_STATE.c.id == 1)
+        .values(size=_STATE.c.size + len(leaves))
+        .returning(_STATE.c.size)
+    ).scalar_one() - len(leaves)
     store = SqlHashStore(session)
-    log = MerkleLog(store, state.size)
-    leaves = []
-    for event in sorted(events, key=lambda e: e.id):
-        data = event_leaf_data(event)
+    store.prefetch_right_edge(size)
+    log = MerkleLog(store, size)
+    rows = []
+    for event_id, data in leaves:
         index = log.append(data)
-        leaves.append({"leaf_index": index, "event_id": event.id, "leaf_hash": leaf_hash(data)})
+        rows.append({"leaf_index": index, "event_id": event_id, "leaf_hash": leaf_hash(data)})
     store.write()
-    session.execute(insert(LogLeaf), leaves)
-    state.size = log.size
-    session.flush()
-    return [leaf["leaf_index"] for leaf in leaves]
+    conn.execute(insert(_LEAVES), rows)
+    _expire_state(session)
+    return [row["leaf_index"] for row in rows]
+
+
+def _expire_state(session: Session) -> None:
+    """A state row this session loaded before an append is stale after it."""
+    expire_cached(session, LogState, [1])
 
 
 def log_size(session: Session) -> int:

@@ -263,3 +263,30 @@ def test_a_configured_platform_fee_is_applied(sessions, market):
     with sessions() as s, s.begin():
         result = purchase(s, listing, market["bob"], "fee", rules=rules)
     assert result.split.platform_fee_cents == 100
+
+
+def test_objects_the_buyers_session_already_holds_show_the_purchase(sessions, market):
+    """The purchase writes with Core statements; the caller's session may hold the rows it
+    changes as objects, loaded before: after the purchase they read the new state."""
+    ada, bob, art = market["ada"], market["bob"], market["art"]
+    listing = new_listing(sessions, art, ada, 1000)
+    other = new_listing(sessions, art, ada, 300, licence_tier="personal", edition_size=5)
+    with sessions() as s, s.begin():
+        buyer, seller = s.get(User, bob), s.get(User, ada)
+        artwork, listing_row, other_row = (
+            s.get(Artwork, art),
+            s.get(Listing, listing),
+            s.get(Listing, other),
+        )
+        assert (buyer.balance_cents, artwork.owner_id, listing_row.status) == (
+            START,
+            ada,
+            "active",
+        )
+        result = purchase(s, listing, bob, "fresh")
+        assert buyer.balance_cents == START - 1000
+        assert seller.balance_cents == START + 975
+        assert artwork.owner_id == bob
+        assert (listing_row.status, listing_row.sold_count) == ("sold", 1)
+        assert other_row.status == "cancelled"
+        assert result.sale.buyer_id == bob and s.get(Sale, result.sale.id) is result.sale

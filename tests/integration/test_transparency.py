@@ -5,9 +5,10 @@ import pytest
 from sqlalchemy import func, select, text
 
 from db.migrate import upgrade
-from db.models import LogLeaf, ProvenanceEvent
+from db.models import LogLeaf, LogNode, ProvenanceEvent
 from db.session import make_engine, make_sessionmaker
 from marketplace.errors import InsufficientFunds
+from marketplace.events import insert_events, record_event
 from marketplace.transparency import (
     audit_log,
     event_proof,
@@ -16,7 +17,12 @@ from marketplace.transparency import (
     sign_head,
 )
 from provenance.checkpoint import NoteSigner, verify_checkpoint
-from provenance.merkle import verify_consistency, verify_inclusion
+from provenance.merkle import (
+    MemoryHashStore,
+    hashes_for_append,
+    verify_consistency,
+    verify_inclusion,
+)
 from tests.integration.helpers import buy, new_artwork, new_listing, new_user
 
 ORIGIN = "test.example/log"
@@ -229,3 +235,40 @@ def test_the_log_key_is_created_once_with_private_permissions(tmp_path):
     key = tmp_path / "keys" / "log-ed25519.pem"
     assert oct(key.stat().st_mode & 0o777) == "0o600"
     assert (tmp_path / "keys" / "log-ed25519.vkey").read_text().strip() == first.verifier.vkey
+
+
+def test_the_stored_tree_is_the_tree_of_its_leaves_whatever_the_batch_sizes(sessions, signer):
+    """Every subtree hash an append stores (in Python on SQLite, in the database function on
+    PostgreSQL) equals the one recomputed from the leaves, for batches of 1 to 8 events that
+    cross many complete subtrees, ORM and Core events mixed in one transaction."""
+    batches = [1, 2, 3, 1, 4, 2, 5, 1, 3, 8, 2, 1, 6, 3]
+    for number, size in enumerate(batches):
+        with sessions() as s, s.begin():
+            if number % 3 == 0:
+                record_event(s, "registered", artwork_id=None, actor_id=None, payload={"b": number})
+                size -= 1
+            insert_events(
+                s,
+                [
+                    {
+                        "kind": "registered",
+                        "artwork_id": None,
+                        "actor_id": None,
+                        "payload": {"i": i},
+                    }
+                    for i in range(size)
+                ],
+            )
+    with sessions() as s:
+        leaves = s.scalars(select(LogLeaf.leaf_hash).order_by(LogLeaf.leaf_index)).all()
+        expected = MemoryHashStore()
+        for index, value in enumerate(leaves):
+            expected.put_hashes(hashes_for_append(index, value, expected))
+        stored = {(n.level, n.index): n.hash for n in s.scalars(select(LogNode))}
+        event_ids = s.scalars(select(LogLeaf.event_id).order_by(LogLeaf.leaf_index)).all()
+    assert len(leaves) == sum(batches)
+    assert stored == expected.hashes
+    # leaves are numbered in event order
+    assert event_ids == sorted(event_ids)
+    report = audit(sessions, signer)
+    assert report.ok, report.problems
