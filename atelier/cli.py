@@ -336,10 +336,16 @@ def cmd_log_publish(args, ctx: Services) -> None:
     from marketplace.log_publishing import publish_log
 
     done = publish_log(ctx.sessions, ctx.blobs, ctx.log_signer)
-    data = {"size": done.size, "previous_size": done.previous_size, "written": done.tiles_written}
+    data = {
+        "size": done.size,
+        "previous_size": done.previous_size,
+        "written": done.tiles_written,
+        "partials_removed": done.partials_removed,
+    }
     text = (
-        f"published the log at {done.size} leaves ({done.tiles_written} new tiles; "
-        f"it was at {done.previous_size}) under log/ in the blob store"
+        f"published the log at {done.size} leaves ({done.tiles_written} new tiles, "
+        f"{done.partials_removed} superseded partial tiles removed; it was at "
+        f"{done.previous_size}) under log/ in the blob store"
     )
     emit(args, data, text)
 

@@ -45,6 +45,8 @@ class BlobStore(Protocol):
     def put_named(self, name: str, data: bytes) -> bool: ...
     def get_named(self, name: str) -> bytes: ...
     def replace_named(self, name: str, data: bytes) -> None: ...
+    def delete_named(self, name: str) -> None: ...
+    def named_under(self, folder: str) -> list[str]: ...
     def keys(self) -> Iterator[str]: ...
 
 
@@ -150,6 +152,17 @@ class LocalBlobStore:
 
     def replace_named(self, name: str, data: bytes) -> None:
         _write_atomically(self.root / "named" / _check_name(name), _check_data(data))
+
+    def delete_named(self, name: str) -> None:
+        """Remove a named object (nothing happens if there is none)."""
+        (self.root / "named" / _check_name(name)).unlink(missing_ok=True)
+
+    def named_under(self, folder: str) -> list[str]:
+        """The names of the named objects in `folder` (not in its sub-folders), sorted."""
+        base = self.root / "named" / _check_name(folder)
+        if not base.is_dir():
+            return []
+        return sorted(f"{folder}/{p.name}" for p in base.iterdir() if p.is_file())
 
     def keys(self) -> Iterator[str]:
         """Every blob's key (not the named objects), in no particular order."""
@@ -294,6 +307,24 @@ class S3BlobStore:
 
         path = "named/" + _check_name(name)
         self._call("store an object", obstore.put, path, _check_data(data), mode="overwrite")
+
+    def delete_named(self, name: str) -> None:
+        """Remove a named object (nothing happens if there is none)."""
+        import obstore
+
+        self._call("delete an object", obstore.delete, "named/" + _check_name(name))
+
+    def named_under(self, folder: str) -> list[str]:
+        """The names of the named objects in `folder` (not in its sub-folders), sorted."""
+        import obstore
+
+        prefix = "named/" + _check_name(folder) + "/"
+        result = self._call("list objects", obstore.list_with_delimiter, prefix)
+        return sorted(
+            entry["path"].removeprefix("named/")
+            for entry in result["objects"]
+            if entry["path"].startswith(prefix)
+        )
 
     def keys(self) -> Iterator[str]:
         """Every blob's key (not the named objects), in no particular order."""

@@ -9,8 +9,11 @@ Atelier process behind it, under `named/log/`:
     log/checkpoint   log/tile/<L>/<N>[.p/<W>]   log/tile/entries/<N>[.p/<W>]
 
 A reader that fetches the checkpoint and then the tiles always finds every tile the
-checkpoint needs, since the tiles are written first. Only the engine's maintenance worker
-(every few seconds) and `atelier log publish` run it; purchases never wait for it.
+checkpoint needs, since the tiles are written first. Once a tile is full, its partial tiles
+are deleted (after the checkpoint that needs the full tile), so the right edge's superseded
+widths never pile up: at most 255 partials of each level's last tile are stored. Only the
+engine's maintenance worker (every few seconds) and `atelier log publish` run it; purchases
+never wait for it.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class Published:
     size: int
     previous_size: int
     tiles_written: int
+    partials_removed: int = 0
 
 
 def published_size(blobs: BlobStore, signer: NoteSigner) -> int:
@@ -71,10 +75,25 @@ def publish_log(sessions: sessionmaker, blobs: BlobStore, signer: NoteSigner) ->
     if previous == size:
         return Published(size, previous, 0)
     written = 0
+    paths = new_tile_paths(min(previous, size), size)
     with sessions() as s:  # the stored hashes of a size never change: read without locks
-        for path in new_tile_paths(min(previous, size), size):
+        for path in paths:
             written += blobs.put_named(PREFIX + path, log_tile(s, path, size=size))
+    removed = 0
     if previous < size:
         blobs.replace_named(PREFIX + "checkpoint", note.encode())
-    return Published(size, previous, written)
+        removed = remove_superseded_partials(blobs, [p for p in paths if ".p/" not in p])
+    return Published(size, previous, written, removed)
 
+
+def remove_superseded_partials(blobs: BlobStore, full_tiles: list[str]) -> int:
+    """Delete the partial tiles of tiles that are now full (c2sp.org/tlog-tiles lets a log
+    delete them: a reader whose older checkpoint names a partial tile that is gone reads the
+    full tile, whose first hashes are the partial's). Run after the checkpoint that needs the
+    full tiles is published; returns how many objects were deleted."""
+    removed = 0
+    for path in full_tiles:
+        for name in blobs.named_under(f"{PREFIX}{path}.p"):
+            blobs.delete_named(name)
+            removed += 1
+    return removed

@@ -132,7 +132,9 @@ def _mth_of_hashes(hashes: Sequence[bytes]) -> bytes:
 
 def root_from_tiles(size: int, fetch: Callable[[str], bytes]) -> bytes:
     """Recompute the root of a tree of `size` leaves from its tiles alone, as a client that
-    knows only the spec would; `fetch(path)` returns the bytes at `<prefix>/<path>`.
+    knows only the spec would; `fetch(path)` returns the bytes at `<prefix>/<path>`, and
+    raises KeyError or FileNotFoundError for a path that is not there (a missing partial
+    tile is then read from its full tile).
 
     Raises:
         TileError: a tile of the wrong length.
@@ -145,7 +147,14 @@ def root_from_tiles(size: int, fetch: Callable[[str], bytes]) -> bytes:
         width = tile_width(level, index, size)
         path = tile_path(level, index, width)
         if path not in cache:
-            data = fetch(path)
+            try:
+                data = fetch(path)
+            except (KeyError, FileNotFoundError):
+                if width == TILE_WIDTH:
+                    raise
+                # a partial tile the log has deleted since the tile filled up: the full
+                # tile begins with the same hashes (c2sp.org/tlog-tiles)
+                data = fetch(tile_path(level, index))[: width * HASH]
             if len(data) != width * HASH:
                 raise TileError(f"{path} is {len(data)} bytes, expected {width * HASH}")
             cache[path] = [data[i : i + HASH] for i in range(0, len(data), HASH)]

@@ -67,6 +67,20 @@ def test_a_named_object_is_written_once_and_the_first_writer_wins(store):
     assert list(store.keys()) == []  # named objects are not blobs
 
 
+def test_named_objects_are_listed_by_folder_and_deleted(store):
+    for name in ("log/tile/0/001.p/44", "log/tile/0/001.p/7", "log/tile/0/001", "log/other"):
+        store.put_named(name, name.encode())
+    # the folder's own objects only, sorted; not the folder beside it or above it
+    assert store.named_under("log/tile/0/001.p") == ["log/tile/0/001.p/44", "log/tile/0/001.p/7"]
+    assert store.named_under("log/tile/9") == []
+    store.delete_named("log/tile/0/001.p/44")
+    store.delete_named("log/tile/0/001.p/44")  # already gone: nothing happens
+    assert store.named_under("log/tile/0/001.p") == ["log/tile/0/001.p/7"]
+    assert store.get_named("log/tile/0/001") == b"log/tile/0/001"
+    with pytest.raises(ValueError, match="lower-case letters"):
+        store.named_under("../keys")
+
+
 def test_two_replicas_racing_for_one_name_never_clobber_each_other(seaweedfs):
     """The writes are conditional (If-None-Match: *): of eight processes' worth of clients
     writing different bytes under one name at once, exactly one wins, and all read its bytes."""

@@ -70,8 +70,16 @@ def test_the_published_log_verifies_from_the_store_alone_and_grows_by_its_new_ti
         store.get_named(PREFIX + "checkpoint").decode(), signer.verifier, ORIGIN
     )
     assert checkpoint.size == 550 and client_root(store, 550) == checkpoint.root_hash
-    # the earlier checkpoint's partial tiles stay, so a reader holding it can still check it
+    # the partial tiles of the tile that filled up are gone (each later width would have
+    # stayed forever); a reader holding the earlier checkpoint reads the full tile instead
+    assert second.partials_removed == 2
+    for gone in ("tile/0/001.p/44", "tile/entries/001.p/44"):
+        with pytest.raises(BlobNotFound):
+            store.get_named(PREFIX + gone)
+    assert store.named_under(PREFIX + "tile/0/001.p") == []
     assert client_root(store, 300) == first_root(sessions, 300)
+    # the right edge's partials stay until their tile fills
+    assert store.named_under(PREFIX + "tile/0/002.p") == [PREFIX + "tile/0/002.p/38"]
 
 
 def first_root(sessions, size: int) -> bytes:
