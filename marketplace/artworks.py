@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
-from sqlalchemy import func, select, text
+from sqlalchemy import bindparam, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, lazyload
 
@@ -24,6 +24,7 @@ from db.models import (
     is_row_id,
     new_recipe_salt,
 )
+from db.session import flush_pending
 from generation.recipe_kinds import ai_label as recipe_ai_label
 from marketplace.errors import (
     AlreadyRegistered,
@@ -494,9 +495,17 @@ def children_of(session: Session, artwork_id: int) -> list[tuple[Artwork, str]]:
     return _neighbours(session, artwork_id, parents=False)
 
 
-def source_works(session: Session, artwork_id: int) -> list[Artwork]:
-    """The distinct parent artworks whose owners share in sales, ordered by id."""
-    seen: dict[int, Artwork] = {}
-    for parent, _role in parents_of(session, artwork_id):
-        seen.setdefault(parent.id, parent)
-    return [seen[k] for k in sorted(seen)]
+_SOURCES = (
+    select(Artwork.__table__.c.id, Artwork.__table__.c.owner_id)
+    .distinct()
+    .join(Derivation.__table__, Derivation.__table__.c.parent_id == Artwork.__table__.c.id)
+    .where(Derivation.__table__.c.child_id == bindparam("artwork_id"))
+    .order_by(Artwork.__table__.c.id)
+)
+
+
+def source_works(session: Session, artwork_id: int) -> list:
+    """The distinct parent works whose owners share in sales, ordered by id, as rows of
+    (`id`, `owner_id`): one Core query, since a purchase runs it."""
+    flush_pending(session)
+    return session.connection().execute(_SOURCES, {"artwork_id": artwork_id}).all()

@@ -86,20 +86,10 @@ def insert_events(session: Session, events: list[dict[str, Any]]) -> list[int]:
     )
     ids = list(result.scalars())
     leaves = session.info.setdefault(_PENDING_LEAVES, [])
-    for event_id, row in zip(ids, rows, strict=True):
-        leaves.append(
-            (
-                event_id,
-                canonical_event_bytes(
-                    event_id=event_id,
-                    kind=row["kind"],
-                    artwork_id=row["artwork_id"],
-                    actor_id=row["actor_id"],
-                    payload=row["payload"],
-                    created_at=row["created_at"],
-                ),
-            )
-        )
+    leaves += [
+        (event_id, canonical_event_bytes(event_id=event_id, **row))
+        for event_id, row in zip(ids, rows, strict=True)
+    ]
     return ids
 
 

@@ -13,7 +13,6 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from db.models import (
     Artwork,
-    Derivation,
     LedgerEntry,
     Licence,
     Listing,
@@ -23,6 +22,7 @@ from db.models import (
     utcnow,
 )
 from db.session import expire_cached, flush_pending
+from marketplace.artworks import source_works
 from marketplace.errors import (
     IdempotencyConflict,
     InsufficientFunds,
@@ -70,7 +70,6 @@ _LISTINGS = Listing.__table__
 _USERS = User.__table__
 _SALES = Sale.__table__
 _LICENCES = Licence.__table__
-_DERIVATIONS = Derivation.__table__
 
 # The statements of a purchase, written once. Core, not the ORM: a purchase is the market's
 # hot path, and Core statements on the session's connection cost a fraction of the ORM's CPU
@@ -121,14 +120,6 @@ _HOLDS_LICENCE = (
         _LICENCES.c.tier == bindparam("tier"),
     )
     .limit(1)
-)
-# the distinct parent works whose owners share in the sale, by id (`source_works`)
-_SOURCES = (
-    select(_ARTWORKS.c.id, _ARTWORKS.c.owner_id)
-    .distinct()
-    .join(_DERIVATIONS, _DERIVATIONS.c.parent_id == _ARTWORKS.c.id)
-    .where(_DERIVATIONS.c.child_id == bindparam("artwork_id"))
-    .order_by(_ARTWORKS.c.id)
 )
 _LOCK_WALLETS = (
     select(_USERS.c.id, _USERS.c.balance_cents)
@@ -239,7 +230,7 @@ def purchase(
             f"you already hold a {listing.licence_tier} licence for artwork #{artwork.id}"
         )
 
-    sources = conn.execute(_SOURCES, {"artwork_id": artwork.id}).all()
+    sources = source_works(session, artwork.id)
     split = split_sale(
         listing.price_cents,
         artwork.royalty_bps if artwork.royalty_bps is not None else rules.default_royalty_bps,

@@ -110,12 +110,6 @@ def _lock_state(session: Session) -> LogState:
     ).one()
 
 
-def append_events(session: Session, events: Sequence[ProvenanceEvent]) -> list[int]:
-    """Append flushed events to the log, in id order, in the caller's transaction (see
-    `append_leaves`). Returns the leaf indexes given to the events."""
-    return append_leaves(session, [(event.id, event_leaf_data(event)) for event in events])
-
-
 def append_leaves(session: Session, leaves: Sequence[tuple[int, bytes]]) -> list[int]:
     """Append leaves, given as (event id, canonical event bytes), in event id order, in the
     caller's transaction.
