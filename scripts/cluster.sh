@@ -116,6 +116,19 @@ up() {
     rm -rf "$DIR/data"
     mkdir -p "$DIR/data"
   fi
+  # a port another program holds (a cluster started from another folder, say) is named
+  # before anything starts, not found later in a replica's log or HAProxy's refusal
+  local i
+  if ! alive "$DIR/haproxy.pid" && ! port_free "$PORT"; then
+    echo "port $PORT on 127.0.0.1 is taken by another program: stop it, or set ATELIER_CLUSTER_PORT to a free port" >&2
+    return 1
+  fi
+  for i in $(seq 1 "$REPLICAS"); do
+    if ! alive "$DIR/replica-$i.pid" && ! port_free $((PORT + i)); then
+      echo "port $((PORT + i)) on 127.0.0.1 (replica $i) is taken by another program: stop it, or set ATELIER_CLUSTER_PORT so that the $((REPLICAS + 1)) ports from it are free" >&2
+      return 1
+    fi
+  done
   ATELIER_PG_DB="$DB" "$ROOT/scripts/postgres.sh" start >"$DIR/database_url"
   "$ROOT/scripts/seaweedfs.sh" start >/dev/null
   set -a
@@ -127,19 +140,6 @@ from atelier.bootstrap import Services
 services = Services.from_settings()
 services.log_signer, services.c2pa, services.preview_secret
 PY
-  local i
-  # a port another program holds (a cluster started from another folder, say) is named now,
-  # not found later in a replica's log or HAProxy's refusal
-  if ! alive "$DIR/haproxy.pid" && ! port_free "$PORT"; then
-    echo "port $PORT on 127.0.0.1 is taken by another program: stop it, or set ATELIER_CLUSTER_PORT to a free port" >&2
-    return 1
-  fi
-  for i in $(seq 1 "$REPLICAS"); do
-    if ! alive "$DIR/replica-$i.pid" && ! port_free $((PORT + i)); then
-      echo "port $((PORT + i)) on 127.0.0.1 (replica $i) is taken by another program: stop it, or set ATELIER_CLUSTER_PORT so that the $((REPLICAS + 1)) ports from it are free" >&2
-      return 1
-    fi
-  done
   for i in $(seq 1 "$REPLICAS"); do
     if ! alive "$DIR/replica-$i.pid"; then
       nohup "$BIN/atelier" serve --host 127.0.0.1 --port $((PORT + i)) \
