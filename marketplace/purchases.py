@@ -166,8 +166,9 @@ def purchase(
 ) -> PurchaseResult:
     """Buy a listing: an exclusive listing transfers the artwork, a licence tier grants one.
 
-    The listing row is locked first (PostgreSQL `FOR UPDATE`; SQLite transactions already
-    hold the write lock), then every wallet the sale touches, in ascending id order.
+    The listing's artwork is locked first, then the listing (PostgreSQL `FOR UPDATE`; SQLite
+    transactions already hold the write lock), then every wallet the sale touches, in
+    ascending id order.
 
     Args:
         session: the unit of work; nothing is written if this raises.
