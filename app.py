@@ -29,6 +29,7 @@ from ui import (
     account,
     artwork,
     gallery,
+    market,
     sell,
     shell,
     studio,
@@ -82,6 +83,16 @@ API_NAMES = (
     "register",
     "wallet",
     "verify",
+    "auctions",
+    "start_auction",
+    "bid",
+    "buy_now",
+    "cancel_auction",
+    "make_offer",
+    "offers",
+    "accept_offer",
+    "decline_offer",
+    "withdraw_offer",
 )
 
 
@@ -94,6 +105,7 @@ PAGES = (
     ("Text to image", "txt2img", txt2img),
     ("Train", "train", train),
     ("Sell", "sell", sell),
+    ("Market", "market", market),
     ("Wallet", "wallet", wallet),
     ("Verify", "verify", verify),
     ("Account", "account", account),

@@ -135,6 +135,7 @@ class Services:
             self._job_services(),
             poll_seconds=poll_seconds,
             stale_after=timedelta(seconds=self.settings.job_stale_seconds),
+            periodic=self.sweep_market,
         )
 
     def engine_worker(self):
@@ -150,7 +151,15 @@ class Services:
             self._job_services(),
             stale_after=timedelta(seconds=self.settings.job_stale_seconds),
             publish_log=lambda: publish_log(self.sessions, self.blobs, self.log_signer),
+            sweep_market=self.sweep_market,
         )
+
+    def sweep_market(self):
+        """Settle the auctions that have ended and refund the offers that have expired
+        (`marketplace.settlement`); the workers call it every few seconds."""
+        from marketplace.settlement import sweep_market
+
+        return sweep_market(self.sessions, rules=self.settings.rules)
 
     def _job_handlers(self) -> dict:
         from marketplace import training_jobs

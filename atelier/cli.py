@@ -291,12 +291,14 @@ def cmd_ledger_check(args, ctx: Services) -> None:
         "total_cents": report.total_cents,
         "issued_cents": report.issued_cents,
         "platform_cents": report.platform_cents,
+        "escrow_cents": report.escrow_cents,
         "problems": report.problems,
     }
     text = (
         f"ledger balances: {report.transactions} transactions, {report.entries} entries, "
         f"sum {report.total_cents}; credits issued {format_cents(report.issued_cents)}, "
-        f"platform fees {format_cents(report.platform_cents)}"
+        f"platform fees {format_cents(report.platform_cents)}, "
+        f"held in escrow {format_cents(report.escrow_cents)}"
     )
     emit(args, data, text if report.ok else "\n".join(report.problems))
     if not report.ok:
@@ -701,8 +703,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
 
-    from atelier import cli_diffusion, cli_studio, cli_style
+    from atelier import cli_diffusion, cli_market, cli_studio, cli_style
 
+    cli_market.add_commands(add, group)
     cli_studio.add_commands(add, group)
     cli_style.add_commands(add, group)
     cli_diffusion.add_commands(add, group)

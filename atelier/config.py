@@ -43,6 +43,14 @@ def rules_from_env() -> MarketRules:
         source_share_bps=_int_env("ATELIER_SOURCE_SHARE_BPS", defaults.source_share_bps),
         default_royalty_bps=_int_env("ATELIER_DEFAULT_ROYALTY_BPS", defaults.default_royalty_bps),
         max_price_cents=_int_env("ATELIER_MAX_PRICE_CENTS", defaults.max_price_cents),
+        min_bid_increment_bps=_int_env(
+            "ATELIER_MIN_BID_INCREMENT_BPS", defaults.min_bid_increment_bps
+        ),
+        auction_seconds=_int_env("ATELIER_AUCTION_SECONDS", defaults.auction_seconds),
+        auction_extension_seconds=_int_env(
+            "ATELIER_AUCTION_EXTENSION_SECONDS", defaults.auction_extension_seconds
+        ),
+        offer_seconds=_int_env("ATELIER_OFFER_SECONDS", defaults.offer_seconds),
     )
 
 

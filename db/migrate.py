@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine, exc, text
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0009"  # the newest file in migrations/versions; bump with each migration
+HEAD_REVISION = "0010"  # the newest file in migrations/versions; bump with each migration
 # objects the migrations create that the models do not declare (database-specific search
 # indexes); schema comparisons leave them out
 # the search index's SQL and the job engine's own schema (migration 0008) are not models
@@ -64,8 +64,26 @@ def upgrade(engine: Engine, revision: str = "head") -> str | None:
         return HEAD_REVISION
     from alembic import command
 
-    with engine.begin() as conn:
-        config = alembic_config()
-        config.attributes["connection"] = conn
-        command.upgrade(config, revision)
+    with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a constraint by rebuilding the table (Alembic's batch mode): its
+            # DROP would count every row pointing at it as a violation. Foreign keys are off
+            # for the migration (a PRAGMA that works only outside a transaction) and checked
+            # in full before it commits.
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                config = alembic_config()
+                config.attributes["connection"] = conn
+                command.upgrade(config, revision)
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(
+                            f"the migration left rows pointing nowhere: {broken[:5]}"
+                        )
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
     return current_revision(engine)

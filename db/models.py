@@ -40,6 +40,14 @@ LISTING_STATUSES = ("active", "sold_out", "sold", "delisted", "cancelled")
 DERIVATION_ROLES = ("style_source", "content_source", "breeding_parent", "training_data")
 AI_LABELS = ("ai_generated", "ai_modified", "human_upload")
 SYSTEM_ACCOUNTS = ("platform", "issuance")
+# money held for an auction's leading bid or an open offer: the system account
+# "escrow:auction:<id>" or "escrow:offer:<id>", one per auction or offer; it returns to zero
+# when the auction or offer closes (marketplace.ledger.check_ledger)
+ESCROW_PREFIX = "escrow:"
+LEDGER_KINDS = ("grant", "sale", "escrow", "refund")
+AUCTION_KINDS = ("reserve", "dutch")
+AUCTION_STATUSES = ("open", "settled", "unsold", "cancelled")
+OFFER_STATUSES = ("open", "accepted", "declined", "withdrawn", "expired")
 
 
 # ids are 32-bit integers on PostgreSQL; anything outside can name no row
@@ -215,7 +223,7 @@ class LedgerTransaction(Base):
     """One balanced movement of money; its entries sum to zero."""
 
     __tablename__ = "ledger_transactions"
-    __table_args__ = (CheckConstraint(_in("kind", ("grant", "sale")), name="kind_known"),)
+    __table_args__ = (CheckConstraint(_in("kind", LEDGER_KINDS), name="kind_known"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -234,7 +242,9 @@ class LedgerEntry(Base):
     __table_args__ = (
         CheckConstraint("(user_id IS NULL) <> (system_account IS NULL)", name="one_account"),
         CheckConstraint(
-            "system_account IS NULL OR " + _in("system_account", SYSTEM_ACCOUNTS),
+            "system_account IS NULL OR "
+            + _in("system_account", SYSTEM_ACCOUNTS)
+            + f" OR system_account LIKE '{ESCROW_PREFIX}%'",
             name="system_account_known",
         ),
         Index("ix_ledger_entries_user_id_id", "user_id", "id"),
@@ -243,7 +253,7 @@ class LedgerEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    system_account: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    system_account: Mapped[str | None] = mapped_column(String(40), nullable=True)
     role: Mapped[str] = mapped_column(String(32))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     artwork_id: Mapped[int | None] = mapped_column(ForeignKey("artworks.id"), nullable=True)
@@ -252,14 +262,28 @@ class LedgerEntry(Base):
 
 
 class Sale(Base):
+    """A completed sale: of a fixed-price listing, a won or Dutch auction, or an accepted
+    offer (exactly one of `listing_id`, `auction_id`, `offer_id`)."""
+
     __tablename__ = "sales"
     __table_args__ = (
         UniqueConstraint("buyer_id", "idempotency_key", name="uq_sales_buyer_idempotency"),
         CheckConstraint(_in("licence_tier", LICENCE_TIERS), name="tier_known"),
+        CheckConstraint(
+            "(CASE WHEN listing_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN auction_id IS NULL THEN 0 "
+            "ELSE 1 END) + (CASE WHEN offer_id IS NULL THEN 0 ELSE 1 END) = 1",
+            name="one_origin",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id"), index=True)
+    listing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("listings.id"), index=True, nullable=True
+    )
+    auction_id: Mapped[int | None] = mapped_column(
+        ForeignKey("auctions.id"), index=True, nullable=True
+    )
+    offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"), index=True, nullable=True)
     artwork_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), index=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -268,6 +292,110 @@ class Sale(Base):
     ledger_transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
     idempotency_key: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Auction(Base):
+    """An auction of an artwork itself (the exclusive tier: the winner becomes its owner).
+
+    `reserve`: Foundation's shape. Nothing happens until a bid at or above `reserve_cents`;
+    that bid starts a clock of `duration_seconds`; a bid placed with less than
+    `extension_seconds` left moves the end to `extension_seconds` after it. The leading bid
+    is held in the auction's escrow account; an outbid bidder is refunded in the same
+    transaction. Settled by the market sweep when the clock ends.
+
+    `dutch`: the price falls in a straight line from `start_price_cents` at `starts_at` to
+    `reserve_cents` (the floor) at `ends_at`; the first buyer pays the price of the moment.
+    """
+
+    __tablename__ = "auctions"
+    __table_args__ = (
+        CheckConstraint(_in("kind", AUCTION_KINDS), name="kind_known"),
+        CheckConstraint(_in("status", AUCTION_STATUSES), name="status_known"),
+        CheckConstraint("reserve_cents > 0", name="reserve_positive"),
+        CheckConstraint("kind <> 'dutch' OR start_price_cents > reserve_cents", name="dutch_falls"),
+        CheckConstraint("duration_seconds > 0", name="duration_positive"),
+        CheckConstraint("extension_seconds >= 0", name="extension_not_negative"),
+        Index("ix_auctions_status_ends", "status", "ends_at"),
+        # one open auction per artwork
+        Index(
+            "uq_auctions_open_artwork",
+            "artwork_id",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artwork_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), index=True)
+    seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    reserve_cents: Mapped[int] = mapped_column(BigInteger)
+    start_price_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    duration_seconds: Mapped[int] = mapped_column(Integer)
+    extension_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    ends_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    high_bidder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    high_bid_cents: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    bid_count: Mapped[int] = mapped_column(Integer, default=0)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Bid(Base):
+    """One bid of a reserve auction; the leading bid's money is in the auction's escrow."""
+
+    __tablename__ = "bids"
+    __table_args__ = (
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        UniqueConstraint("bidder_id", "idempotency_key", name="uq_bids_bidder_idempotency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    auction_id: Mapped[int] = mapped_column(ForeignKey("auctions.id"), index=True)
+    bidder_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    idempotency_key: Mapped[str] = mapped_column(String(128))
+    ledger_transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Offer(Base):
+    """An offer to buy an artwork (or a licence of it) from whoever owns it, listed or not.
+
+    The amount is held in the offer's escrow account from the moment it is made until it is
+    accepted (paid out like a sale), declined, withdrawn or expired (refunded)."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        CheckConstraint(_in("status", OFFER_STATUSES), name="status_known"),
+        CheckConstraint(_in("licence_tier", LICENCE_TIERS), name="tier_known"),
+        CheckConstraint("amount_cents > 0", name="amount_positive"),
+        Index("ix_offers_status_expires", "status", "expires_at"),
+        # one open offer per buyer, artwork and tier
+        Index(
+            "uq_offers_open_buyer_artwork_tier",
+            "buyer_id",
+            "artwork_id",
+            "licence_tier",
+            unique=True,
+            sqlite_where=text("status = 'open'"),
+            postgresql_where=text("status = 'open'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artwork_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), index=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    licence_tier: Mapped[str] = mapped_column(String(16))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Licence(Base):

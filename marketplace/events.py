@@ -27,6 +27,11 @@ EVENT_KINDS = (
     "ownership_transferred",
     "licence_granted",
     "takedown",
+    "auction_opened",
+    "bid_placed",
+    "auction_closed",
+    "offer_made",
+    "offer_closed",
 )
 _PENDING = "atelier.pending_events"
 _PENDING_LEAVES = "atelier.pending_leaves"

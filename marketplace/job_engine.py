@@ -46,6 +46,8 @@ RETRY_STALLED_TASK = "atelier.retry_stalled"
 RETRY_STALLED_CRON = "* * * * * */5"  # every 5 seconds (croniter's sixth field)
 PUBLISH_LOG_TASK = "atelier.publish_log"
 PUBLISH_LOG_CRON = "* * * * * */5"
+SWEEP_MARKET_TASK = "atelier.sweep_market"
+SWEEP_MARKET_CRON = "* * * * * */5"  # auctions settle within about 5 s of their end
 HEARTBEAT_SECONDS = 2.0  # how often an engine worker tells the database it is alive
 
 
@@ -69,6 +71,8 @@ class EngineWorker:
             worker takes it over.
         publish_log: called every few seconds by the maintenance worker, to publish the
             transparency log's new tiles to the blob store (`marketplace.log_publishing`).
+        sweep_market: called every few seconds by the maintenance worker, to settle ended
+            auctions and refund expired offers (`marketplace.settlement`).
     """
 
     def __init__(
@@ -80,6 +84,7 @@ class EngineWorker:
         *,
         stale_after: timedelta = STALE_AFTER,
         publish_log: Callable[[], object] | None = None,
+        sweep_market: Callable[[], object] | None = None,
     ) -> None:
         import procrastinate
 
@@ -105,6 +110,11 @@ class EngineWorker:
                 name=PUBLISH_LOG_TASK, queue=MAINTENANCE_QUEUE, queueing_lock=PUBLISH_LOG_TASK
             )(lambda timestamp: publish_log() and None)
             self.app.periodic(cron=PUBLISH_LOG_CRON, periodic_id="publish-log")(publish)
+        if sweep_market is not None:
+            sweep = self.app.task(
+                name=SWEEP_MARKET_TASK, queue=MAINTENANCE_QUEUE, queueing_lock=SWEEP_MARKET_TASK
+            )(lambda timestamp: sweep_market() and None)
+            self.app.periodic(cron=SWEEP_MARKET_CRON, periodic_id="sweep-market")(sweep)
 
     def _run(self, context, job_id: int) -> str:
         """The engine task: claim Atelier job `job_id` and run it, or wait while another

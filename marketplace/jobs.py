@@ -308,6 +308,8 @@ class Worker:
         handlers: job kind -> handler.
         services: passed to handlers through `JobContext.services`.
         poll_seconds: how long to sleep when the queue is empty.
+        periodic: called between jobs at most every `periodic_seconds` (the market sweep,
+            `marketplace.settlement.sweep_market`); its failures are logged, not raised.
     """
 
     def __init__(
@@ -317,7 +319,12 @@ class Worker:
         services: Mapping[str, Any] | None = None,
         poll_seconds: float = 1.0,
         stale_after: timedelta = STALE_AFTER,
+        periodic: Callable[[], object] | None = None,
+        periodic_seconds: float = 5.0,
     ) -> None:
+        self.periodic = periodic
+        self.periodic_seconds = periodic_seconds
+        self._last_periodic = float("-inf")
         self.sessions = sessions
         self.stale_after = stale_after
         self.handlers = dict(handlers)
@@ -337,8 +344,20 @@ class Worker:
             run_job(self.sessions, job_id, self.handlers, self.services)
         return job_id
 
+    def run_periodic(self) -> None:
+        """Run the periodic task if it is due."""
+        now = time.monotonic()
+        if self.periodic is None or now - self._last_periodic < self.periodic_seconds:
+            return
+        self._last_periodic = now
+        try:
+            self.periodic()
+        except Exception:  # the next round tries again; a job must not wait on it
+            log.exception("periodic task failed")
+
     def run_forever(self) -> None:
         while not self._stop.is_set():
+            self.run_periodic()
             try:
                 if self.run_once() is None:
                     self._stop.wait(self.poll_seconds)

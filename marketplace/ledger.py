@@ -1,9 +1,10 @@
 """The double-entry money ledger.
 
 Every movement of money is one `LedgerTransaction` whose entries sum to zero. User wallets
-carry a cached balance that must always equal the sum of their entries; the two system
-accounts (`platform` for fees, `issuance` for demo credits granted) are derived from their
-entries alone, so they are never a row every sale must lock.
+carry a cached balance that must always equal the sum of their entries; the system accounts
+(`platform` for fees, `issuance` for demo credits granted, and one escrow account per auction
+or offer, `escrow:auction:<id>` / `escrow:offer:<id>`, holding the money of its leading bid or
+of the offer) are derived from their entries alone, so they are never a row a sale must lock.
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ from sqlalchemy import DateTime, bindparam, case, func, insert, select, text, up
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, TEXT
 from sqlalchemy.orm import Session
 
-from db.models import SYSTEM_ACCOUNTS, LedgerEntry, LedgerTransaction, User, utcnow
+from db.models import (
+    ESCROW_PREFIX,
+    SYSTEM_ACCOUNTS,
+    Auction,
+    LedgerEntry,
+    LedgerTransaction,
+    Offer,
+    User,
+    utcnow,
+)
 from db.session import expire_cached, flush_pending
 from marketplace.errors import InvalidInput
 
@@ -35,6 +45,34 @@ _POST_LEDGER = text(
 )
 
 
+ESCROW_HOLDERS = {"auction": Auction, "offer": Offer}
+
+
+def escrow_account(holder: str, holder_id: int) -> str:
+    """The escrow account of an auction or an offer: `escrow:auction:12`."""
+    if holder not in ESCROW_HOLDERS:
+        raise ValueError(f"`holder` must be one of {tuple(ESCROW_HOLDERS)}, got {holder!r}")
+    return f"{ESCROW_PREFIX}{holder}:{int(holder_id)}"
+
+
+def escrow_balance(session: Session, account: str) -> int:
+    """What an escrow account holds now, in cents."""
+    return int(
+        session.scalar(
+            select(func.coalesce(func.sum(LedgerEntry.amount_cents), 0)).where(
+                LedgerEntry.system_account == account
+            )
+        )
+    )
+
+
+def _is_system_account(name: str) -> bool:
+    if name in SYSTEM_ACCOUNTS:
+        return True
+    holder, _, number = name.removeprefix(ESCROW_PREFIX).partition(":")
+    return name.startswith(ESCROW_PREFIX) and holder in ESCROW_HOLDERS and number.isdigit()
+
+
 @dataclass(frozen=True)
 class Leg:
     """One entry of a transaction: to a user (`user_id`) or a system account."""
@@ -48,9 +86,10 @@ class Leg:
     def __post_init__(self) -> None:
         if (self.user_id is None) == (self.system_account is None):
             raise ValueError("a leg names exactly one of `user_id` and `system_account`")
-        if self.system_account is not None and self.system_account not in SYSTEM_ACCOUNTS:
+        if self.system_account is not None and not _is_system_account(self.system_account):
             raise ValueError(
-                f"`system_account` must be one of {SYSTEM_ACCOUNTS}, got {self.system_account!r}"
+                f"`system_account` must be one of {SYSTEM_ACCOUNTS} or an escrow account, "
+                f"got {self.system_account!r}"
             )
 
 
@@ -134,6 +173,7 @@ class LedgerReport:
     total_cents: int = 0
     issued_cents: int = 0
     platform_cents: int = 0
+    escrow_cents: int = 0
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -170,6 +210,7 @@ def check_ledger(session: Session) -> LedgerReport:
             report.issued_cents = -value
         else:
             report.platform_cents = value
+    _check_escrow(session, report)
     sums = (
         select(LedgerEntry.user_id, func.sum(LedgerEntry.amount_cents).label("total"))
         .where(LedgerEntry.user_id.is_not(None))
@@ -190,6 +231,36 @@ def check_ledger(session: Session) -> LedgerReport:
     for username in negative:
         report.problems.append(f"user {username} has a negative balance")
     return report
+
+
+def _check_escrow(session: Session, report: LedgerReport) -> None:
+    """Every escrow account holds exactly what its auction's leading bid or its open offer
+    says, and nothing once the auction or offer has closed; never less than nothing."""
+    held = dict(
+        session.execute(
+            select(LedgerEntry.system_account, func.sum(LedgerEntry.amount_cents))
+            .where(LedgerEntry.system_account.like(ESCROW_PREFIX + "%"))
+            .group_by(LedgerEntry.system_account)
+        ).all()
+    )
+    report.escrow_cents = int(sum(held.values()))
+    expected: dict[str, int] = {}
+    for auction_id, high_bid in session.execute(
+        select(Auction.id, Auction.high_bid_cents).where(
+            Auction.status == "open", Auction.high_bid_cents.is_not(None)
+        )
+    ):
+        expected[escrow_account("auction", auction_id)] = int(high_bid)
+    for offer_id, amount in session.execute(
+        select(Offer.id, Offer.amount_cents).where(Offer.status == "open")
+    ):
+        expected[escrow_account("offer", offer_id)] = int(amount)
+    for account in sorted(set(held) | set(expected)):
+        have, want = int(held.get(account, 0)), expected.get(account, 0)
+        if have != want:
+            report.problems.append(
+                f"escrow account {account} holds {have} cents but should hold {want}"
+            )
 
 
 MAX_HISTORY = 10_000

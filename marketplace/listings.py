@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db.models import LICENCE_TIERS, Listing
+from db.models import LICENCE_TIERS, Auction, Listing
 from marketplace.artworks import get_artwork, get_row, source_works
 from marketplace.errors import InvalidInput, ListingConflict, ListingNotForSale, NotOwner
 from marketplace.events import record_event
@@ -69,21 +69,16 @@ def create_listing(
             )
     else:
         _check_int("edition_size", edition_size, 1, MAX_EDITION_SIZE)
-    if royalty_bps is not None:
-        _check_int("royalty_bps", royalty_bps, 0, MAX_ROYALTY_BPS)
-        if artwork.royalty_bps is not None and royalty_bps != artwork.royalty_bps:
-            raise InvalidInput(
-                f"the royalty of artwork #{artwork.id} was fixed at "
-                f"{artwork.royalty_bps / 100:g}% at its first listing"
+    fix_royalty(session, artwork, royalty_bps, rules=rules)
+    if licence_tier == "exclusive":
+        auction_id = session.scalar(
+            select(Auction.id).where(Auction.artwork_id == artwork.id, Auction.status == "open")
+        )
+        if auction_id is not None:
+            raise ListingConflict(
+                f"artwork #{artwork.id} is in auction #{auction_id}; it cannot also be listed "
+                "for sale until the auction closes"
             )
-    if artwork.royalty_bps is None:
-        chosen = rules.default_royalty_bps if royalty_bps is None else royalty_bps
-        if source_works(session, artwork.id) and chosen < MIN_DERIVED_ROYALTY_BPS:
-            raise InvalidInput(
-                f"artwork #{artwork.id} is derived from other works, whose owners are paid "
-                f"from its royalty; the royalty must be at least {MIN_DERIVED_ROYALTY_BPS / 100:g}%"
-            )
-        artwork.royalty_bps = chosen
     open_same = session.scalar(
         select(Listing.id).where(
             Listing.artwork_id == artwork.id,
@@ -126,6 +121,33 @@ def create_listing(
         },
     )
     return listing
+
+
+def fix_royalty(
+    session: Session, artwork, royalty_bps: int | None, *, rules: MarketRules = DEFAULT_RULES
+) -> None:
+    """Check the royalty asked for at a listing or an auction, and fix the artwork's royalty
+    if this is its first sale offer (the creator's choice, or the default).
+
+    Raises:
+        InvalidInput: out of range, different from the royalty already fixed, or below the
+            minimum for a derived work.
+    """
+    if royalty_bps is not None:
+        _check_int("royalty_bps", royalty_bps, 0, MAX_ROYALTY_BPS)
+        if artwork.royalty_bps is not None and royalty_bps != artwork.royalty_bps:
+            raise InvalidInput(
+                f"the royalty of artwork #{artwork.id} was fixed at "
+                f"{artwork.royalty_bps / 100:g}% at its first listing"
+            )
+    if artwork.royalty_bps is None:
+        chosen = rules.default_royalty_bps if royalty_bps is None else royalty_bps
+        if source_works(session, artwork.id) and chosen < MIN_DERIVED_ROYALTY_BPS:
+            raise InvalidInput(
+                f"artwork #{artwork.id} is derived from other works, whose owners are paid "
+                f"from its royalty; the royalty must be at least {MIN_DERIVED_ROYALTY_BPS / 100:g}%"
+            )
+        artwork.royalty_bps = chosen
 
 
 def _own_open_listing(session: Session, listing_id: int, seller_id: int) -> Listing:

@@ -32,12 +32,16 @@ from marketplace.errors import (
     SelfPurchase,
     StaleVersion,
 )
+from marketplace.escrow import refund_offers_of
 from marketplace.events import insert_events
 from marketplace.ledger import Leg, post_transaction
 from marketplace.money import SaleSplit, format_cents, split_sale
 from marketplace.rules import DEFAULT_RULES, MarketRules
 
 MAX_IDEMPOTENCY_KEY = 128
+# the keys of sales the market makes itself (an auction's settlement, an accepted offer):
+# no buyer's key can take one, so a settlement is never refused as a replay
+SYSTEM_KEY_PREFIX = "atelier:"
 
 
 @dataclass(frozen=True)
@@ -55,13 +59,18 @@ class PurchaseResult:
     replayed: bool = False
 
 
-def _check_key(key: object) -> str:
+def check_idempotency_key(key: object) -> str:
     if not isinstance(key, str) or not 1 <= len(key) <= MAX_IDEMPOTENCY_KEY:
         raise InvalidInput(
             f"`idempotency_key` must be 1-{MAX_IDEMPOTENCY_KEY} characters, got {key!r}"
         )
     if not key.isprintable():
         raise InvalidInput("`idempotency_key` must be printable text")
+    if key.startswith(SYSTEM_KEY_PREFIX):
+        raise InvalidInput(
+            f"`idempotency_key` may not start with {SYSTEM_KEY_PREFIX!r} (kept for the "
+            "market's own settlements)"
+        )
     return key
 
 
@@ -184,7 +193,7 @@ def purchase(
         NotFound, ListingNotForSale, SelfPurchase, InsufficientFunds, StaleVersion,
         IdempotencyConflict, InvalidInput.
     """
-    key = _check_key(idempotency_key)
+    key = check_idempotency_key(idempotency_key)
     if isinstance(listing_id, bool) or not isinstance(listing_id, int):
         raise InvalidInput(f"`listing_id` must be an integer, got {listing_id!r}")
     flush_pending(session)
@@ -203,7 +212,7 @@ def purchase(
                 f"idempotency key {key!r} was already used for listing #{earlier.listing_id}"
             )
         sale = session.get(Sale, earlier.id)
-        return PurchaseResult(sale=sale, split=_split_charged(session, sale), replayed=True)
+        return PurchaseResult(sale=sale, split=split_charged(session, sale), replayed=True)
 
     if listing.status != "active":
         raise ListingNotForSale(f"listing #{listing.id} is {_status_words(listing.status)}")
@@ -231,28 +240,89 @@ def purchase(
             f"you already hold a {listing.licence_tier} licence for artwork #{artwork.id}"
         )
 
+    result = complete_sale(
+        session,
+        artwork,
+        seller_id=listing.seller_id,
+        buyer_id=buyer_id,
+        price_cents=listing.price_cents,
+        licence_tier=listing.licence_tier,
+        idempotency_key=key,
+        origin=("listing_id", listing.id),
+        rules=rules,
+    )
+    if exclusive:
+        status = "sold"
+    elif listing.sold_count + 1 >= listing.edition_size:
+        status = "sold_out"
+    else:
+        status = "active"
+    conn.execute(_COUNT_SALE, {"b_listing_id": listing.id, "b_status": status})
+    expire_cached(session, Listing, _listings_held(session, artwork.id))
+    return result
+
+
+def complete_sale(
+    session: Session,
+    artwork,
+    *,
+    seller_id: int,
+    buyer_id: int,
+    price_cents: int,
+    licence_tier: str,
+    idempotency_key: str,
+    origin: tuple[str, int],
+    escrow: str | None = None,
+    rules: MarketRules = DEFAULT_RULES,
+) -> PurchaseResult:
+    """Pay for a sale and hand over what it sold; every way of selling ends here.
+
+    The caller holds the artwork's lock (and its listing's, auction's or offer's) and has
+    checked its own rules; here the parties' wallets are locked in ascending id order, the
+    price is split (platform fee, creator royalty, source-work shares, the seller's rest) and
+    posted, the sale row written, the work transferred (exclusive; the seller's open listings
+    of it are cancelled and the new owner's own open offers on it refunded) or a licence
+    granted, and the `sold` event with its `ownership_transferred` or `licence_granted`
+    appended.
+
+    Args:
+        artwork: the locked artwork row (id, owner_id, creator_id, royalty_bps, title).
+        origin: ("listing_id" | "auction_id" | "offer_id", its id).
+        escrow: the escrow account that pays, or None to charge the buyer's wallet (refused
+            with InsufficientFunds when it cannot cover the price).
+
+    Raises:
+        InsufficientFunds, NotFound, IdempotencyConflict.
+    """
+    conn = session.connection()
+    origin_column, origin_id = origin
     sources = source_works(session, artwork.id)
     split = split_sale(
-        listing.price_cents,
+        price_cents,
         artwork.royalty_bps if artwork.royalty_bps is not None else rules.default_royalty_bps,
         len(sources),
         platform_fee_bps=rules.platform_fee_bps,
         source_share_bps=rules.source_share_bps,
-        primary=listing.seller_id == artwork.creator_id,
+        primary=seller_id == artwork.creator_id,
     )
-    parties = {buyer_id, listing.seller_id, artwork.creator_id, *(s.owner_id for s in sources)}
+    parties = {buyer_id, seller_id, artwork.creator_id, *(s.owner_id for s in sources)}
     wallets = dict(conn.execute(_LOCK_WALLETS, {"ids": sorted(parties)}).all())
     if buyer_id not in wallets:
         raise NotFound(f"user #{buyer_id} does not exist")
-    if wallets[buyer_id] < listing.price_cents:
+    if escrow is None and wallets[buyer_id] < price_cents:
+        what = origin_column.removesuffix("_id")
         raise InsufficientFunds(
-            f"listing #{listing.id} costs {format_cents(listing.price_cents)} credits but your "
+            f"{what} #{origin_id} costs {format_cents(price_cents)} credits but your "
             f"balance is {format_cents(wallets[buyer_id])}"
         )
-
+    payer = (
+        Leg("buyer", -price_cents, user_id=buyer_id, artwork_id=artwork.id)
+        if escrow is None
+        else Leg("buyer", -price_cents, system_account=escrow, artwork_id=artwork.id)
+    )
     legs = [
-        Leg("buyer", -split.price_cents, user_id=buyer_id, artwork_id=artwork.id),
-        Leg("seller", split.seller_cents, user_id=listing.seller_id, artwork_id=artwork.id),
+        payer,
+        Leg("seller", split.seller_cents, user_id=seller_id, artwork_id=artwork.id),
         Leg(
             "creator_royalty",
             split.creator_royalty_cents,
@@ -270,37 +340,34 @@ def purchase(
         Leg("source_share", share, user_id=source.owner_id, artwork_id=source.id)
         for source, share in zip(sources, split.source_shares_cents, strict=True)
     ]
+    what = origin_column.removesuffix("_id")
     txn_id = post_transaction(
-        session, "sale", legs, memo=f"listing #{listing.id}: {artwork.title}"[:200]
+        session, "sale", legs, memo=f"{what} #{origin_id}: {artwork.title}"[:200]
     )
     values = {
-        "listing_id": listing.id,
+        "listing_id": None,
+        "auction_id": None,
+        "offer_id": None,
+        origin_column: origin_id,
         "artwork_id": artwork.id,
         "buyer_id": buyer_id,
-        "seller_id": listing.seller_id,
-        "price_cents": listing.price_cents,
-        "licence_tier": listing.licence_tier,
+        "seller_id": seller_id,
+        "price_cents": price_cents,
+        "licence_tier": licence_tier,
         "ledger_transaction_id": txn_id,
-        "idempotency_key": key,
+        "idempotency_key": idempotency_key,
         "created_at": utcnow(),
     }
     sale_id = conn.execute(_insert_sale(conn.dialect.name), values).scalar_one_or_none()
     if sale_id is None:
         # the same buyer and key, used at this moment by another request for another listing
         raise IdempotencyConflict(
-            f"idempotency key {key!r} was used at the same moment for another purchase"
+            f"idempotency key {idempotency_key!r} was used at the same moment for another purchase"
         )
     # the sale as an object of the caller's session, made from what was written, not re-read
     sale = Sale(id=sale_id, **values)
     make_transient_to_detached(sale)
     session.add(sale)
-    if exclusive:
-        status = "sold"
-    elif listing.sold_count + 1 >= listing.edition_size:
-        status = "sold_out"
-    else:
-        status = "active"
-    conn.execute(_COUNT_SALE, {"b_listing_id": listing.id, "b_status": status})
 
     sold = {
         "kind": "sold",
@@ -308,17 +375,23 @@ def purchase(
         "actor_id": buyer_id,
         "payload": {
             "sale_id": sale_id,
-            "listing_id": listing.id,
-            "seller_id": listing.seller_id,
+            origin_column: origin_id,
+            "seller_id": seller_id,
             "buyer_id": buyer_id,
             "price_cents": split.price_cents,
-            "licence_tier": listing.licence_tier,
+            "licence_tier": licence_tier,
             "ledger_transaction_id": txn_id,
         },
     }
-    if exclusive:
+    if licence_tier == "exclusive":
         conn.execute(_TRANSFER, {"b_artwork_id": artwork.id, "b_owner_id": buyer_id})
-        conn.execute(_CANCEL_OTHERS, {"b_artwork_id": artwork.id, "b_listing_id": listing.id})
+        conn.execute(
+            _CANCEL_OTHERS,
+            {
+                "b_artwork_id": artwork.id,
+                "b_listing_id": origin_id if origin_column == "listing_id" else 0,
+            },
+        )
         then = {
             "kind": "ownership_transferred",
             "artwork_id": artwork.id,
@@ -335,7 +408,7 @@ def purchase(
             {
                 "artwork_id": artwork.id,
                 "holder_id": buyer_id,
-                "tier": listing.licence_tier,
+                "tier": licence_tier,
                 "sale_id": sale_id,
                 "granted_at": utcnow(),
             },
@@ -343,18 +416,19 @@ def purchase(
         then = {
             "kind": "licence_granted",
             "artwork_id": artwork.id,
-            "actor_id": listing.seller_id,
+            "actor_id": seller_id,
             "payload": {
                 "licence_id": licence_id,
                 "holder_id": buyer_id,
-                "tier": listing.licence_tier,
+                "tier": licence_tier,
                 "sale_id": sale_id,
             },
         }
     insert_events(session, [sold, then])
+    if licence_tier == "exclusive":
+        refund_offers_of(session, artwork.id, buyer_id, reason="you now own the work")
     # objects the caller's session holds for the rows changed here read them afresh
     expire_cached(session, Artwork, [artwork.id])
-    expire_cached(session, Listing, _listings_held(session, artwork.id))
     return PurchaseResult(sale=sale, split=split)
 
 
@@ -381,7 +455,7 @@ def _listings_held(session: Session, artwork_id: int) -> list[int]:
     return held
 
 
-def _split_charged(session: Session, sale: Sale) -> SaleSplit:
+def split_charged(session: Session, sale: Sale) -> SaleSplit:
     """The split as it was charged, read back from the sale's ledger transaction."""
     entries = session.scalars(
         select(LedgerEntry)

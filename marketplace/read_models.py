@@ -3,12 +3,13 @@ web app's pages and certificates. One place decides what an artwork's record con
 
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Artwork, Licence, Listing, ProvenanceEvent, User
+from db.models import Artwork, Auction, Bid, Licence, Listing, Offer, ProvenanceEvent, User
 from marketplace.artworks import children_of, get_artwork, parents_of
 from marketplace.money import format_cents
 from marketplace.purchases import PurchaseResult
@@ -125,3 +126,68 @@ def artwork_blob_key(session: Session, artwork_id: int) -> str | None:
     """The blob key of an artwork's stored file (for its public preview), or None."""
     artwork = session.get(Artwork, artwork_id)
     return None if artwork is None else artwork.blob_key
+
+
+def iso_utc(moment) -> str | None:
+    """A stored moment as ISO 8601 in UTC (SQLite returns them without a zone)."""
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+
+
+def auction_summary(session: Session, auction: Auction, now=None) -> dict[str, Any]:
+    """An auction as its page and `atelier auction show` describe it: the state, what the
+    next bid must be (reserve) or the price now (Dutch), and the bids, newest first."""
+    from marketplace.auctions import bids_of, current_price, minimum_bid
+
+    bidders = set(session.scalars(select(Bid.bidder_id).where(Bid.auction_id == auction.id)))
+    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(bidders))).all())
+    seller = session.scalar(select(User.username).where(User.id == auction.seller_id))
+    data: dict[str, Any] = {
+        "id": auction.id,
+        "artwork_id": auction.artwork_id,
+        "seller": seller,
+        "kind": auction.kind,
+        "status": auction.status,
+        "reserve_cents": auction.reserve_cents,
+        "start_price_cents": auction.start_price_cents,
+        "duration_seconds": auction.duration_seconds,
+        "extension_seconds": auction.extension_seconds,
+        "starts_at": iso_utc(auction.starts_at),
+        "ends_at": iso_utc(auction.ends_at),
+        "bid_count": auction.bid_count,
+        "high_bid_cents": auction.high_bid_cents,
+        "high_bidder": names.get(auction.high_bidder_id),
+        "version": auction.version,
+    }
+    if auction.status == "open":
+        if auction.kind == "dutch":
+            data["price_now_cents"] = current_price(auction, now)
+        else:
+            data["minimum_bid_cents"] = minimum_bid(auction)
+    data["bids"] = [
+        {
+            "id": b.id,
+            "bidder": names.get(b.bidder_id),
+            "amount_cents": b.amount_cents,
+            "at": iso_utc(b.created_at),
+        }
+        for b in bids_of(session, auction.id)
+    ]
+    return data
+
+
+def offer_summary(session: Session, offer: Offer) -> dict[str, Any]:
+    buyer = session.scalar(select(User.username).where(User.id == offer.buyer_id))
+    return {
+        "id": offer.id,
+        "artwork_id": offer.artwork_id,
+        "buyer": buyer,
+        "licence_tier": offer.licence_tier,
+        "amount_cents": offer.amount_cents,
+        "amount": format_cents(offer.amount_cents),
+        "status": offer.status,
+        "expires_at": iso_utc(offer.expires_at),
+        "created_at": iso_utc(offer.created_at),
+        "closed_at": iso_utc(offer.closed_at),
+    }

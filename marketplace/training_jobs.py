@@ -274,9 +274,7 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
         if superseded:  # the older checkpoint goes once the row names the newer one
             blobs.delete(superseded)
 
-    ctx.report(
-        {"step": 0, "total_steps": steps, "message": "loading images", **state}, force=True
-    )
+    ctx.report({"step": 0, "total_steps": steps, "message": "loading images", **state}, force=True)
     result = train(
         config,
         images_dir,

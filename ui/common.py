@@ -190,6 +190,7 @@ def save_made(services: Services, owner_id: int, made: dict, title: object, tags
     `recipe`, and for a restyle the works it came from (`parents`: [id, role] pairs) and
     the paths of its uploaded sources (`sources`), which the blob store keeps for re-runs.
     """
+
     def work() -> int:
         data = Path(made["file"]).read_bytes()
         sources = [Path(p).read_bytes() for p in made.get("sources", [])]

@@ -135,9 +135,7 @@ def test_a_burst_of_buyers_survives_a_replica_killed_midway(cluster, tmp_path):
         for attempt in range(8):
             attempts[i] = attempt + 1
             try:
-                outcomes[i] = client.submit(target, None, key, api_name="/buy").result(
-                    timeout=60
-                )
+                outcomes[i] = client.submit(target, None, key, api_name="/buy").result(timeout=60)
                 return
             except Exception as exc:
                 words = str(exc)

@@ -74,9 +74,7 @@ def test_an_engine_worker_runs_the_job_and_records_it_on_the_row(engine, session
     assert tasks(sessions, job_id) == []  # a finished task is deleted: the row is the record
 
 
-def test_a_task_for_a_job_someone_else_is_running_waits_and_then_takes_it_over(
-    engine, sessions
-):
+def test_a_task_for_a_job_someone_else_is_running_waits_and_then_takes_it_over(engine, sessions):
     """A retried task (its worker died) finds the row still running: it waits until the row's
     heartbeat is stale, then claims it, and the job runs to its end."""
     ada = new_user(sessions, "ada")

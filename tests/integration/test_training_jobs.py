@@ -145,9 +145,7 @@ def test_a_job_whose_worker_dies_resumes_on_another_machine_from_the_stored_chec
     monkeypatch.setattr(jobs.JobContext, "report", watched)
     with sessions() as s, s.begin():
         assert jobs.requeue_stale_jobs(s, older_than=jobs.timedelta(0)) == [job_id]
-    second = Worker(
-        sessions, {KIND: run_training}, {"blobs": blobs, "data_dir": tmp_path / "b"}
-    )
+    second = Worker(sessions, {KIND: run_training}, {"blobs": blobs, "data_dir": tmp_path / "b"})
     assert second.run_once() == job_id
     with sessions() as s:
         job = s.get(Job, job_id)

@@ -1,0 +1,199 @@
+"""reserve and Dutch auctions, bids, offers, and escrow in the ledger
+
+- `auctions`, `bids`, `offers`: the market's new ways to sell (marketplace.auctions,
+  marketplace.offers).
+- `sales.listing_id` may be NULL: a sale comes from a listing, an auction or an offer
+  (`auction_id`, `offer_id`), exactly one of them.
+- `ledger_transactions.kind` adds `escrow` (money put aside for a bid or an offer) and
+  `refund` (given back); `ledger_entries.system_account` admits the per-auction and per-offer
+  escrow accounts, `escrow:auction:<id>` and `escrow:offer:<id>` (40 characters).
+
+SQLite cannot change a CHECK constraint in place: the three tables are rebuilt (batch mode);
+`db.migrate.upgrade` turns foreign keys off for it and checks them all before committing.
+
+Revision ID: 0010
+Revises: 0009
+Create Date: 2026-11-27
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0010"
+down_revision = "0009"
+branch_labels = None
+depends_on = None
+
+OLD_KINDS = "kind IN ('grant', 'sale')"
+NEW_KINDS = "kind IN ('grant', 'sale', 'escrow', 'refund')"
+OLD_ACCOUNTS = "system_account IS NULL OR system_account IN ('platform', 'issuance')"
+NEW_ACCOUNTS = OLD_ACCOUNTS + " OR system_account LIKE 'escrow:%'"
+ONE_ORIGIN = (
+    "(CASE WHEN listing_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN auction_id IS NULL THEN 0 "
+    "ELSE 1 END) + (CASE WHEN offer_id IS NULL THEN 0 ELSE 1 END) = 1"
+)
+
+
+def _open_only():
+    where = sa.text("status = 'open'")
+    return {"sqlite_where": where, "postgresql_where": where}
+
+
+def upgrade() -> None:
+    op.create_table(
+        "auctions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("artwork_id", sa.Integer(), nullable=False),
+        sa.Column("seller_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("reserve_cents", sa.BigInteger(), nullable=False),
+        sa.Column("start_price_cents", sa.BigInteger(), nullable=True),
+        sa.Column("duration_seconds", sa.Integer(), nullable=False),
+        sa.Column("extension_seconds", sa.Integer(), nullable=False),
+        sa.Column("starts_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("ends_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("high_bidder_id", sa.Integer(), nullable=True),
+        sa.Column("high_bid_cents", sa.BigInteger(), nullable=True),
+        sa.Column("bid_count", sa.Integer(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint("kind IN ('reserve', 'dutch')", name=op.f("ck_auctions_kind_known")),
+        sa.CheckConstraint(
+            "status IN ('open', 'settled', 'unsold', 'cancelled')",
+            name=op.f("ck_auctions_status_known"),
+        ),
+        sa.CheckConstraint("reserve_cents > 0", name=op.f("ck_auctions_reserve_positive")),
+        sa.CheckConstraint(
+            "kind <> 'dutch' OR start_price_cents > reserve_cents",
+            name=op.f("ck_auctions_dutch_falls"),
+        ),
+        sa.CheckConstraint("duration_seconds > 0", name=op.f("ck_auctions_duration_positive")),
+        sa.CheckConstraint(
+            "extension_seconds >= 0", name=op.f("ck_auctions_extension_not_negative")
+        ),
+        sa.ForeignKeyConstraint(
+            ["artwork_id"], ["artworks.id"], name=op.f("fk_auctions_artwork_id_artworks")
+        ),
+        sa.ForeignKeyConstraint(
+            ["seller_id"], ["users.id"], name=op.f("fk_auctions_seller_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["high_bidder_id"], ["users.id"], name=op.f("fk_auctions_high_bidder_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_auctions")),
+    )
+    op.create_index(op.f("ix_auctions_artwork_id"), "auctions", ["artwork_id"])
+    op.create_index(op.f("ix_auctions_seller_id"), "auctions", ["seller_id"])
+    op.create_index("ix_auctions_status_ends", "auctions", ["status", "ends_at"])
+    op.create_index(
+        "uq_auctions_open_artwork", "auctions", ["artwork_id"], unique=True, **_open_only()
+    )
+
+    op.create_table(
+        "offers",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("artwork_id", sa.Integer(), nullable=False),
+        sa.Column("buyer_id", sa.Integer(), nullable=False),
+        sa.Column("licence_tier", sa.String(length=16), nullable=False),
+        sa.Column("amount_cents", sa.BigInteger(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('open', 'accepted', 'declined', 'withdrawn', 'expired')",
+            name=op.f("ck_offers_status_known"),
+        ),
+        sa.CheckConstraint(
+            "licence_tier IN ('personal', 'commercial', 'exclusive')",
+            name=op.f("ck_offers_tier_known"),
+        ),
+        sa.CheckConstraint("amount_cents > 0", name=op.f("ck_offers_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["artwork_id"], ["artworks.id"], name=op.f("fk_offers_artwork_id_artworks")
+        ),
+        sa.ForeignKeyConstraint(["buyer_id"], ["users.id"], name=op.f("fk_offers_buyer_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_offers")),
+    )
+    op.create_index(op.f("ix_offers_artwork_id"), "offers", ["artwork_id"])
+    op.create_index(op.f("ix_offers_buyer_id"), "offers", ["buyer_id"])
+    op.create_index("ix_offers_status_expires", "offers", ["status", "expires_at"])
+    op.create_index(
+        "uq_offers_open_buyer_artwork_tier",
+        "offers",
+        ["buyer_id", "artwork_id", "licence_tier"],
+        unique=True,
+        **_open_only(),
+    )
+
+    op.create_table(
+        "bids",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("auction_id", sa.Integer(), nullable=False),
+        sa.Column("bidder_id", sa.Integer(), nullable=False),
+        sa.Column("amount_cents", sa.BigInteger(), nullable=False),
+        sa.Column("idempotency_key", sa.String(length=128), nullable=False),
+        sa.Column("ledger_transaction_id", sa.Integer(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("amount_cents > 0", name=op.f("ck_bids_amount_positive")),
+        sa.ForeignKeyConstraint(
+            ["auction_id"], ["auctions.id"], name=op.f("fk_bids_auction_id_auctions")
+        ),
+        sa.ForeignKeyConstraint(["bidder_id"], ["users.id"], name=op.f("fk_bids_bidder_id_users")),
+        sa.ForeignKeyConstraint(
+            ["ledger_transaction_id"],
+            ["ledger_transactions.id"],
+            name=op.f("fk_bids_ledger_transaction_id_ledger_transactions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_bids")),
+        sa.UniqueConstraint("bidder_id", "idempotency_key", name="uq_bids_bidder_idempotency"),
+    )
+    op.create_index(op.f("ix_bids_auction_id"), "bids", ["auction_id"])
+    op.create_index(op.f("ix_bids_bidder_id"), "bids", ["bidder_id"])
+
+    with op.batch_alter_table("ledger_transactions") as batch:
+        batch.drop_constraint(op.f("ck_ledger_transactions_kind_known"), type_="check")
+        batch.create_check_constraint("kind_known", NEW_KINDS)
+    with op.batch_alter_table("ledger_entries") as batch:
+        batch.drop_constraint(op.f("ck_ledger_entries_system_account_known"), type_="check")
+        batch.alter_column(
+            "system_account", existing_type=sa.String(length=16), type_=sa.String(length=40)
+        )
+        batch.create_check_constraint("system_account_known", NEW_ACCOUNTS)
+    with op.batch_alter_table("sales") as batch:
+        batch.alter_column("listing_id", existing_type=sa.Integer(), nullable=True)
+        batch.add_column(sa.Column("auction_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("offer_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            op.f("fk_sales_auction_id_auctions"), "auctions", ["auction_id"], ["id"]
+        )
+        batch.create_foreign_key(op.f("fk_sales_offer_id_offers"), "offers", ["offer_id"], ["id"])
+        batch.create_index(op.f("ix_sales_auction_id"), ["auction_id"])
+        batch.create_index(op.f("ix_sales_offer_id"), ["offer_id"])
+        batch.create_check_constraint("one_origin", ONE_ORIGIN)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("sales") as batch:
+        batch.drop_constraint(op.f("ck_sales_one_origin"), type_="check")
+        batch.drop_index(op.f("ix_sales_offer_id"))
+        batch.drop_index(op.f("ix_sales_auction_id"))
+        batch.drop_constraint(op.f("fk_sales_offer_id_offers"), type_="foreignkey")
+        batch.drop_constraint(op.f("fk_sales_auction_id_auctions"), type_="foreignkey")
+        batch.drop_column("offer_id")
+        batch.drop_column("auction_id")
+        batch.alter_column("listing_id", existing_type=sa.Integer(), nullable=False)
+    with op.batch_alter_table("ledger_entries") as batch:
+        batch.drop_constraint(op.f("ck_ledger_entries_system_account_known"), type_="check")
+        batch.alter_column(
+            "system_account", existing_type=sa.String(length=40), type_=sa.String(length=16)
+        )
+        batch.create_check_constraint("system_account_known", OLD_ACCOUNTS)
+    with op.batch_alter_table("ledger_transactions") as batch:
+        batch.drop_constraint(op.f("ck_ledger_transactions_kind_known"), type_="check")
+        batch.create_check_constraint("kind_known", OLD_KINDS)
+    op.drop_table("bids")
+    op.drop_table("offers")
+    op.drop_table("auctions")

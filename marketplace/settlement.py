@@ -1,0 +1,41 @@
+"""The market sweep: the scheduled job that closes what time has ended.
+
+It settles every auction whose clock has run out (`marketplace.auctions.settle_due`) and
+refunds every offer past its expiry (`marketplace.offers.expire_due`). Each item is its own
+transaction that locks the artwork first and re-checks the state, so the sweep is idempotent:
+two workers sweeping at once, or one sweeping twice, settle each auction once. It runs every
+few seconds in each `atelier worker` (the job engine's maintenance queue on PostgreSQL) and
+in the app's own worker thread; `atelier auction settle` runs it by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import sessionmaker
+
+from db.models import utcnow
+from marketplace.auctions import settle_due
+from marketplace.offers import expire_due
+from marketplace.rules import DEFAULT_RULES, MarketRules
+
+SWEEP_SECONDS = 5.0  # how often the workers sweep
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    """What one sweep closed: auction ids settled or closed unsold, offer ids expired."""
+
+    auctions: list[int] = field(default_factory=list)
+    offers: list[int] = field(default_factory=list)
+
+
+def sweep_market(
+    sessions: sessionmaker, *, now: datetime | None = None, rules: MarketRules = DEFAULT_RULES
+) -> SweepReport:
+    """Settle the auctions and expire the offers that are due at `now` (default: now)."""
+    now = now or utcnow()
+    return SweepReport(
+        auctions=settle_due(sessions, now=now, rules=rules), offers=expire_due(sessions, now=now)
+    )

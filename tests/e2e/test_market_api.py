@@ -1,0 +1,52 @@
+"""Auctions and offers through the running app's API, as a script would drive them."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+
+from db.models import Auction
+from db.session import make_sessionmaker
+from marketplace.ledger import check_ledger
+from tests.e2e.conftest import client, sign_up
+from tests.e2e.test_app_api import register
+
+
+def test_an_auction_and_an_offer_run_end_to_end_through_the_api(app_url, tmp_path, engine):
+    ada, bob, cyd = (sign_up(app_url, n) for n in ("ada", "bob", "cyd"))
+    art = register(ada, tmp_path, 3, "Harbour")
+    other = register(ada, tmp_path, 4, "Dunes")
+
+    started = ada.predict(art, "reserve", "20", "", "1h", api_name="/start_auction")
+    assert "Auction #1 is open with a reserve of 20.00" in started
+    with pytest.raises(Exception, match="Bid at least 20.00 credits"):
+        bob.predict(1, "19", "", api_name="/bid")
+    assert "leads auction #1" in bob.predict(1, "20", "", api_name="/bid")
+    assert "leads auction #1" in cyd.predict(1, "22", "", api_name="/bid")
+    rows = client(app_url).predict(api_name="/auctions")["data"]
+    assert rows[0][:4] == [1, art, "ada", "reserve"] and "22.00 by cyd" in rows[0][4]
+    assert bob.predict(api_name="/whoami") == ["bob", 10000]  # outbid: refunded at once
+    with pytest.raises(Exception, match="has bids"):
+        ada.predict(1, api_name="/cancel_auction")
+
+    # the clock runs out (moved back in the database); the app's worker settles it
+    sessions = make_sessionmaker(engine)
+    with sessions() as s, s.begin():
+        s.execute(update(Auction).values(ends_at=datetime.now(UTC) - timedelta(seconds=1)))
+    deadline = datetime.now(UTC) + timedelta(seconds=30)
+    while client(app_url).predict(api_name="/auctions")["data"]:
+        assert datetime.now(UTC) < deadline, "the auction was not settled within 30 s"
+    page = cyd.predict(art, api_name="/artwork")
+    assert "Owner</td><td><b>cyd</b>" in page[1]
+
+    offered = bob.predict(other, "30", "exclusive", "3d", api_name="/make_offer")
+    assert "Offer #1: 30.00 credits" in offered
+    table, summary = ada.predict(api_name="/offers")
+    assert "1 open offer on your works" in summary
+    assert table["data"][0][:4] == [1, other, "bob", "30.00"]
+    with pytest.raises(Exception, match="do not own"):
+        cyd.predict(1, api_name="/accept_offer")
+    assert "Accepted offer #1" in ada.predict(1, api_name="/accept_offer")
+    assert bob.predict(api_name="/whoami") == ["bob", 7000]
+    with sessions() as s:
+        assert check_ledger(s).ok

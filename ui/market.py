@@ -1,0 +1,385 @@
+"""Market: auctions (reserve and Dutch) and offers.
+
+Anyone sees the open auctions; members bid, buy a Dutch auction at its price now, start and
+cancel auctions of their works, make offers on any registered work, and answer the offers on
+theirs. Money for a bid or an offer is held in escrow from the moment it is placed.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+import gradio as gr
+
+from marketplace import auctions, offers, read_models
+from marketplace.money import format_cents, parse_price
+from marketplace.rules import parse_duration
+from ui.auth import require_viewer
+from ui.common import Services, bind, escape, quiet_for_guests, run, whole
+from ui.shell import Page
+
+AUCTION_HEADERS = ["auction", "artwork", "seller", "kind", "now", "ends (UTC)", "bids"]
+OFFER_HEADERS = ["offer", "artwork", "from", "amount", "licence", "status", "expires (UTC)"]
+KIND_CHOICES = [
+    ("Reserve auction: the clock starts with the first bid at the reserve", "reserve"),
+    ("Dutch auction: the price falls from the start price to the reserve", "dutch"),
+]
+LICENCE_CHOICES = [
+    ("the work itself (exclusive)", "exclusive"),
+    ("a commercial licence", "commercial"),
+    ("a personal licence", "personal"),
+]
+RULES_TEXT = (
+    "**How it works.** A bid or an offer is taken from your wallet at once and held in "
+    "escrow: an outbid bidder, a declined, withdrawn or expired offer gets it back at once. "
+    "A reserve auction's clock (24 h unless the seller chose otherwise) starts with the first "
+    "bid at the reserve; each bid must beat the last by 10%; a bid in the last 15 minutes "
+    "moves the end to 15 minutes after it. When the clock runs out the work goes to the "
+    "highest bidder within seconds, paid like a purchase (platform fee, creator royalty, "
+    "shares for the owners of source works)."
+)
+
+
+def _short(moment: str | None) -> str:
+    return "—" if moment is None else moment[:16].replace("T", " ")
+
+
+def open_auctions(services: Services):
+    """The open auctions, ending soonest first (those waiting for a first bid last)."""
+
+    def work():
+        with services.readers() as s:
+            return [read_models.auction_summary(s, a) for a in auctions.list_auctions(s)]
+
+    rows = []
+    for a in run(work):
+        if a["kind"] == "dutch":
+            now = f"price {format_cents(a['price_now_cents'])}"
+        elif a["high_bid_cents"] is None:
+            now = f"reserve {format_cents(a['reserve_cents'])}, no bids"
+        else:
+            now = (
+                f"{format_cents(a['high_bid_cents'])} by {a['high_bidder']}; next ≥ "
+                f"{format_cents(a['minimum_bid_cents'])}"
+            )
+        ends = _short(a["ends_at"]) if a["ends_at"] else "clock starts at first bid"
+        rows.append([a["id"], a["artwork_id"], a["seller"], a["kind"], now, ends, a["bid_count"]])
+    return rows
+
+
+def start_auction(
+    services: Services, artwork_id, kind, reserve, start_price, duration, request: gr.Request
+) -> str:
+    """Put a work you own up for auction: `kind` "reserve" or "dutch"; `reserve` the lowest
+    first bid (Dutch: the floor); `start_price` a Dutch auction's first price; `duration`
+    like 24h, 90m or 7d (empty: 24h)."""
+    who = require_viewer(services, request)
+    number = whole(artwork_id, "the artwork to auction")
+    rules = services.settings.rules
+
+    def work():
+        with services.sessions() as s, s.begin():
+            auction = auctions.create_auction(
+                s,
+                number,
+                who.id,
+                kind=kind,
+                reserve_cents=parse_price(reserve, max_cents=rules.max_price_cents),
+                start_price_cents=(
+                    parse_price(start_price, max_cents=rules.max_price_cents)
+                    if kind == "dutch"
+                    else None
+                ),
+                duration_seconds=(parse_duration(duration, name="duration") if duration else None),
+                rules=rules,
+            )
+            return read_models.auction_summary(s, auction)
+
+    a = run(work)
+    if a["kind"] == "dutch":
+        return (
+            f"✓ Auction #{a['id']} is open: from {format_cents(a['start_price_cents'])} down to "
+            f"{format_cents(a['reserve_cents'])} credits, ending {_short(a['ends_at'])} UTC."
+        )
+    return (
+        f"✓ Auction #{a['id']} is open with a reserve of {format_cents(a['reserve_cents'])} "
+        "credits; its clock starts with the first bid."
+    )
+
+
+def place_bid(services: Services, auction_id, amount, key, request: gr.Request) -> str:
+    """Bid `amount` credits on a reserve auction; it is held until you are outbid or win.
+    `key` (optional) makes a retry safe: the same key bids once."""
+    who = require_viewer(services, request)
+    number = whole(auction_id, "the auction")
+    rules = services.settings.rules
+
+    def work():
+        cents = parse_price(amount, max_cents=rules.max_price_cents)
+        with services.sessions() as s, s.begin():
+            result = auctions.place_bid(
+                s, number, who.id, cents, key or str(uuid.uuid4()), rules=rules
+            )
+            return result, read_models.iso_utc(result.auction.ends_at)
+
+    result, ends = run(work)
+    extended = " The clock was extended." if result.extended else ""
+    return (
+        f"✓ Your bid of {format_cents(result.bid.amount_cents)} credits leads auction "
+        f"#{result.auction.id}, ending {_short(ends)} UTC.{extended}"
+    )
+
+
+def buy_now(services: Services, auction_id, key, request: gr.Request) -> str:
+    """Buy a Dutch auction's work at its price now."""
+    who = require_viewer(services, request)
+    number = whole(auction_id, "the auction")
+
+    def work():
+        with services.sessions() as s, s.begin():
+            return auctions.buy_dutch(
+                s, number, who.id, key or str(uuid.uuid4()), rules=services.settings.rules
+            )
+
+    result = run(work)
+    return (
+        f"✓ Bought artwork #{result.sale.artwork_id} for "
+        f"{format_cents(result.sale.price_cents)} credits (sale #{result.sale.id})."
+    )
+
+
+def cancel_auction(services: Services, auction_id, request: gr.Request) -> str:
+    """Cancel your auction (a reserve auction only before its first bid)."""
+    who = require_viewer(services, request)
+    number = whole(auction_id, "the auction")
+
+    def work():
+        with services.sessions() as s, s.begin():
+            return auctions.cancel_auction(s, number, who.id).id
+
+    return f"✓ Auction #{run(work)} is cancelled."
+
+
+def make_offer(
+    services: Services, artwork_id, amount, licence, expires, request: gr.Request
+) -> str:
+    """Offer `amount` credits for a work (or a licence of it), listed or not; held in escrow
+    until it is accepted, declined, withdrawn or expires (`expires` like 3d; empty: 7d)."""
+    who = require_viewer(services, request)
+    number = whole(artwork_id, "the artwork")
+    rules = services.settings.rules
+
+    def work():
+        cents = parse_price(amount, max_cents=rules.max_price_cents)
+        seconds = parse_duration(expires, name="expiry") if expires else None
+        with services.sessions() as s, s.begin():
+            offer = offers.make_offer(
+                s,
+                number,
+                who.id,
+                cents,
+                licence_tier=licence or "exclusive",
+                expires_in_seconds=seconds,
+                rules=rules,
+            )
+            return read_models.offer_summary(s, offer)
+
+    o = run(work)
+    return (
+        f"✓ Offer #{o['id']}: {o['amount']} credits for artwork #{o['artwork_id']} "
+        f"({o['licence_tier']}), held until it closes; it expires {_short(o['expires_at'])} UTC."
+    )
+
+
+def my_offers(services: Services, request: gr.Request):
+    """Offers you made, and open offers on works you own. Returns (table, summary)."""
+    who = require_viewer(services, request)
+
+    def work():
+        with services.readers() as s:
+            groups = offers.offers_for_user(s, who.id)
+            return {k: [read_models.offer_summary(s, o) for o in v] for k, v in groups.items()}
+
+    data = run(work)
+    rows = [
+        [
+            o["id"],
+            o["artwork_id"],
+            "you" if group == "made" else o["buyer"],
+            o["amount"],
+            o["licence_tier"],
+            o["status"],
+            _short(o["expires_at"]),
+        ]
+        for group in ("received", "made")
+        for o in data[group]
+    ]
+    received = len(data["received"])
+    summary = (
+        f"{received} open offer{'s' if received != 1 else ''} on your works; "
+        f"{len(data['made'])} made by you."
+    )
+    return rows, escape(summary)
+
+
+def answer_offer(services: Services, offer_id, answer: str, request: gr.Request) -> str:
+    who = require_viewer(services, request)
+    number = whole(offer_id, "the offer")
+    rules = services.settings.rules
+
+    def work():
+        with services.sessions() as s, s.begin():
+            if answer == "accept":
+                result = offers.accept_offer(s, number, who.id, rules=rules)
+                return (
+                    f"✓ Accepted offer #{number}: sold for "
+                    f"{format_cents(result.sale.price_cents)} credits (sale #{result.sale.id})."
+                )
+            close = offers.decline_offer if answer == "decline" else offers.withdraw_offer
+            offer = close(s, number, who.id)
+            verb = "declined" if answer == "decline" else "withdrawn"
+            return f"✓ Offer #{offer.id} {verb}; the money is back with its maker."
+
+    return run(work)
+
+
+def accept_offer(services: Services, offer_id, request: gr.Request) -> str:
+    """Accept an offer on a work you own: it is paid out like a sale."""
+    return answer_offer(services, offer_id, "accept", request)
+
+
+def decline_offer(services: Services, offer_id, request: gr.Request) -> str:
+    """Decline an offer on a work you own; its maker is refunded at once."""
+    return answer_offer(services, offer_id, "decline", request)
+
+
+def withdraw_offer(services: Services, offer_id, request: gr.Request) -> str:
+    """Withdraw an offer you made; you are refunded at once."""
+    return answer_offer(services, offer_id, "withdraw", request)
+
+
+def build(services: Services, page: Page) -> None:
+    """Lay out the Market page and wire its handlers."""
+    gr.Markdown(RULES_TEXT, elem_id="market-rules")
+    with gr.Row():
+        with gr.Column(scale=3):
+            gr.Markdown("### Open auctions")
+            table = gr.Dataframe(
+                headers=AUCTION_HEADERS, interactive=False, wrap=True, elem_id="market-auctions"
+            )
+            refresh = gr.Button("Refresh", size="sm", elem_id="market-refresh")
+        with gr.Column(scale=2), page.member_section("Bidding and offers need an account."):
+            gr.Markdown("### Bid, or buy a Dutch auction now")
+            with gr.Row():
+                auction = gr.Number(label="Auction", precision=0, elem_id="market-auction")
+                amount = gr.Textbox(label="Your bid (credits)", elem_id="market-amount")
+            key = gr.Textbox(visible=False)
+            with gr.Row():
+                bid_button = gr.Button("Place bid", variant="primary", elem_id="market-bid")
+                buy_button = gr.Button("Buy now (Dutch)", elem_id="market-buy")
+            bid_status = gr.Markdown(elem_id="market-bid-status")
+    with page.member_section("Auctions and offers need an account."), gr.Row():
+        with gr.Column():
+            gr.Markdown("### Auction a work you own")
+            with gr.Row():
+                artwork = gr.Number(label="Artwork", precision=0, elem_id="market-artwork")
+                kind = gr.Dropdown(
+                    KIND_CHOICES, value="reserve", label="Kind", elem_id="market-kind"
+                )
+            with gr.Row():
+                reserve = gr.Textbox(
+                    label="Reserve (credits; Dutch: the floor)", elem_id="market-reserve"
+                )
+                start_price = gr.Textbox(
+                    label="Start price (Dutch)", visible=False, elem_id="market-start"
+                )
+                duration = gr.Textbox(
+                    label="Duration", placeholder="24h", elem_id="market-duration"
+                )
+            with gr.Row():
+                start_button = gr.Button(
+                    "Start auction", variant="primary", elem_id="market-start-auction"
+                )
+                cancel_button = gr.Button("Cancel auction (number above)", variant="stop")
+            auction_status = gr.Markdown(elem_id="market-auction-status")
+        with gr.Column():
+            gr.Markdown("### Offers")
+            with gr.Row():
+                offer_artwork = gr.Number(
+                    label="Artwork", precision=0, elem_id="market-offer-artwork"
+                )
+                offer_amount = gr.Textbox(label="Offer (credits)", elem_id="market-offer-amount")
+            with gr.Row():
+                offer_licence = gr.Dropdown(
+                    LICENCE_CHOICES, value="exclusive", label="For", elem_id="market-offer-licence"
+                )
+                expires = gr.Textbox(label="Expires in", placeholder="7d")
+            offer_button = gr.Button("Make offer", variant="primary", elem_id="market-offer")
+            offers_summary = gr.Markdown(elem_id="market-offers-summary")
+            offers_table = gr.Dataframe(
+                headers=OFFER_HEADERS, interactive=False, wrap=True, elem_id="market-offers"
+            )
+            with gr.Row():
+                offer_number = gr.Number(label="Offer", precision=0, elem_id="market-offer-id")
+                accept = gr.Button("Accept", variant="primary", elem_id="market-accept")
+                decline = gr.Button("Decline", elem_id="market-decline")
+                withdraw = gr.Button("Withdraw", elem_id="market-withdraw")
+            offer_status = gr.Markdown(elem_id="market-offer-status")
+
+    def then_refresh(event):
+        event.success(bind(services, open_auctions), None, table, show_progress="hidden")
+
+    def then_offers(event):
+        event.success(
+            bind(services, my_offers), None, [offers_table, offers_summary], show_progress="hidden"
+        )
+
+    refresh.click(bind(services, open_auctions), None, table, api_name="auctions")
+    kind.change(
+        lambda k: gr.update(visible=k == "dutch"),
+        kind,
+        start_price,
+        queue=False,
+        show_progress="hidden",
+    )
+    then_refresh(
+        bid_button.click(
+            bind(services, place_bid), [auction, amount, key], bid_status, api_name="bid"
+        )
+    )
+    then_refresh(
+        buy_button.click(bind(services, buy_now), [auction, key], bid_status, api_name="buy_now")
+    )
+    then_refresh(
+        start_button.click(
+            bind(services, start_auction),
+            [artwork, kind, reserve, start_price, duration],
+            auction_status,
+            api_name="start_auction",
+        )
+    )
+    then_refresh(
+        cancel_button.click(
+            bind(services, cancel_auction), [auction], auction_status, api_name="cancel_auction"
+        )
+    )
+    then_offers(
+        offer_button.click(
+            bind(services, make_offer),
+            [offer_artwork, offer_amount, offer_licence, expires],
+            offer_status,
+            api_name="make_offer",
+        )
+    )
+    for button, fn, name in (
+        (accept, accept_offer, "accept_offer"),
+        (decline, decline_offer, "decline_offer"),
+        (withdraw, withdraw_offer, "withdraw_offer"),
+    ):
+        then_offers(button.click(bind(services, fn), [offer_number], offer_status, api_name=name))
+    offers_refresh = gr.Button(visible=False)
+    offers_refresh.click(
+        bind(services, my_offers), None, [offers_table, offers_summary], api_name="offers"
+    )
+    page.when_shown(bind(services, open_auctions), [table])
+    page.when_shown(quiet_for_guests(bind(services, my_offers), 2), [offers_table, offers_summary])
