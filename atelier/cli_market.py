@@ -8,6 +8,9 @@ Examples:
     atelier auction settle                  # settle what has ended (the workers do it too)
     atelier offer make 4 --as cyd --amount 30 --expires 3d
     atelier offer accept 3 --as ada
+    atelier report file 7 --copies 4 --as ada --statement "a captioned copy of my Harbour"
+    atelier report counter 1 --as bob --statement "I hold a licence from ada (sale #3)"
+    atelier report decide 1 --remove --note "a copy with a caption"     # the operator
 """
 
 from __future__ import annotations
@@ -145,6 +148,58 @@ def add_commands(add, group) -> None:
         parent=offer,
     )
     p.add_argument("--as", dest="as_user", default=None, metavar="NAME")
+    p.add_argument("--artwork", type=int, default=None)
+
+    report = group("report", "copyright reports (takedowns): file, answer, decide, list")
+    p = add(
+        "file",
+        cmd_report_file,
+        "report that a work copies another; with Atelier's evidence for it, the copy's sales "
+        "stop until an operator decides: atelier report file 7 --copies 4 --as ada "
+        "--statement 'a captioned copy of my Harbour'",
+        parent=report,
+    )
+    p.add_argument("artwork_id", type=int, help="the work that copies")
+    p.add_argument("--copies", required=True, type=int, metavar="ID", help="the work copied")
+    p.add_argument("--as", dest="as_user", required=True, metavar="NAME")
+    p.add_argument("--statement", required=True, help="why, in your words (10+ characters)")
+    p = add(
+        "counter",
+        cmd_report_counter,
+        "answer a report about your work (a counter-notice): atelier report counter 1 --as bob "
+        "--statement 'I hold a licence'",
+        parent=report,
+    )
+    p.add_argument("takedown_id", type=int)
+    p.add_argument("--as", dest="as_user", required=True, metavar="NAME")
+    p.add_argument("--statement", required=True)
+    p = add(
+        "decide",
+        cmd_report_decide,
+        "the operator's decision on a report: atelier report decide 1 --remove --note '...' "
+        "(or --restore, --reject)",
+        parent=report,
+    )
+    p.add_argument("takedown_id", type=int)
+    choice = p.add_mutually_exclusive_group(required=True)
+    for flag, value in (
+        ("--remove", "removed"),
+        ("--restore", "restored"),
+        ("--reject", "rejected"),
+    ):
+        choice.add_argument(flag, dest="decision", action="store_const", const=value)
+    p.add_argument("--note", required=True, help="the reason, kept with the report")
+    p = add(
+        "list",
+        cmd_report_list,
+        "reports, newest first: atelier report list --status suspended",
+        parent=report,
+    )
+    p.add_argument(
+        "--status",
+        default=None,
+        choices=["open", "suspended", "countered", "removed", "restored", "rejected"],
+    )
     p.add_argument("--artwork", type=int, default=None)
 
 
@@ -416,3 +471,58 @@ def cmd_offer_list(args, ctx) -> None:
             for o in items
         ]
     emit(args, data, "\n".join(lines))
+
+
+def _report_text(d: dict) -> str:
+    return (
+        f"report #{d['id']}: artwork #{d['artwork_id']} copies #{d['original_id']}? "
+        f"{d['status']} (evidence: {d['signal'] or 'does not name it'}); filed "
+        f"{d['created_at']} by {d['reporter']}"
+    )
+
+
+def cmd_report_file(args, ctx) -> None:
+    from marketplace.read_models import takedown_summary
+    from marketplace.takedowns import file_report
+
+    with ctx.sessions() as s, s.begin():
+        report = file_report(
+            s, ctx.blobs, _user(s, args.as_user), args.artwork_id, args.copies, args.statement
+        )
+        data = takedown_summary(s, report)
+    stop = (
+        "its sales are suspended until an operator decides"
+        if data["status"] == "suspended"
+        else f"not suspended ({data['evidence'].get('why_not_suspended')}); an operator will look"
+    )
+    emit(args, data, f"{_report_text(data)}\n{stop}")
+
+
+def cmd_report_counter(args, ctx) -> None:
+    from marketplace.read_models import takedown_summary
+    from marketplace.takedowns import counter_notice
+
+    with ctx.sessions() as s, s.begin():
+        report = counter_notice(s, args.takedown_id, _user(s, args.as_user), args.statement)
+        data = takedown_summary(s, report)
+    emit(args, data, f"report #{data['id']} answered; an operator will decide")
+
+
+def cmd_report_decide(args, ctx) -> None:
+    from marketplace.read_models import takedown_summary
+    from marketplace.takedowns import decide
+
+    with ctx.sessions() as s, s.begin():
+        data = takedown_summary(s, decide(s, args.takedown_id, args.decision, args.note))
+    emit(args, data, f"report #{data['id']}: {data['status']}")
+
+
+def cmd_report_list(args, ctx) -> None:
+    from marketplace.read_models import takedown_summary
+    from marketplace.takedowns import reports
+
+    with ctx.readers() as s:
+        items = [
+            takedown_summary(s, t) for t in reports(s, status=args.status, artwork_id=args.artwork)
+        ]
+    emit(args, {"reports": items}, "\n".join(_report_text(d) for d in items) or "no reports")

@@ -36,7 +36,7 @@ NAMING_CONVENTION = {
 }
 
 LICENCE_TIERS = ("personal", "commercial", "exclusive")
-LISTING_STATUSES = ("active", "sold_out", "sold", "delisted", "cancelled")
+LISTING_STATUSES = ("active", "sold_out", "sold", "delisted", "cancelled", "suspended")
 DERIVATION_ROLES = ("style_source", "content_source", "breeding_parent", "training_data")
 AI_LABELS = ("ai_generated", "ai_modified", "human_upload")
 SYSTEM_ACCOUNTS = ("platform", "issuance")
@@ -48,6 +48,11 @@ LEDGER_KINDS = ("grant", "sale", "escrow", "refund")
 AUCTION_KINDS = ("reserve", "dutch")
 AUCTION_STATUSES = ("open", "settled", "unsold", "cancelled")
 OFFER_STATUSES = ("open", "accepted", "declined", "withdrawn", "expired")
+# a copyright report: `open` (filed; the evidence did not make the case, an operator looks),
+# `suspended` (the work's sales stop), `countered` (the seller answered; still suspended),
+# then an operator's decision: `removed` or `restored`, or `rejected` for an open one
+TAKEDOWN_STATUSES = ("open", "suspended", "countered", "removed", "restored", "rejected")
+SALES_BLOCKS = ("suspended", "removed")
 
 
 # ids are 32-bit integers on PostgreSQL; anything outside can name no row
@@ -105,6 +110,10 @@ class Artwork(Base):
             name="royalty_in_range",
         ),
         CheckConstraint("width > 0 AND height > 0", name="size_positive"),
+        CheckConstraint(
+            "sales_blocked IS NULL OR " + _in("sales_blocked", SALES_BLOCKS),
+            name="sales_blocked_known",
+        ),
         Index("ix_artworks_owner_created", "owner_id", "created_at"),
     )
 
@@ -130,6 +139,9 @@ class Artwork(Base):
     ai_label: Mapped[str] = mapped_column(String(16))
     # set by the creator at the first listing, fixed after that
     royalty_bps: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # a copyright report stops its sales: "suspended" until an operator decides, "removed"
+    # for good (marketplace.takedowns); NULL when it may be sold
+    sales_blocked: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     creator: Mapped[User] = relationship(foreign_keys=[creator_id], lazy="joined", innerjoin=True)
     owner: Mapped[User] = relationship(foreign_keys=[owner_id], lazy="joined", innerjoin=True)
@@ -270,8 +282,9 @@ class Sale(Base):
         UniqueConstraint("buyer_id", "idempotency_key", name="uq_sales_buyer_idempotency"),
         CheckConstraint(_in("licence_tier", LICENCE_TIERS), name="tier_known"),
         CheckConstraint(
-            "(CASE WHEN listing_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN auction_id IS NULL THEN 0 "
-            "ELSE 1 END) + (CASE WHEN offer_id IS NULL THEN 0 ELSE 1 END) = 1",
+            "(CASE WHEN listing_id IS NULL THEN 0 ELSE 1 END) + "
+            "(CASE WHEN auction_id IS NULL THEN 0 ELSE 1 END) + "
+            "(CASE WHEN offer_id IS NULL THEN 0 ELSE 1 END) = 1",
             name="one_origin",
         ),
     )
@@ -396,6 +409,32 @@ class Offer(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Takedown(Base):
+    """A copyright report: "artwork X copies artwork N", with Atelier's identification
+    evidence, and what came of it (a DMCA §512-like flow; marketplace.takedowns)."""
+
+    __tablename__ = "takedowns"
+    __table_args__ = (
+        CheckConstraint(_in("status", TAKEDOWN_STATUSES), name="status_known"),
+        CheckConstraint("artwork_id <> original_id", name="not_self"),
+        Index("ix_takedowns_status_id", "status", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    artwork_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), index=True)
+    original_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    statement: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    counter_statement: Mapped[str | None] = mapped_column(Text, nullable=True)
+    decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    countered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Licence(Base):

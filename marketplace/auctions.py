@@ -56,6 +56,7 @@ from marketplace.purchases import (
     split_charged,
 )
 from marketplace.rules import DEFAULT_RULES, MAX_MARKET_SECONDS, MarketRules
+from marketplace.takedowns import refuse_if_blocked
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,7 @@ def create_auction(
     artwork = get_artwork(session, artwork_id, lock=True)
     if artwork.owner_id != seller_id:
         raise NotOwner(f"you do not own artwork #{artwork.id}, so you cannot auction it")
+    refuse_if_blocked(artwork)
     fix_royalty(session, artwork, royalty_bps, rules=rules)
     running = open_auction_of(session, artwork.id)
     if running is not None:
@@ -292,6 +294,7 @@ def place_bid(
         )
     if auction.status != "open" or _ended(auction, now):
         raise ListingNotForSale(f"auction #{auction.id} has ended", plain="This auction has ended.")
+    refuse_if_blocked(artwork)
     if bidder_id in (auction.seller_id, artwork.owner_id):
         raise SelfPurchase(f"you cannot bid on your own auction #{auction.id}")
     if bidder_id == auction.high_bidder_id:
@@ -422,6 +425,7 @@ def buy_dutch(
         )
     if auction.status != "open" or _ended(auction, now):
         raise ListingNotForSale(f"auction #{auction.id} has ended", plain="This auction has ended.")
+    refuse_if_blocked(artwork)
     if buyer_id in (auction.seller_id, artwork.owner_id):
         raise SelfPurchase(f"you cannot buy your own auction #{auction.id}")
     price = current_price(auction, now)
@@ -506,6 +510,8 @@ def settle_auction(
     artwork, auction = _lock(session, auction_id)
     if auction.status != "open" or not _ended(auction, now):
         return None
+    if artwork.sales_blocked is not None:
+        return None  # a copyright report is pending: it waits for the operator's decision
     if auction.kind == "dutch" or auction.high_bidder_id is None:
         _close(session, auction, "unsold", now)
         return None
@@ -553,7 +559,13 @@ def due_auctions(session: Session, now: datetime | None = None, *, limit: int = 
     return list(
         session.scalars(
             select(Auction.id)
-            .where(Auction.status == "open", Auction.ends_at.is_not(None), Auction.ends_at <= now)
+            .join(Artwork, Artwork.id == Auction.artwork_id)
+            .where(
+                Auction.status == "open",
+                Auction.ends_at.is_not(None),
+                Auction.ends_at <= now,
+                Artwork.sales_blocked.is_(None),  # held by a copyright report
+            )
             .order_by(Auction.ends_at, Auction.id)
             .limit(limit)
         )

@@ -32,6 +32,9 @@ EVENT_KINDS = (
     "auction_closed",
     "offer_made",
     "offer_closed",
+    "takedown_filed",
+    "takedown_countered",
+    "takedown_decided",
 )
 _PENDING = "atelier.pending_events"
 _PENDING_LEAVES = "atelier.pending_leaves"

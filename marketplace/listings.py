@@ -17,6 +17,7 @@ from marketplace.errors import InvalidInput, ListingConflict, ListingNotForSale,
 from marketplace.events import record_event
 from marketplace.money import MAX_ROYALTY_BPS
 from marketplace.rules import DEFAULT_RULES, MarketRules
+from marketplace.takedowns import refuse_if_blocked
 
 MAX_EDITION_SIZE = 10_000
 # a derived work's royalty feeds its sources' owners; it may not be set below this
@@ -69,6 +70,7 @@ def create_listing(
             )
     else:
         _check_int("edition_size", edition_size, 1, MAX_EDITION_SIZE)
+    refuse_if_blocked(artwork)
     fix_royalty(session, artwork, royalty_bps, rules=rules)
     if licence_tier == "exclusive":
         auction_id = session.scalar(

@@ -36,6 +36,7 @@ from marketplace.ledger import escrow_account
 from marketplace.money import format_cents
 from marketplace.purchases import SYSTEM_KEY_PREFIX, PurchaseResult, complete_sale
 from marketplace.rules import DEFAULT_RULES, MAX_MARKET_SECONDS, MarketRules
+from marketplace.takedowns import refuse_if_blocked
 
 
 def _aware(moment: datetime) -> datetime:
@@ -248,6 +249,7 @@ def accept_offer(
             f"you do not own artwork #{artwork.id}, so you cannot accept offer #{offer.id}"
         )
     _open(offer, now)
+    refuse_if_blocked(artwork)
     if offer.licence_tier == "exclusive":
         auction_id = session.scalar(
             select(Auction.id).where(Auction.artwork_id == artwork.id, Auction.status == "open")

@@ -37,6 +37,7 @@ from marketplace.events import insert_events
 from marketplace.ledger import Leg, post_transaction
 from marketplace.money import SaleSplit, format_cents, split_sale
 from marketplace.rules import DEFAULT_RULES, MarketRules
+from marketplace.takedowns import refuse_if_blocked
 
 MAX_IDEMPOTENCY_KEY = 128
 # the keys of sales the market makes itself (an auction's settlement, an accepted offer):
@@ -93,6 +94,7 @@ _LOCK_ARTWORK = (
         _ARTWORKS.c.creator_id,
         _ARTWORKS.c.royalty_bps,
         _ARTWORKS.c.title,
+        _ARTWORKS.c.sales_blocked,
     )
     .where(
         _ARTWORKS.c.id
@@ -216,6 +218,7 @@ def purchase(
 
     if listing.status != "active":
         raise ListingNotForSale(f"listing #{listing.id} is {_status_words(listing.status)}")
+    refuse_if_blocked(artwork)
     if expected_version is not None and expected_version != listing.version:
         raise StaleVersion(
             f"listing #{listing.id} changed since you saw it (version {expected_version}, now "
@@ -481,4 +484,5 @@ def _status_words(status: str) -> str:
         "sold_out": "sold out",
         "delisted": "delisted",
         "cancelled": "cancelled (the artwork changed hands)",
+        "suspended": "suspended by a copyright report until an operator decides",
     }.get(status, status)

@@ -9,7 +9,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Artwork, Auction, Bid, Licence, Listing, Offer, ProvenanceEvent, User
+from db.models import (
+    Artwork,
+    Auction,
+    Bid,
+    Licence,
+    Listing,
+    Offer,
+    ProvenanceEvent,
+    Takedown,
+    User,
+)
 from marketplace.artworks import children_of, get_artwork, parents_of
 from marketplace.money import format_cents
 from marketplace.purchases import PurchaseResult
@@ -190,4 +200,30 @@ def offer_summary(session: Session, offer: Offer) -> dict[str, Any]:
         "expires_at": iso_utc(offer.expires_at),
         "created_at": iso_utc(offer.created_at),
         "closed_at": iso_utc(offer.closed_at),
+    }
+
+
+def takedown_summary(session: Session, report: Takedown) -> dict[str, Any]:
+    names = dict(
+        session.execute(
+            select(User.id, User.username).where(
+                User.id.in_((report.reporter_id, report.seller_id))
+            )
+        ).all()
+    )
+    return {
+        "id": report.id,
+        "artwork_id": report.artwork_id,
+        "original_id": report.original_id,
+        "reporter": names.get(report.reporter_id),
+        "seller": names.get(report.seller_id),
+        "status": report.status,
+        "statement": report.statement,
+        "signal": report.evidence.get("signal"),
+        "evidence": report.evidence,
+        "counter_statement": report.counter_statement,
+        "decision_note": report.decision_note,
+        "created_at": iso_utc(report.created_at),
+        "countered_at": iso_utc(report.countered_at),
+        "decided_at": iso_utc(report.decided_at),
     }

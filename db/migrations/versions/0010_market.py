@@ -1,7 +1,10 @@
-"""reserve and Dutch auctions, bids, offers, and escrow in the ledger
+"""reserve and Dutch auctions, bids, offers, escrow in the ledger, copyright reports
 
 - `auctions`, `bids`, `offers`: the market's new ways to sell (marketplace.auctions,
   marketplace.offers).
+- `takedowns` and `artworks.sales_blocked`: copyright reports, and the sales a report stops
+  (marketplace.takedowns).
+- `listings.status` adds `suspended` (a copyright report stopped its work's sales).
 - `sales.listing_id` may be NULL: a sale comes from a listing, an auction or an offer
   (`auction_id`, `offer_id`), exactly one of them.
 - `ledger_transactions.kind` adds `escrow` (money put aside for a bid or an offer) and
@@ -24,13 +27,18 @@ down_revision = "0009"
 branch_labels = None
 depends_on = None
 
+OLD_LISTING_STATUSES = "status IN ('active', 'sold_out', 'sold', 'delisted', 'cancelled')"
+NEW_LISTING_STATUSES = (
+    "status IN ('active', 'sold_out', 'sold', 'delisted', 'cancelled', 'suspended')"
+)
 OLD_KINDS = "kind IN ('grant', 'sale')"
 NEW_KINDS = "kind IN ('grant', 'sale', 'escrow', 'refund')"
 OLD_ACCOUNTS = "system_account IS NULL OR system_account IN ('platform', 'issuance')"
 NEW_ACCOUNTS = OLD_ACCOUNTS + " OR system_account LIKE 'escrow:%'"
 ONE_ORIGIN = (
-    "(CASE WHEN listing_id IS NULL THEN 0 ELSE 1 END) + (CASE WHEN auction_id IS NULL THEN 0 "
-    "ELSE 1 END) + (CASE WHEN offer_id IS NULL THEN 0 ELSE 1 END) = 1"
+    "(CASE WHEN listing_id IS NULL THEN 0 ELSE 1 END) + "
+    "(CASE WHEN auction_id IS NULL THEN 0 ELSE 1 END) + "
+    "(CASE WHEN offer_id IS NULL THEN 0 ELSE 1 END) = 1"
 )
 
 
@@ -153,6 +161,60 @@ def upgrade() -> None:
     op.create_index(op.f("ix_bids_auction_id"), "bids", ["auction_id"])
     op.create_index(op.f("ix_bids_bidder_id"), "bids", ["bidder_id"])
 
+    op.create_table(
+        "takedowns",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("artwork_id", sa.Integer(), nullable=False),
+        sa.Column("original_id", sa.Integer(), nullable=False),
+        sa.Column("reporter_id", sa.Integer(), nullable=False),
+        sa.Column("seller_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("statement", sa.Text(), nullable=False),
+        sa.Column("evidence", sa.JSON(), nullable=False),
+        sa.Column("counter_statement", sa.Text(), nullable=True),
+        sa.Column("decision_note", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("countered_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('open', 'suspended', 'countered', 'removed', 'restored', 'rejected')",
+            name=op.f("ck_takedowns_status_known"),
+        ),
+        sa.CheckConstraint("artwork_id <> original_id", name=op.f("ck_takedowns_not_self")),
+        sa.ForeignKeyConstraint(
+            ["artwork_id"], ["artworks.id"], name=op.f("fk_takedowns_artwork_id_artworks")
+        ),
+        sa.ForeignKeyConstraint(
+            ["original_id"], ["artworks.id"], name=op.f("fk_takedowns_original_id_artworks")
+        ),
+        sa.ForeignKeyConstraint(
+            ["reporter_id"], ["users.id"], name=op.f("fk_takedowns_reporter_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["seller_id"], ["users.id"], name=op.f("fk_takedowns_seller_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_takedowns")),
+    )
+    op.create_index(op.f("ix_takedowns_artwork_id"), "takedowns", ["artwork_id"])
+    op.create_index("ix_takedowns_status_id", "takedowns", ["status", "id"])
+    # a plain ADD COLUMN (with its CHECK inline): batch mode would rebuild `artworks` and drop
+    # the search triggers of 0002
+    op.add_column(
+        "artworks",
+        sa.Column(
+            "sales_blocked",
+            sa.String(length=16),
+            sa.CheckConstraint(
+                "sales_blocked IS NULL OR sales_blocked IN ('suspended', 'removed')",
+                name=op.f("ck_artworks_sales_blocked_known"),
+            ),
+            nullable=True,
+        ),
+    )
+
+    with op.batch_alter_table("listings") as batch:
+        batch.drop_constraint(op.f("ck_listings_status_known"), type_="check")
+        batch.create_check_constraint("status_known", NEW_LISTING_STATUSES)
     with op.batch_alter_table("ledger_transactions") as batch:
         batch.drop_constraint(op.f("ck_ledger_transactions_kind_known"), type_="check")
         batch.create_check_constraint("kind_known", NEW_KINDS)
@@ -194,6 +256,12 @@ def downgrade() -> None:
     with op.batch_alter_table("ledger_transactions") as batch:
         batch.drop_constraint(op.f("ck_ledger_transactions_kind_known"), type_="check")
         batch.create_check_constraint("kind_known", OLD_KINDS)
+    op.execute("UPDATE listings SET status = 'delisted' WHERE status = 'suspended'")
+    with op.batch_alter_table("listings") as batch:
+        batch.drop_constraint(op.f("ck_listings_status_known"), type_="check")
+        batch.create_check_constraint("status_known", OLD_LISTING_STATUSES)
+    op.drop_column("artworks", "sales_blocked")  # plain, as it was added
+    op.drop_table("takedowns")
     op.drop_table("bids")
     op.drop_table("offers")
     op.drop_table("auctions")
