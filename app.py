@@ -93,6 +93,9 @@ API_NAMES = (
     "accept_offer",
     "decline_offer",
     "withdraw_offer",
+    "report_copy",
+    "reports",
+    "counter_notice",
 )
 
 

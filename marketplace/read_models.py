@@ -50,6 +50,7 @@ def artwork_summary(artwork: Artwork) -> dict[str, Any]:
         "ai_label": artwork.ai_label,
         "ai_label_text": AI_LABEL_TEXT[artwork.ai_label],
         "royalty_percent": None if artwork.royalty_bps is None else artwork.royalty_bps / 100,
+        "sales_blocked": artwork.sales_blocked,
         # public: the recipe's kind, model and commitment, never the recipe itself
         "recipe": public_recipe(artwork),
         "created_at": artwork.created_at.isoformat(),

@@ -84,7 +84,53 @@ def describe_event(event: dict, names: dict[int, str]) -> str:
         return f"<b>Ownership passed</b> from {name('from_user_id')} to {name('to_user_id')}"
     if kind == "licence_granted":
         return f"<b>Licence granted</b>: {escape(p.get('tier', ''))} to {name('holder_id')}"
-    return f"<b>{escape(kind)}</b> by {who}"
+    return _market_event(kind, p, who) or f"<b>{escape(kind)}</b> by {who}"
+
+
+def _market_event(kind: str, p: dict, who: str) -> str | None:
+    """Auctions, offers and copyright reports in words."""
+    cents = format_cents
+    if kind == "auction_opened":
+        if p.get("kind") == "dutch":
+            return (
+                f"<b>Dutch auction</b> #{p.get('auction_id')} opened by {who}: from "
+                f"{cents(p.get('start_price_cents') or 0)} down to "
+                f"{cents(p.get('reserve_cents', 0))} credits"
+            )
+        return (
+            f"<b>Auction</b> #{p.get('auction_id')} opened by {who}: reserve "
+            f"{cents(p.get('reserve_cents', 0))} credits"
+        )
+    if kind == "bid_placed":
+        extended = ", the clock extended" if p.get("extended") else ""
+        return (
+            f"<b>Bid</b> of {cents(p.get('amount_cents', 0))} credits by {who} "
+            f"(auction #{p.get('auction_id')}{extended})"
+        )
+    if kind == "auction_closed":
+        outcome = escape(str(p.get("outcome", "")))
+        reason = f": {escape(str(p['reason']))}" if p.get("reason") else ""
+        return f"<b>Auction</b> #{p.get('auction_id')} {outcome}{reason}"
+    if kind == "offer_made":
+        return (
+            f"<b>Offer</b> of {cents(p.get('amount_cents', 0))} credits by {who} "
+            f"({escape(str(p.get('licence_tier', '')))}, offer #{p.get('offer_id')})"
+        )
+    if kind == "offer_closed":
+        return f"<b>Offer</b> #{p.get('offer_id')} {escape(str(p.get('outcome', '')))}"
+    if kind == "takedown_filed":
+        state = "sales suspended" if p.get("suspended") else "under review"
+        return (
+            f"<b>Copyright report</b> #{p.get('takedown_id')} by {who}: copies "
+            f"#{p.get('original_id')}? ({state})"
+        )
+    if kind == "takedown_countered":
+        return f"<b>Report answered</b> by {who} (report #{p.get('takedown_id')})"
+    if kind == "takedown_decided":
+        words = {"removed": "taken down", "restored": "restored", "rejected": "rejected"}
+        decision = escape(words.get(p.get("decision"), str(p.get("decision"))))
+        return f"<b>Copyright report</b> #{p.get('takedown_id')}: {decision} by an operator"
+    return None
 
 
 def _facts(d: dict) -> str:
@@ -103,6 +149,10 @@ def _facts(d: dict) -> str:
     else:
         sale = badge("Not for sale", "grey")
         price, licence, edition = "—", "—", "—"
+    if d.get("sales_blocked") == "suspended":
+        sale = badge("Suspended: copyright report", "amber")
+    elif d.get("sales_blocked") == "removed":
+        sale = badge("Taken down: copyright report", "red")
     royalty = (
         "set at the first listing"
         if d["royalty_percent"] is None

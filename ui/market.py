@@ -11,33 +11,44 @@ import uuid
 
 import gradio as gr
 
-from marketplace import auctions, offers, read_models
+from marketplace import auctions, offers, read_models, takedowns
 from marketplace.money import format_cents, parse_price
-from marketplace.rules import parse_duration
+from marketplace.rules import MarketRules, parse_duration
 from ui.auth import require_viewer
 from ui.common import Services, bind, escape, quiet_for_guests, run, whole
 from ui.shell import Page
 
 AUCTION_HEADERS = ["auction", "artwork", "seller", "kind", "now", "ends (UTC)", "bids"]
+REPORT_HEADERS = ["report", "work", "copies", "reported by", "status", "evidence", "filed"]
 OFFER_HEADERS = ["offer", "artwork", "from", "amount", "licence", "status", "expires (UTC)"]
-KIND_CHOICES = [
-    ("Reserve auction: the clock starts with the first bid at the reserve", "reserve"),
-    ("Dutch auction: the price falls from the start price to the reserve", "dutch"),
-]
+KIND_CHOICES = [("Reserve (bids)", "reserve"), ("Dutch (falling price)", "dutch")]
 LICENCE_CHOICES = [
     ("the work itself (exclusive)", "exclusive"),
     ("a commercial licence", "commercial"),
     ("a personal licence", "personal"),
 ]
-RULES_TEXT = (
-    "**How it works.** A bid or an offer is taken from your wallet at once and held in "
-    "escrow: an outbid bidder, a declined, withdrawn or expired offer gets it back at once. "
-    "A reserve auction's clock (24 h unless the seller chose otherwise) starts with the first "
-    "bid at the reserve; each bid must beat the last by 10%; a bid in the last 15 minutes "
-    "moves the end to 15 minutes after it. When the clock runs out the work goes to the "
-    "highest bidder within seconds, paid like a purchase (platform fee, creator royalty, "
-    "shares for the owners of source works)."
-)
+
+
+def rules_text(rules: MarketRules) -> str:
+    """The rules a bidder must know, from the rules the market runs with."""
+
+    def span(seconds: int) -> str:
+        if seconds % 3600 == 0:
+            return f"{seconds // 3600} h"
+        return f"{seconds // 60} minutes" if seconds % 60 == 0 else f"{seconds} s"
+
+    return (
+        "**How it works.** A bid or an offer is taken from your wallet at once and held in "
+        "escrow: an outbid bidder, a declined, withdrawn or expired offer gets it back at once. "
+        f"A reserve auction's clock ({span(rules.auction_seconds)} unless the seller chose "
+        "otherwise) starts with the first bid at the reserve; each bid must beat the last by "
+        f"{rules.min_bid_increment_bps / 100:g}%; a bid in the last "
+        f"{span(rules.auction_extension_seconds)} moves the end to "
+        f"{span(rules.auction_extension_seconds)} after it. When the clock runs out the work "
+        "goes to the highest bidder within seconds, paid like a purchase (platform fee "
+        f"{rules.platform_fee_bps / 100:g}%, creator royalty, shares for the owners of source "
+        "works)."
+    )
 
 
 def _short(moment: str | None) -> str:
@@ -258,9 +269,70 @@ def withdraw_offer(services: Services, offer_id, request: gr.Request) -> str:
     return answer_offer(services, offer_id, "withdraw", request)
 
 
+def report_copy(services: Services, artwork_id, original_id, statement, request: gr.Request):
+    """Report that artwork `artwork_id` copies `original_id`, saying why. Atelier checks
+    with its own identification; where that names the original (older, someone else's), the
+    copy's sales stop until an operator decides."""
+    who = require_viewer(services, request)
+    copy = whole(artwork_id, "the work that copies")
+    original = whole(original_id, "the work it copies")
+
+    def work():
+        with services.sessions() as s, s.begin():
+            report = takedowns.file_report(s, services.blobs, who.id, copy, original, statement)
+            return read_models.takedown_summary(s, report)
+
+    t = run(work)
+    if t["status"] == "suspended":
+        return (
+            f"✓ Report #{t['id']} filed. Atelier's evidence ({t['signal']}) names artwork "
+            f"#{t['original_id']}: the sales of artwork #{t['artwork_id']} are suspended "
+            "until an operator decides."
+        )
+    return (
+        f"✓ Report #{t['id']} filed; an operator will look at it. Its sales go on meanwhile: "
+        f"{escape(t['evidence'].get('why_not_suspended', ''))}."
+    )
+
+
+def my_reports(services: Services, request: gr.Request):
+    """Reports about your works, and reports you filed, newest first."""
+    who = require_viewer(services, request)
+
+    def work():
+        with services.readers() as s:
+            mine = {t.id: t for t in takedowns.reports(s) if who.id in (t.reporter_id, t.seller_id)}
+            return [read_models.takedown_summary(s, t) for t in mine.values()]
+
+    return [
+        [
+            t["id"],
+            t["artwork_id"],
+            t["original_id"],
+            t["reporter"],
+            t["status"],
+            t["signal"] or "does not name it",
+            _short(t["created_at"]),
+        ]
+        for t in run(work)
+    ]
+
+
+def counter_notice(services: Services, takedown_id, statement, request: gr.Request) -> str:
+    """Answer a report about a work you own; an operator then decides."""
+    who = require_viewer(services, request)
+    number = whole(takedown_id, "the report")
+
+    def work():
+        with services.sessions() as s, s.begin():
+            return takedowns.counter_notice(s, number, who.id, statement).id
+
+    return f"✓ Your answer to report #{run(work)} is filed; an operator will decide."
+
+
 def build(services: Services, page: Page) -> None:
     """Lay out the Market page and wire its handlers."""
-    gr.Markdown(RULES_TEXT, elem_id="market-rules")
+    gr.Markdown(rules_text(services.settings.rules), elem_id="market-rules")
     with gr.Row():
         with gr.Column(scale=3):
             gr.Markdown("### Open auctions")
@@ -271,7 +343,9 @@ def build(services: Services, page: Page) -> None:
         with gr.Column(scale=2), page.member_section("Bidding and offers need an account."):
             gr.Markdown("### Bid, or buy a Dutch auction now")
             with gr.Row():
-                auction = gr.Number(label="Auction", precision=0, elem_id="market-auction")
+                auction = gr.Number(
+                    label="Auction", value=None, precision=0, elem_id="market-auction"
+                )
                 amount = gr.Textbox(label="Your bid (credits)", elem_id="market-amount")
             key = gr.Textbox(visible=False)
             with gr.Row():
@@ -282,7 +356,9 @@ def build(services: Services, page: Page) -> None:
         with gr.Column():
             gr.Markdown("### Auction a work you own")
             with gr.Row():
-                artwork = gr.Number(label="Artwork", precision=0, elem_id="market-artwork")
+                artwork = gr.Number(
+                    label="Artwork", value=None, precision=0, elem_id="market-artwork"
+                )
                 kind = gr.Dropdown(
                     KIND_CHOICES, value="reserve", label="Kind", elem_id="market-kind"
                 )
@@ -306,7 +382,7 @@ def build(services: Services, page: Page) -> None:
             gr.Markdown("### Offers")
             with gr.Row():
                 offer_artwork = gr.Number(
-                    label="Artwork", precision=0, elem_id="market-offer-artwork"
+                    label="Artwork", value=None, precision=0, elem_id="market-offer-artwork"
                 )
                 offer_amount = gr.Textbox(label="Offer (credits)", elem_id="market-offer-amount")
             with gr.Row():
@@ -320,11 +396,42 @@ def build(services: Services, page: Page) -> None:
                 headers=OFFER_HEADERS, interactive=False, wrap=True, elem_id="market-offers"
             )
             with gr.Row():
-                offer_number = gr.Number(label="Offer", precision=0, elem_id="market-offer-id")
+                offer_number = gr.Number(
+                    label="Offer", value=None, precision=0, elem_id="market-offer-id"
+                )
                 accept = gr.Button("Accept", variant="primary", elem_id="market-accept")
                 decline = gr.Button("Decline", elem_id="market-decline")
                 withdraw = gr.Button("Withdraw", elem_id="market-withdraw")
             offer_status = gr.Markdown(elem_id="market-offer-status")
+    with page.member_section("Reporting a copy needs an account."), gr.Row():
+        with gr.Column():
+            gr.Markdown(
+                "### Report a copy\nName the work that copies and the work it copies. Atelier "
+                "checks with its own identification; if it names the original (older, someone "
+                "else's), the copy's sales stop until an operator decides. Its owner may answer."
+            )
+            with gr.Row():
+                reported = gr.Number(
+                    label="Work that copies", value=None, precision=0, elem_id="report-copy"
+                )
+                copied = gr.Number(
+                    label="Work it copies", value=None, precision=0, elem_id="report-original"
+                )
+            statement = gr.Textbox(label="Why (your words)", lines=2, elem_id="report-statement")
+            report_button = gr.Button("Report", variant="stop", elem_id="report-file")
+            report_status = gr.Markdown(elem_id="report-status")
+        with gr.Column():
+            gr.Markdown("### Reports about your works, and yours")
+            reports_table = gr.Dataframe(
+                headers=REPORT_HEADERS, interactive=False, wrap=True, elem_id="report-table"
+            )
+            with gr.Row():
+                report_number = gr.Number(
+                    label="Report", value=None, precision=0, elem_id="report-id"
+                )
+                answer = gr.Textbox(label="Your answer (counter-notice)", elem_id="report-answer")
+            answer_button = gr.Button("Send answer", elem_id="report-counter")
+            answer_status = gr.Markdown(elem_id="report-answer-status")
 
     def then_refresh(event):
         event.success(bind(services, open_auctions), None, table, show_progress="hidden")
@@ -342,14 +449,15 @@ def build(services: Services, page: Page) -> None:
         queue=False,
         show_progress="hidden",
     )
-    then_refresh(
-        bid_button.click(
-            bind(services, place_bid), [auction, amount, key], bid_status, api_name="bid"
-        )
+    bid_event = bid_button.click(
+        bind(services, place_bid), [auction, amount, key], bid_status, api_name="bid"
     )
-    then_refresh(
-        buy_button.click(bind(services, buy_now), [auction, key], bid_status, api_name="buy_now")
+    buy_event = buy_button.click(
+        bind(services, buy_now), [auction, key], bid_status, api_name="buy_now"
     )
+    for event in (bid_event, buy_event):
+        then_refresh(event)
+        page.refresh_header(event, services)  # the money held or paid shows in the balance
     then_refresh(
         start_button.click(
             bind(services, start_auction),
@@ -363,20 +471,45 @@ def build(services: Services, page: Page) -> None:
             bind(services, cancel_auction), [auction], auction_status, api_name="cancel_auction"
         )
     )
-    then_offers(
-        offer_button.click(
-            bind(services, make_offer),
-            [offer_artwork, offer_amount, offer_licence, expires],
-            offer_status,
-            api_name="make_offer",
-        )
+    offer_event = offer_button.click(
+        bind(services, make_offer),
+        [offer_artwork, offer_amount, offer_licence, expires],
+        offer_status,
+        api_name="make_offer",
     )
+    then_offers(offer_event)
+    page.refresh_header(offer_event, services)
     for button, fn, name in (
         (accept, accept_offer, "accept_offer"),
         (decline, decline_offer, "decline_offer"),
         (withdraw, withdraw_offer, "withdraw_offer"),
     ):
-        then_offers(button.click(bind(services, fn), [offer_number], offer_status, api_name=name))
+        event = button.click(bind(services, fn), [offer_number], offer_status, api_name=name)
+        then_offers(event)
+        page.refresh_header(event, services)
+
+    def then_reports(event):
+        event.success(bind(services, my_reports), None, reports_table, show_progress="hidden")
+
+    then_reports(
+        report_button.click(
+            bind(services, report_copy),
+            [reported, copied, statement],
+            report_status,
+            api_name="report_copy",
+        )
+    )
+    then_reports(
+        answer_button.click(
+            bind(services, counter_notice),
+            [report_number, answer],
+            answer_status,
+            api_name="counter_notice",
+        )
+    )
+    reports_refresh = gr.Button(visible=False)
+    reports_refresh.click(bind(services, my_reports), None, reports_table, api_name="reports")
+    page.when_shown(quiet_for_guests(bind(services, my_reports), 1), [reports_table])
     offers_refresh = gr.Button(visible=False)
     offers_refresh.click(
         bind(services, my_offers), None, [offers_table, offers_summary], api_name="offers"

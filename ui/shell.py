@@ -30,6 +30,7 @@ TAB_IDS = (
     "txt2img",
     "train",
     "sell",
+    "market",
     "wallet",
     "verify",
     "account",

@@ -50,3 +50,21 @@ def test_an_auction_and_an_offer_run_end_to_end_through_the_api(app_url, tmp_pat
     assert bob.predict(api_name="/whoami") == ["bob", 7000]
     with sessions() as s:
         assert check_ledger(s).ok
+
+
+def test_a_report_and_its_answer_through_the_api(app_url, tmp_path):
+    ada, bob = sign_up(app_url, "ada"), sign_up(app_url, "bob")
+    art = register(ada, tmp_path, 3, "Harbour")
+    mine = register(bob, tmp_path, 8, "Dunes")
+    filed = ada.predict(mine, art, "bob's Dunes copies my Harbour", api_name="/report_copy")
+    # two different pictures: Atelier's evidence does not name the original
+    assert "Report #1 filed; an operator will look at it" in filed
+    assert "does not name the original" in filed
+    rows = bob.predict(api_name="/reports")["data"]
+    assert rows[0][:5] == [1, mine, art, "ada", "open"]
+    with pytest.raises(Exception, match="Say in a sentence"):
+        bob.predict(1, "no", api_name="/counter_notice")
+    assert "answer to report #1 is filed" in bob.predict(
+        1, "I painted these dunes myself", api_name="/counter_notice"
+    )
+    assert ada.predict(api_name="/reports")["data"][0][4] == "countered"
