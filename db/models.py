@@ -68,6 +68,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime | None) -> datetime | None:
+    """A stored moment as an aware UTC datetime: SQLite gives them back without a zone."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
 def new_recipe_salt() -> str:
     """32 random bytes in hex: the secret half of an artwork's recipe commitment."""
     return secrets.token_hex(32)

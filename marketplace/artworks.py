@@ -30,6 +30,7 @@ from marketplace.errors import (
     AlreadyRegistered,
     CopyrightConflict,
     InvalidInput,
+    ListingNotForSale,
     NotFound,
     NotOwner,
 )
@@ -153,6 +154,29 @@ def get_row(session: Session, model, row_id: object, *, what: str, lock: bool = 
 def get_artwork(session: Session, artwork_id: int, *, lock: bool = False) -> Artwork:
     """The artwork with this id (see `get_row`)."""
     return get_row(session, Artwork, artwork_id, what="artwork", lock=lock)
+
+
+def lock_with_artwork(session: Session, model, row_id: object, *, what: str):
+    """Lock the artwork a row (an auction, an offer, a report) is about, then the row: the
+    artwork-first order every writer of an artwork's sales follows. Returns (artwork, row).
+    """
+    row = get_row(session, model, row_id, what=what)
+    artwork = get_artwork(session, row.artwork_id, lock=True)
+    return artwork, get_row(session, model, row_id, what=what, lock=True)
+
+
+def refuse_if_blocked(artwork) -> None:
+    """Refuse a sale of a work whose sales a copyright report stopped."""
+    if artwork.sales_blocked == "suspended":
+        raise ListingNotForSale(
+            f"artwork #{artwork.id} is suspended by a copyright report until an operator decides",
+            plain="This work is suspended by a copyright report until an operator decides.",
+        )
+    if artwork.sales_blocked == "removed":
+        raise ListingNotForSale(
+            f"artwork #{artwork.id} was taken down after a copyright report",
+            plain="This work was taken down after a copyright report.",
+        )
 
 
 def holds_licence(session: Session, user_id: int, artwork_id: int, tiers: frozenset[str]) -> bool:

@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import AUCTION_KINDS, Artwork, Auction, Bid, Listing, Sale, User, utcnow
-from marketplace.artworks import get_artwork, get_row
+from db.models import AUCTION_KINDS, Artwork, Auction, Bid, Listing, Sale, User, as_utc, utcnow
+from marketplace.artworks import get_artwork, get_row, lock_with_artwork, refuse_if_blocked
 from marketplace.errors import (
     IdempotencyConflict,
     InsufficientFunds,
@@ -56,7 +56,6 @@ from marketplace.purchases import (
     split_charged,
 )
 from marketplace.rules import DEFAULT_RULES, MAX_MARKET_SECONDS, MarketRules
-from marketplace.takedowns import refuse_if_blocked
 
 
 @dataclass(frozen=True)
@@ -102,10 +101,7 @@ def get_auction(session: Session, auction_id: int, *, lock: bool = False) -> Auc
 
 
 def _lock(session: Session, auction_id: int) -> tuple[Artwork, Auction]:
-    """Lock the auction's artwork, then the auction (the artwork-first order)."""
-    auction = get_auction(session, auction_id)
-    artwork = get_artwork(session, auction.artwork_id, lock=True)
-    return artwork, get_auction(session, auction_id, lock=True)
+    return lock_with_artwork(session, Auction, auction_id, what="auction")
 
 
 def open_auction_of(session: Session, artwork_id: int) -> Auction | None:
@@ -240,20 +236,15 @@ def current_price(auction: Auction, now: datetime | None = None) -> int:
     if auction.kind != "dutch":
         raise InvalidInput(f"auction #{auction.id} is a reserve auction: it has bids, not a price")
     now = now or utcnow()
-    starts = _aware(auction.starts_at)
-    total = (_aware(auction.ends_at) - starts).total_seconds()
+    starts = as_utc(auction.starts_at)
+    total = (as_utc(auction.ends_at) - starts).total_seconds()
     elapsed = min(max((now - starts).total_seconds(), 0.0), total)
     drop = auction.start_price_cents - auction.reserve_cents
     return auction.reserve_cents + math.ceil(drop * (total - elapsed) / total)
 
 
 def _ended(auction: Auction, now: datetime) -> bool:
-    return auction.ends_at is not None and now >= _aware(auction.ends_at)
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes (stored as UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return auction.ends_at is not None and now >= as_utc(auction.ends_at)
 
 
 def place_bid(
@@ -350,7 +341,7 @@ def place_bid(
     if auction.ends_at is None:
         auction.starts_at = now
         auction.ends_at = now + timedelta(seconds=auction.duration_seconds)
-    elif _aware(auction.ends_at) - now < timedelta(seconds=auction.extension_seconds):
+    elif as_utc(auction.ends_at) - now < timedelta(seconds=auction.extension_seconds):
         auction.ends_at = now + timedelta(seconds=auction.extension_seconds)
         extended = True
     auction.high_bidder_id = bidder_id
@@ -376,7 +367,7 @@ def place_bid(
             "auction_id": auction.id,
             "bid_id": bid.id,
             "amount_cents": amount_cents,
-            "ends_at": _aware(auction.ends_at).isoformat(),
+            "ends_at": as_utc(auction.ends_at).isoformat(),
             "extended": extended,
             "clock_started": auction.bid_count == 1,
             "outbid_user_id": previous[0],
@@ -471,6 +462,24 @@ def _close(
     )
 
 
+def void_auction(
+    session: Session, artwork: Artwork, auction: Auction, now: datetime, reason: str
+) -> None:
+    """Cancel an open auction whatever its bids, refunding the leading bid (a takedown, a
+    seller who no longer owns the work); the caller holds the artwork's and the auction's
+    locks."""
+    if auction.high_bidder_id is not None:
+        refund(
+            session,
+            escrow_account("auction", auction.id),
+            auction.high_bidder_id,
+            auction.high_bid_cents,
+            artwork_id=artwork.id,
+            memo=f"auction #{auction.id} cancelled: {reason}",
+        )
+    _close(session, auction, "cancelled", now, reason=reason)
+
+
 def cancel_auction(
     session: Session, auction_id: int, seller_id: int, *, now: datetime | None = None
 ) -> Auction:
@@ -519,15 +528,7 @@ def settle_auction(
     if artwork.owner_id != auction.seller_id:
         # cannot happen while the rules hold (nothing else sells a work in auction); never
         # keep the winner's money for a work that cannot be delivered
-        refund(
-            session,
-            account,
-            auction.high_bidder_id,
-            auction.high_bid_cents,
-            artwork_id=artwork.id,
-            memo=f"auction #{auction.id} void: the seller no longer owns the work",
-        )
-        _close(session, auction, "cancelled", now, reason="the seller no longer owns the work")
+        void_auction(session, artwork, auction, now, "the seller no longer owns the work")
         return None
     result = complete_sale(
         session,

@@ -12,12 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db.models import LICENCE_TIERS, Auction, Listing
-from marketplace.artworks import get_artwork, get_row, source_works
+from marketplace.artworks import get_artwork, get_row, refuse_if_blocked, source_works
 from marketplace.errors import InvalidInput, ListingConflict, ListingNotForSale, NotOwner
 from marketplace.events import record_event
 from marketplace.money import MAX_ROYALTY_BPS
 from marketplace.rules import DEFAULT_RULES, MarketRules
-from marketplace.takedowns import refuse_if_blocked
 
 MAX_EDITION_SIZE = 10_000
 # a derived work's royalty feeds its sources' owners; it may not be set below this

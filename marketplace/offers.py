@@ -13,14 +13,14 @@ Locks: the artwork, then the offer, then wallets in ascending id order.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from db.models import LICENCE_TIERS, Artwork, Auction, Licence, Offer, User, utcnow
-from marketplace.artworks import get_artwork, get_row
+from db.models import LICENCE_TIERS, Artwork, Auction, Licence, Offer, User, as_utc, utcnow
+from marketplace.artworks import get_artwork, get_row, lock_with_artwork, refuse_if_blocked
 from marketplace.errors import (
     InsufficientFunds,
     InvalidInput,
@@ -36,12 +36,6 @@ from marketplace.ledger import escrow_account
 from marketplace.money import format_cents
 from marketplace.purchases import SYSTEM_KEY_PREFIX, PurchaseResult, complete_sale
 from marketplace.rules import DEFAULT_RULES, MAX_MARKET_SECONDS, MarketRules
-from marketplace.takedowns import refuse_if_blocked
-
-
-def _aware(moment: datetime) -> datetime:
-    """SQLite gives back naive datetimes (stored as UTC)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def get_offer(session: Session, offer_id: int, *, lock: bool = False) -> Offer:
@@ -50,10 +44,7 @@ def get_offer(session: Session, offer_id: int, *, lock: bool = False) -> Offer:
 
 
 def _lock(session: Session, offer_id: int) -> tuple[Artwork, Offer]:
-    """Lock the offer's artwork, then the offer (the artwork-first order)."""
-    offer = get_offer(session, offer_id)
-    artwork = get_artwork(session, offer.artwork_id, lock=True)
-    return artwork, get_offer(session, offer_id, lock=True)
+    return lock_with_artwork(session, Offer, offer_id, what="offer")
 
 
 def _holds(session: Session, user_id: int, artwork_id: int, tier: str) -> bool:
@@ -185,14 +176,14 @@ def _open(offer: Offer, now: datetime) -> None:
         raise ListingNotForSale(
             f"offer #{offer.id} is {offer.status}", plain=f"This offer is {offer.status}."
         )
-    if now >= _aware(offer.expires_at):
+    if now >= as_utc(offer.expires_at):
         raise ListingNotForSale(
-            f"offer #{offer.id} expired at {_aware(offer.expires_at).isoformat()}",
+            f"offer #{offer.id} expired at {as_utc(offer.expires_at).isoformat()}",
             plain="This offer has expired; its money goes back to the buyer.",
         )
 
 
-def _close_and_refund(
+def close_and_refund(
     session: Session,
     artwork: Artwork,
     offer: Offer,
@@ -200,7 +191,10 @@ def _close_and_refund(
     now: datetime,
     *,
     actor_id: int | None,
+    reason: str | None = None,
 ) -> Offer:
+    """Close an open offer (`declined`, `withdrawn`, `expired`) and give its money back; the
+    caller holds the artwork's and the offer's locks."""
     offer.status = outcome
     offer.closed_at = now
     session.flush()
@@ -210,7 +204,7 @@ def _close_and_refund(
         offer.buyer_id,
         offer.amount_cents,
         artwork_id=artwork.id,
-        memo=f"offer #{offer.id} {outcome}: {artwork.title}",
+        memo=f"offer #{offer.id} {outcome}: {reason or artwork.title}",
     )
     record_event(
         session,
@@ -222,6 +216,7 @@ def _close_and_refund(
             "outcome": outcome,
             "refunded_cents": offer.amount_cents,
             "ledger_transaction_id": txn_id,
+            **({"reason": reason} if reason else {}),
         },
     )
     return offer
@@ -299,7 +294,7 @@ def decline_offer(
         raise NotOwner(f"offer #{offer.id} is not addressed to you: you do not own the work")
     if offer.status != "open":
         raise ListingNotForSale(f"offer #{offer.id} is {offer.status}")
-    return _close_and_refund(session, artwork, offer, "declined", now, actor_id=owner_id)
+    return close_and_refund(session, artwork, offer, "declined", now, actor_id=owner_id)
 
 
 def withdraw_offer(
@@ -312,7 +307,7 @@ def withdraw_offer(
         raise NotOwner(f"offer #{offer.id} is not yours")
     if offer.status != "open":
         raise ListingNotForSale(f"offer #{offer.id} is {offer.status}")
-    return _close_and_refund(session, artwork, offer, "withdrawn", now, actor_id=buyer_id)
+    return close_and_refund(session, artwork, offer, "withdrawn", now, actor_id=buyer_id)
 
 
 def expire_offer(session: Session, offer_id: int, *, now: datetime | None = None) -> bool:
@@ -320,9 +315,9 @@ def expire_offer(session: Session, offer_id: int, *, now: datetime | None = None
     twice and at any time (an open offer not yet due is left alone)."""
     now = now or utcnow()
     artwork, offer = _lock(session, offer_id)
-    if offer.status != "open" or now < _aware(offer.expires_at):
+    if offer.status != "open" or now < as_utc(offer.expires_at):
         return False
-    _close_and_refund(session, artwork, offer, "expired", now, actor_id=None)
+    close_and_refund(session, artwork, offer, "expired", now, actor_id=None)
     return True
 
 

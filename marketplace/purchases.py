@@ -22,7 +22,7 @@ from db.models import (
     utcnow,
 )
 from db.session import expire_cached, flush_pending
-from marketplace.artworks import source_works
+from marketplace.artworks import refuse_if_blocked, source_works
 from marketplace.errors import (
     IdempotencyConflict,
     InsufficientFunds,
@@ -37,7 +37,6 @@ from marketplace.events import insert_events
 from marketplace.ledger import Leg, post_transaction
 from marketplace.money import SaleSplit, format_cents, split_sale
 from marketplace.rules import DEFAULT_RULES, MarketRules
-from marketplace.takedowns import refuse_if_blocked
 
 MAX_IDEMPOTENCY_KEY = 128
 # the keys of sales the market makes itself (an auction's settlement, an accepted offer):

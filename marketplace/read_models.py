@@ -3,7 +3,6 @@ web app's pages and certificates. One place decides what an artwork's record con
 
 from __future__ import annotations
 
-from datetime import UTC
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from db.models import (
     ProvenanceEvent,
     Takedown,
     User,
+    as_utc,
 )
 from marketplace.artworks import children_of, get_artwork, parents_of
 from marketplace.money import format_cents
@@ -141,9 +141,7 @@ def artwork_blob_key(session: Session, artwork_id: int) -> str | None:
 
 def iso_utc(moment) -> str | None:
     """A stored moment as ISO 8601 in UTC (SQLite returns them without a zone)."""
-    if moment is None:
-        return None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).isoformat()
+    return None if moment is None else as_utc(moment).isoformat()
 
 
 def auction_summary(session: Session, auction: Auction, now=None) -> dict[str, Any]:

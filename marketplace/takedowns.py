@@ -28,11 +28,11 @@ from sqlalchemy.orm import Session
 from db.blobs import BlobStore
 from db.models import Artwork, Auction, Listing, Offer, Takedown, utcnow
 from db.session import expire_cached
-from marketplace.artworks import find_near_copies, get_artwork, get_row
+from marketplace.artworks import find_near_copies, get_artwork, get_row, lock_with_artwork
+from marketplace.auctions import void_auction
 from marketplace.errors import InvalidInput, ListingConflict, ListingNotForSale, NotOwner
-from marketplace.escrow import refund
 from marketplace.events import record_event
-from marketplace.ledger import escrow_account
+from marketplace.offers import close_and_refund
 from provenance.fingerprint import perceptual_hash
 from provenance.images import decode_image
 
@@ -203,9 +203,7 @@ def counter_notice(
     decides."""
     now = now or utcnow()
     text = _statement(statement, "counter_statement")
-    report = get_takedown(session, takedown_id)
-    artwork = get_artwork(session, report.artwork_id, lock=True)
-    report = get_takedown(session, takedown_id, lock=True)
+    artwork, report = lock_with_artwork(session, Takedown, takedown_id, what="report")
     if artwork.owner_id != owner_id:
         raise NotOwner(f"only the owner of artwork #{artwork.id} can answer report #{report.id}")
     if report.status not in ("open", "suspended"):
@@ -232,9 +230,7 @@ def decide(session: Session, takedown_id: int, decision: str, note: str, *, now=
     if decision not in DECISIONS:
         raise InvalidInput(f"`decision` must be one of {DECISIONS}, got {decision!r}")
     text = _statement(note, "note")
-    report = get_takedown(session, takedown_id)
-    artwork = get_artwork(session, report.artwork_id, lock=True)
-    report = get_takedown(session, takedown_id, lock=True)
+    artwork, report = lock_with_artwork(session, Takedown, takedown_id, what="report")
     if report.status not in OPEN_STATUSES:
         raise ListingNotForSale(f"report #{report.id} was already decided: {report.status}")
     if decision == "rejected" and report.status != "open":
@@ -276,83 +272,24 @@ def _take_down(session: Session, artwork: Artwork, report: Takedown, now) -> dic
         )
     )
     expire_cached(session, Listing, listings)
+    reason = f"copyright report #{report.id}"
     auctions = []
     for auction in session.scalars(
         select(Auction)
         .where(Auction.artwork_id == artwork.id, Auction.status == "open")
         .with_for_update()
     ):
-        if auction.high_bidder_id is not None:
-            refund(
-                session,
-                escrow_account("auction", auction.id),
-                auction.high_bidder_id,
-                auction.high_bid_cents,
-                artwork_id=artwork.id,
-                memo=f"auction #{auction.id} cancelled: copyright report #{report.id}",
-            )
-        auction.status = "cancelled"
-        auction.closed_at = now
-        auction.version += 1
+        void_auction(session, artwork, auction, now, reason)
         auctions.append(auction.id)
-        session.flush()
-        record_event(
-            session,
-            "auction_closed",
-            artwork_id=artwork.id,
-            actor_id=None,
-            payload={
-                "auction_id": auction.id,
-                "outcome": "cancelled",
-                "reason": f"copyright report #{report.id}",
-            },
-        )
     offers = []
     for offer in session.scalars(
         select(Offer)
         .where(Offer.artwork_id == artwork.id, Offer.status == "open")
         .with_for_update()
     ):
-        offer.status = "declined"
-        offer.closed_at = now
-        session.flush()
-        txn = refund(
-            session,
-            escrow_account("offer", offer.id),
-            offer.buyer_id,
-            offer.amount_cents,
-            artwork_id=artwork.id,
-            memo=f"offer #{offer.id} refunded: copyright report #{report.id}",
-        )
+        close_and_refund(session, artwork, offer, "declined", now, actor_id=None, reason=reason)
         offers.append(offer.id)
-        record_event(
-            session,
-            "offer_closed",
-            artwork_id=artwork.id,
-            actor_id=None,
-            payload={
-                "offer_id": offer.id,
-                "outcome": "declined",
-                "reason": f"copyright report #{report.id}",
-                "refunded_cents": offer.amount_cents,
-                "ledger_transaction_id": txn,
-            },
-        )
     return {"delisted": listings, "cancelled_auctions": auctions, "refunded_offers": offers}
-
-
-def refuse_if_blocked(artwork) -> None:
-    """Refuse a sale of a work whose sales a copyright report stopped."""
-    if artwork.sales_blocked == "suspended":
-        raise ListingNotForSale(
-            f"artwork #{artwork.id} is suspended by a copyright report until an operator decides",
-            plain="This work is suspended by a copyright report until an operator decides.",
-        )
-    if artwork.sales_blocked == "removed":
-        raise ListingNotForSale(
-            f"artwork #{artwork.id} was taken down after a copyright report",
-            plain="This work was taken down after a copyright report.",
-        )
 
 
 def reports(
@@ -365,4 +302,3 @@ def reports(
     if artwork_id is not None:
         stmt = stmt.where(Takedown.artwork_id == artwork_id)
     return list(session.scalars(stmt.limit(200)))
-
