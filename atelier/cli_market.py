@@ -150,6 +150,76 @@ def add_commands(add, group) -> None:
     p.add_argument("--as", dest="as_user", default=None, metavar="NAME")
     p.add_argument("--artwork", type=int, default=None)
 
+    commission = group("commission", "briefs for works made to order, with escrowed budgets")
+    p = add(
+        "post",
+        cmd_commission_post,
+        "post a brief; the budget is held until you choose an answer (or it is refunded): "
+        "atelier commission post --as bob --title 'Harbour at night' --brief 'boats, lights, "
+        "calm water' --budget 40 --deadline 3d --palette '#0b1d3a #f2c14e' --reference 4",
+        parent=commission,
+    )
+    p.add_argument("--as", dest="as_user", required=True, metavar="NAME")
+    p.add_argument("--title", required=True)
+    p.add_argument("--brief", required=True, help="what you want, in words (10+ characters)")
+    p.add_argument("--subject", default="")
+    p.add_argument("--palette", default="", help="up to 8 colours, e.g. '#0b1d3a #f2c14e'")
+    p.add_argument(
+        "--reference",
+        type=int,
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a registered work to show what you mean (repeatable)",
+    )
+    p.add_argument(
+        "--licence", default="exclusive", choices=["personal", "commercial", "exclusive"]
+    )
+    p.add_argument("--budget", required=True, help="credits, e.g. 40.00")
+    p.add_argument("--deadline", required=True, help="answers due within, e.g. 3d (1h to 30d)")
+    p = add(
+        "list",
+        cmd_commission_list,
+        "briefs taking answers: atelier commission list",
+        parent=commission,
+    )
+    p = add(
+        "show",
+        cmd_commission_show,
+        "a brief and its answers: atelier commission show 1",
+        parent=commission,
+    )
+    p.add_argument("commission_id", type=int)
+    p = add(
+        "answer",
+        cmd_commission_answer,
+        "answer a brief with a work you made and own: atelier commission answer 1 --as ada "
+        "--artwork 9 --note 'night palette as asked'",
+        parent=commission,
+    )
+    p.add_argument("commission_id", type=int)
+    p.add_argument("--as", dest="as_user", required=True, metavar="NAME")
+    p.add_argument("--artwork", type=int, required=True)
+    p.add_argument("--note", default="")
+    p = add(
+        "choose",
+        cmd_commission_choose,
+        "choose an answer to your brief; the artist is paid like a sale: "
+        "atelier commission choose 2 --as bob (the candidate's number)",
+        parent=commission,
+    )
+    p.add_argument("candidate_id", type=int)
+    p.add_argument("--as", dest="as_user", required=True, metavar="NAME")
+    p = add(
+        "cancel",
+        cmd_commission_cancel,
+        "withdraw your brief before anyone answers (refunded): "
+        "atelier commission cancel 1 --as bob",
+        parent=commission,
+    )
+    p.add_argument("commission_id", type=int)
+    p.add_argument("--as", dest="as_user", required=True, metavar="NAME")
+
     report = group("report", "copyright reports (takedowns): file, answer, decide, list")
     p = add(
         "file",
@@ -345,11 +415,16 @@ def cmd_auction_settle(args, ctx) -> None:
     from marketplace.settlement import sweep_market
 
     report = sweep_market(ctx.sessions, rules=ctx.settings.rules)
-    data = {"auctions": report.auctions, "offers": report.offers}
+    data = {
+        "auctions": report.auctions,
+        "offers": report.offers,
+        "commissions": report.commissions,
+    }
     emit(
         args,
         data,
-        f"closed {len(report.auctions)} auctions, expired {len(report.offers)} offers",
+        f"closed {len(report.auctions)} auctions, expired {len(report.offers)} offers and "
+        f"{len(report.commissions)} commissions",
     )
 
 
@@ -526,3 +601,112 @@ def cmd_report_list(args, ctx) -> None:
             takedown_summary(s, t) for t in reports(s, status=args.status, artwork_id=args.artwork)
         ]
     emit(args, {"reports": items}, "\n".join(_report_text(d) for d in items) or "no reports")
+
+
+def _commission_text(d: dict) -> str:
+    lines = [
+        f"commission #{d['id']} by {d['buyer']}: {d['title']!r}, {d['budget']} credits "
+        f"({d['licence_tier']}), {d['status']}, answers due {d['deadline_at']}",
+        f"  {d['brief']}",
+    ]
+    if d["palette"] or d["reference_ids"]:
+        lines.append(
+            f"  palette {' '.join(d['palette']) or '-'}; references "
+            f"{', '.join(f'#{r}' for r in d['reference_ids']) or '-'}"
+        )
+    lines += [
+        f"  candidate #{c['id']}: artwork #{c['artwork_id']} by {c['artist']} ({c['status']})"
+        + (f" - {c['note']}" if c["note"] else "")
+        for c in d["candidates"]
+    ]
+    return "\n".join(lines)
+
+
+def cmd_commission_post(args, ctx) -> None:
+    from marketplace.commissions import post_commission
+    from marketplace.money import parse_price
+    from marketplace.read_models import commission_summary
+    from marketplace.rules import parse_duration
+
+    rules = ctx.settings.rules
+    budget = parse_price(args.budget, max_cents=rules.max_price_cents)
+    deadline = parse_duration(args.deadline, name="deadline")
+    with ctx.sessions() as s, s.begin():
+        commission = post_commission(
+            s,
+            _user(s, args.as_user),
+            title=args.title,
+            brief=args.brief,
+            subject=args.subject,
+            palette=args.palette,
+            reference_ids=args.reference,
+            licence_tier=args.licence,
+            budget_cents=budget,
+            deadline_seconds=deadline,
+            rules=rules,
+        )
+        data = commission_summary(s, commission)
+    emit(args, data, _commission_text(data))
+
+
+def cmd_commission_list(args, ctx) -> None:
+    from marketplace.commissions import open_commissions
+    from marketplace.read_models import commission_summary
+
+    with ctx.readers() as s:
+        items = [commission_summary(s, c) for c in open_commissions(s)]
+    emit(args, {"commissions": items}, "\n".join(map(_commission_text, items)) or "no open briefs")
+
+
+def cmd_commission_show(args, ctx) -> None:
+    from marketplace.commissions import get_commission
+    from marketplace.read_models import commission_summary
+
+    with ctx.readers() as s:
+        data = commission_summary(s, get_commission(s, args.commission_id))
+    emit(args, data, _commission_text(data))
+
+
+def cmd_commission_answer(args, ctx) -> None:
+    from marketplace.commissions import submit_candidate
+
+    with ctx.sessions() as s, s.begin():
+        c = submit_candidate(
+            s, args.commission_id, _user(s, args.as_user), args.artwork, note=args.note
+        )
+        data = {"candidate_id": c.id, "commission_id": c.commission_id, "artwork_id": c.artwork_id}
+    emit(
+        args,
+        data,
+        f"candidate #{data['candidate_id']}: artwork #{data['artwork_id']} answers commission "
+        f"#{data['commission_id']}",
+    )
+
+
+def cmd_commission_choose(args, ctx) -> None:
+    from marketplace.commissions import choose_candidate
+    from marketplace.read_models import purchase_summary
+
+    with ctx.sessions() as s, s.begin():
+        result = choose_candidate(
+            s, args.candidate_id, _user(s, args.as_user), rules=ctx.settings.rules
+        )
+        data = purchase_summary(result)
+    emit(
+        args,
+        data,
+        f"chose candidate #{args.candidate_id}: artwork #{data['artwork_id']} "
+        f"({data['licence_tier']}) for {format_cents(data['price_cents'])} credits; "
+        f"sale #{data['sale_id']}",
+    )
+
+
+def cmd_commission_cancel(args, ctx) -> None:
+    from marketplace.commissions import cancel_commission
+    from marketplace.read_models import commission_summary
+
+    with ctx.sessions() as s, s.begin():
+        data = commission_summary(
+            s, cancel_commission(s, args.commission_id, _user(s, args.as_user))
+        )
+    emit(args, data, f"commission #{data['id']} cancelled; {data['budget']} credits back")

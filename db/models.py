@@ -53,6 +53,8 @@ OFFER_STATUSES = ("open", "accepted", "declined", "withdrawn", "expired")
 # then an operator's decision: `removed` or `restored`, or `rejected` for an open one
 TAKEDOWN_STATUSES = ("open", "suspended", "countered", "removed", "restored", "rejected")
 SALES_BLOCKS = ("suspended", "removed")
+COMMISSION_STATUSES = ("open", "awarded", "cancelled", "expired")
+CANDIDATE_STATUSES = ("submitted", "chosen", "passed")
 
 
 # ids are 32-bit integers on PostgreSQL; anything outside can name no row
@@ -291,7 +293,8 @@ class Sale(Base):
         CheckConstraint(
             "(CASE WHEN listing_id IS NULL THEN 0 ELSE 1 END) + "
             "(CASE WHEN auction_id IS NULL THEN 0 ELSE 1 END) + "
-            "(CASE WHEN offer_id IS NULL THEN 0 ELSE 1 END) = 1",
+            "(CASE WHEN offer_id IS NULL THEN 0 ELSE 1 END) + "
+            "(CASE WHEN commission_id IS NULL THEN 0 ELSE 1 END) = 1",
             name="one_origin",
         ),
     )
@@ -304,6 +307,9 @@ class Sale(Base):
         ForeignKey("auctions.id"), index=True, nullable=True
     )
     offer_id: Mapped[int | None] = mapped_column(ForeignKey("offers.id"), index=True, nullable=True)
+    commission_id: Mapped[int | None] = mapped_column(
+        ForeignKey("commissions.id"), index=True, nullable=True
+    )
     artwork_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), index=True)
     buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     seller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
@@ -416,6 +422,52 @@ class Offer(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Commission(Base):
+    """A buyer's brief for a work made to order, with its budget held in escrow
+    (marketplace.commissions)."""
+
+    __tablename__ = "commissions"
+    __table_args__ = (
+        CheckConstraint(_in("status", COMMISSION_STATUSES), name="status_known"),
+        CheckConstraint(_in("licence_tier", LICENCE_TIERS), name="tier_known"),
+        CheckConstraint("budget_cents > 0", name="budget_positive"),
+        Index("ix_commissions_status_deadline", "status", "deadline_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    buyer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    title: Mapped[str] = mapped_column(String(200))
+    brief: Mapped[str] = mapped_column(Text)
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    palette: Mapped[list[str]] = mapped_column(default=list)
+    # registered works the buyer points at (gallery works, or their own uploads)
+    reference_ids: Mapped[list[str]] = mapped_column(default=list)
+    licence_tier: Mapped[str] = mapped_column(String(16))
+    budget_cents: Mapped[int] = mapped_column(BigInteger)
+    deadline_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class CommissionCandidate(Base):
+    """An artist's answer to a brief: a work they made and own."""
+
+    __tablename__ = "commission_candidates"
+    __table_args__ = (
+        CheckConstraint(_in("status", CANDIDATE_STATUSES), name="status_known"),
+        UniqueConstraint("commission_id", "artwork_id", name="uq_commission_candidates_work"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commission_id: Mapped[int] = mapped_column(ForeignKey("commissions.id"), index=True)
+    artist_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    artwork_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Takedown(Base):

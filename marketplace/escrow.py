@@ -19,7 +19,13 @@ from marketplace.ledger import Leg, escrow_account, post_transaction
 
 
 def hold(
-    session: Session, user_id: int, account: str, amount_cents: int, *, artwork_id: int, memo: str
+    session: Session,
+    user_id: int,
+    account: str,
+    amount_cents: int,
+    *,
+    artwork_id: int | None,
+    memo: str,
 ) -> int:
     """Move `amount_cents` from a wallet into an escrow account; the caller has locked the
     wallet and checked its balance. Returns the ledger transaction's id."""
@@ -35,7 +41,13 @@ def hold(
 
 
 def refund(
-    session: Session, account: str, user_id: int, amount_cents: int, *, artwork_id: int, memo: str
+    session: Session,
+    account: str,
+    user_id: int,
+    amount_cents: int,
+    *,
+    artwork_id: int | None,
+    memo: str,
 ) -> int:
     """Give `amount_cents` held in an escrow account back to a wallet. Returns the ledger
     transaction's id."""

@@ -35,6 +35,9 @@ EVENT_KINDS = (
     "takedown_filed",
     "takedown_countered",
     "takedown_decided",
+    "commission_posted",
+    "candidate_submitted",
+    "commission_closed",
 )
 _PENDING = "atelier.pending_events"
 _PENDING_LEAVES = "atelier.pending_leaves"

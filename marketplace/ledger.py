@@ -2,9 +2,10 @@
 
 Every movement of money is one `LedgerTransaction` whose entries sum to zero. User wallets
 carry a cached balance that must always equal the sum of their entries; the system accounts
-(`platform` for fees, `issuance` for demo credits granted, and one escrow account per auction
-or offer, `escrow:auction:<id>` / `escrow:offer:<id>`, holding the money of its leading bid or
-of the offer) are derived from their entries alone, so they are never a row a sale must lock.
+(`platform` for fees, `issuance` for demo credits granted, and one escrow account per auction,
+offer or commission, `escrow:auction:<id>` / `escrow:offer:<id>` / `escrow:commission:<id>`,
+holding its leading bid, the offer or the budget) are derived from their entries alone, so
+they are never a row a sale must lock.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from db.models import (
     ESCROW_PREFIX,
     SYSTEM_ACCOUNTS,
     Auction,
+    Commission,
     LedgerEntry,
     LedgerTransaction,
     Offer,
@@ -45,7 +47,7 @@ _POST_LEDGER = text(
 )
 
 
-ESCROW_HOLDERS = {"auction": Auction, "offer": Offer}
+ESCROW_HOLDERS = {"auction": Auction, "offer": Offer, "commission": Commission}
 
 
 def escrow_account(holder: str, holder_id: int) -> str:
@@ -255,6 +257,10 @@ def _check_escrow(session: Session, report: LedgerReport) -> None:
         select(Offer.id, Offer.amount_cents).where(Offer.status == "open")
     ):
         expected[escrow_account("offer", offer_id)] = int(amount)
+    for commission_id, budget in session.execute(
+        select(Commission.id, Commission.budget_cents).where(Commission.status == "open")
+    ):
+        expected[escrow_account("commission", commission_id)] = int(budget)
     for account in sorted(set(held) | set(expected)):
         have, want = int(held.get(account, 0)), expected.get(account, 0)
         if have != want:

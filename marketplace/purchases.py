@@ -350,6 +350,7 @@ def complete_sale(
         "listing_id": None,
         "auction_id": None,
         "offer_id": None,
+        "commission_id": None,
         origin_column: origin_id,
         "artwork_id": artwork.id,
         "buyer_id": buyer_id,

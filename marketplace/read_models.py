@@ -12,6 +12,8 @@ from db.models import (
     Artwork,
     Auction,
     Bid,
+    Commission,
+    CommissionCandidate,
     Licence,
     Listing,
     Offer,
@@ -225,4 +227,41 @@ def takedown_summary(session: Session, report: Takedown) -> dict[str, Any]:
         "created_at": iso_utc(report.created_at),
         "countered_at": iso_utc(report.countered_at),
         "decided_at": iso_utc(report.decided_at),
+    }
+
+
+def commission_summary(session: Session, commission: Commission) -> dict[str, Any]:
+    """A brief, its candidates (each with its artist and work) and where it stands."""
+    candidates = session.scalars(
+        select(CommissionCandidate)
+        .where(CommissionCandidate.commission_id == commission.id)
+        .order_by(CommissionCandidate.id)
+    ).all()
+    people = {commission.buyer_id, *(c.artist_id for c in candidates)}
+    names = dict(session.execute(select(User.id, User.username).where(User.id.in_(people))).all())
+    return {
+        "id": commission.id,
+        "buyer": names.get(commission.buyer_id),
+        "title": commission.title,
+        "brief": commission.brief,
+        "subject": commission.subject,
+        "palette": list(commission.palette),
+        "reference_ids": list(commission.reference_ids),
+        "licence_tier": commission.licence_tier,
+        "budget_cents": commission.budget_cents,
+        "budget": format_cents(commission.budget_cents),
+        "deadline_at": iso_utc(commission.deadline_at),
+        "status": commission.status,
+        "created_at": iso_utc(commission.created_at),
+        "closed_at": iso_utc(commission.closed_at),
+        "candidates": [
+            {
+                "id": c.id,
+                "artist": names.get(c.artist_id),
+                "artwork_id": c.artwork_id,
+                "note": c.note,
+                "status": c.status,
+            }
+            for c in candidates
+        ],
     }

@@ -138,6 +138,9 @@ def test_bad_market_commands_say_what_was_wrong_in_one_line(cli, people, argv, w
         ["offer", "accept"],
         ["report"],
         ["report", "file"],
+        ["commission"],
+        ["commission", "post"],
+        ["commission", "choose"],
         ["report", "decide"],
     ],
 )
@@ -170,3 +173,53 @@ def test_a_copyright_report_from_the_command_line(cli, people, tmp_path):  # noq
     code, _, err = cli("report", "decide", str(data["id"]), "--remove", "--note", "too late now")
     assert code != 0 and "already decided" in err
     assert cli("log", "verify")[0] == 0
+
+
+def test_a_commission_from_the_command_line(cli, people):  # noqa: F811
+    art, other = people
+    code, brief, _ = cli(
+        "commission",
+        "post",
+        "--as",
+        "bob",
+        "--title",
+        "Harbour at night",
+        "--brief",
+        "boats and lights on calm water",
+        "--budget",
+        "40",
+        "--deadline",
+        "3d",
+        "--palette",
+        "#0b1d3a #f2c14e",
+        "--reference",
+        art,
+    )
+    assert code == 0 and brief["budget_cents"] == 4000 and brief["reference_ids"] == [int(art)]
+    code, _, err = cli(
+        "commission",
+        "post",
+        "--as",
+        "bob",
+        "--title",
+        "x",
+        "--brief",
+        "boats and lights",
+        "--budget",
+        "1",
+        "--deadline",
+        "10m",
+    )
+    assert code != 0 and "deadline_seconds" in err
+    code, candidate, _ = cli(
+        "commission", "answer", str(brief["id"]), "--as", "ada", "--artwork", other
+    )
+    assert code == 0
+    code, shown, _ = cli("commission", "show", str(brief["id"]))
+    assert [c["artist"] for c in shown["candidates"]] == ["ada"]
+    code, sale, _ = cli("commission", "choose", str(candidate["candidate_id"]), "--as", "bob")
+    assert code == 0 and sale["price_cents"] == 4000
+    code, shown, _ = cli("show", other)
+    assert shown["owner"] == "bob"
+    code, check, _ = cli("ledger", "check")
+    assert check["ok"] and check["escrow_cents"] == 0

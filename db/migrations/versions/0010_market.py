@@ -2,14 +2,16 @@
 
 - `auctions`, `bids`, `offers`: the market's new ways to sell (marketplace.auctions,
   marketplace.offers).
+- `commissions`, `commission_candidates`: briefs with escrowed budgets, and the works artists
+  answer with (marketplace.commissions).
 - `takedowns` and `artworks.sales_blocked`: copyright reports, and the sales a report stops
   (marketplace.takedowns).
 - `listings.status` adds `suspended` (a copyright report stopped its work's sales).
-- `sales.listing_id` may be NULL: a sale comes from a listing, an auction or an offer
-  (`auction_id`, `offer_id`), exactly one of them.
+- `sales.listing_id` may be NULL: a sale comes from a listing, an auction, an offer or a
+  commission (`auction_id`, `offer_id`, `commission_id`), exactly one of them.
 - `ledger_transactions.kind` adds `escrow` (money put aside for a bid or an offer) and
-  `refund` (given back); `ledger_entries.system_account` admits the per-auction and per-offer
-  escrow accounts, `escrow:auction:<id>` and `escrow:offer:<id>` (40 characters).
+  `refund` (given back); `ledger_entries.system_account` admits the per-auction, per-offer and
+  per-commission escrow accounts, `escrow:auction:<id>` … (40 characters).
 
 SQLite cannot change a CHECK constraint in place: the three tables are rebuilt (batch mode);
 `db.migrate.upgrade` turns foreign keys off for it and checks them all before committing.
@@ -38,7 +40,8 @@ NEW_ACCOUNTS = OLD_ACCOUNTS + " OR system_account LIKE 'escrow:%'"
 ONE_ORIGIN = (
     "(CASE WHEN listing_id IS NULL THEN 0 ELSE 1 END) + "
     "(CASE WHEN auction_id IS NULL THEN 0 ELSE 1 END) + "
-    "(CASE WHEN offer_id IS NULL THEN 0 ELSE 1 END) = 1"
+    "(CASE WHEN offer_id IS NULL THEN 0 ELSE 1 END) + "
+    "(CASE WHEN commission_id IS NULL THEN 0 ELSE 1 END) = 1"
 )
 
 
@@ -162,6 +165,72 @@ def upgrade() -> None:
     op.create_index(op.f("ix_bids_bidder_id"), "bids", ["bidder_id"])
 
     op.create_table(
+        "commissions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("buyer_id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("brief", sa.Text(), nullable=False),
+        sa.Column("subject", sa.String(length=200), nullable=False),
+        sa.Column("palette", sa.JSON(), nullable=False),
+        sa.Column("reference_ids", sa.JSON(), nullable=False),
+        sa.Column("licence_tier", sa.String(length=16), nullable=False),
+        sa.Column("budget_cents", sa.BigInteger(), nullable=False),
+        sa.Column("deadline_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('open', 'awarded', 'cancelled', 'expired')",
+            name=op.f("ck_commissions_status_known"),
+        ),
+        sa.CheckConstraint(
+            "licence_tier IN ('personal', 'commercial', 'exclusive')",
+            name=op.f("ck_commissions_tier_known"),
+        ),
+        sa.CheckConstraint("budget_cents > 0", name=op.f("ck_commissions_budget_positive")),
+        sa.ForeignKeyConstraint(
+            ["buyer_id"], ["users.id"], name=op.f("fk_commissions_buyer_id_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commissions")),
+    )
+    op.create_index(op.f("ix_commissions_buyer_id"), "commissions", ["buyer_id"])
+    op.create_index("ix_commissions_status_deadline", "commissions", ["status", "deadline_at"])
+    op.create_table(
+        "commission_candidates",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("commission_id", sa.Integer(), nullable=False),
+        sa.Column("artist_id", sa.Integer(), nullable=False),
+        sa.Column("artwork_id", sa.Integer(), nullable=False),
+        sa.Column("note", sa.Text(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('submitted', 'chosen', 'passed')",
+            name=op.f("ck_commission_candidates_status_known"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["commission_id"],
+            ["commissions.id"],
+            name=op.f("fk_commission_candidates_commission_id_commissions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["artist_id"], ["users.id"], name=op.f("fk_commission_candidates_artist_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["artwork_id"],
+            ["artworks.id"],
+            name=op.f("fk_commission_candidates_artwork_id_artworks"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_commission_candidates")),
+        sa.UniqueConstraint("commission_id", "artwork_id", name="uq_commission_candidates_work"),
+    )
+    op.create_index(
+        op.f("ix_commission_candidates_commission_id"), "commission_candidates", ["commission_id"]
+    )
+    op.create_index(
+        op.f("ix_commission_candidates_artwork_id"), "commission_candidates", ["artwork_id"]
+    )
+    op.create_table(
         "takedowns",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("artwork_id", sa.Integer(), nullable=False),
@@ -228,6 +297,11 @@ def upgrade() -> None:
         batch.alter_column("listing_id", existing_type=sa.Integer(), nullable=True)
         batch.add_column(sa.Column("auction_id", sa.Integer(), nullable=True))
         batch.add_column(sa.Column("offer_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("commission_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            op.f("fk_sales_commission_id_commissions"), "commissions", ["commission_id"], ["id"]
+        )
+        batch.create_index(op.f("ix_sales_commission_id"), ["commission_id"])
         batch.create_foreign_key(
             op.f("fk_sales_auction_id_auctions"), "auctions", ["auction_id"], ["id"]
         )
@@ -240,6 +314,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("sales") as batch:
         batch.drop_constraint(op.f("ck_sales_one_origin"), type_="check")
+        batch.drop_index(op.f("ix_sales_commission_id"))
+        batch.drop_constraint(op.f("fk_sales_commission_id_commissions"), type_="foreignkey")
+        batch.drop_column("commission_id")
         batch.drop_index(op.f("ix_sales_offer_id"))
         batch.drop_index(op.f("ix_sales_auction_id"))
         batch.drop_constraint(op.f("fk_sales_offer_id_offers"), type_="foreignkey")
@@ -262,6 +339,8 @@ def downgrade() -> None:
         batch.create_check_constraint("status_known", OLD_LISTING_STATUSES)
     op.drop_column("artworks", "sales_blocked")  # plain, as it was added
     op.drop_table("takedowns")
+    op.drop_table("commission_candidates")
+    op.drop_table("commissions")
     op.drop_table("bids")
     op.drop_table("offers")
     op.drop_table("auctions")
