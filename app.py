@@ -96,6 +96,12 @@ API_NAMES = (
     "report_copy",
     "reports",
     "counter_notice",
+    "post_commission",
+    "commissions",
+    "answer_commission",
+    "commission_answers",
+    "choose_candidate",
+    "cancel_commission",
 )
 
 

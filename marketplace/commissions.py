@@ -424,6 +424,18 @@ def open_commissions(session: Session, *, limit: int = 50) -> list[Commission]:
     )
 
 
+def briefs_of(session: Session, buyer_id: int, *, limit: int = 20) -> list[Commission]:
+    """A buyer's briefs, newest first."""
+    return list(
+        session.scalars(
+            select(Commission)
+            .where(Commission.buyer_id == buyer_id)
+            .order_by(Commission.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def candidates_of(session: Session, commission_id: int) -> list[CommissionCandidate]:
     return list(
         session.scalars(

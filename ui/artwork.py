@@ -118,6 +118,13 @@ def _market_event(kind: str, p: dict, who: str) -> str | None:
         )
     if kind == "offer_closed":
         return f"<b>Offer</b> #{p.get('offer_id')} {escape(str(p.get('outcome', '')))}"
+    if kind == "candidate_submitted":
+        return f"<b>Offered</b> by {who} for commission #{p.get('commission_id')}"
+    if kind == "commission_closed":
+        title = escape(str(p.get("title", "")))
+        outcome = escape(str(p.get("outcome", "")))
+        brief = f" (brief: {title})" if title else ""
+        return f"<b>Commission</b> #{p.get('commission_id')} {outcome}{brief}"
     if kind == "takedown_filed":
         state = "sales suspended" if p.get("suspended") else "under review"
         return (

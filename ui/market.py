@@ -11,7 +11,7 @@ import uuid
 
 import gradio as gr
 
-from marketplace import auctions, offers, read_models, takedowns
+from marketplace import auctions, commissions, offers, read_models, takedowns
 from marketplace.money import format_cents, parse_price
 from marketplace.rules import MarketRules, parse_duration
 from ui.auth import require_viewer
@@ -19,6 +19,8 @@ from ui.common import Services, bind, escape, quiet_for_guests, run, whole
 from ui.shell import Page
 
 AUCTION_HEADERS = ["auction", "artwork", "seller", "kind", "now", "ends (UTC)", "bids"]
+BRIEF_HEADERS = ["brief", "by", "title", "budget", "due (UTC)", "answers"]
+CANDIDATE_HEADERS = ["answer", "brief", "artwork", "artist", "note", "status"]
 REPORT_HEADERS = ["report", "work", "copies", "reported by", "status", "evidence", "filed"]
 OFFER_HEADERS = ["offer", "artwork", "from", "amount", "licence", "status", "expires (UTC)"]
 KIND_CHOICES = [("Reserve (bids)", "reserve"), ("Dutch (falling price)", "dutch")]
@@ -330,6 +332,131 @@ def counter_notice(services: Services, takedown_id, statement, request: gr.Reque
     return f"✓ Your answer to report #{run(work)} is filed; an operator will decide."
 
 
+def post_brief(
+    services: Services,
+    title,
+    brief,
+    palette,
+    references,
+    licence,
+    budget,
+    deadline,
+    request: gr.Request,
+) -> str:
+    """Post a commission brief: `references` are artwork numbers ("4, 7"), `palette` up to 8
+    colours ("#0b1d3a #f2c14e"), `deadline` like 3d. The budget is held until you choose."""
+    who = require_viewer(services, request)
+    rules = services.settings.rules
+    refs = [whole(x, "a reference work") for x in str(references or "").replace(",", " ").split()]
+
+    def work():
+        cents = parse_price(budget, max_cents=rules.max_price_cents)
+        seconds = parse_duration(deadline or "3d", name="deadline")
+        with services.sessions() as s, s.begin():
+            c = commissions.post_commission(
+                s,
+                who.id,
+                title=title,
+                brief=brief,
+                palette=palette or "",
+                reference_ids=refs,
+                licence_tier=licence or "exclusive",
+                budget_cents=cents,
+                deadline_seconds=seconds,
+                rules=rules,
+            )
+            return read_models.commission_summary(s, c)
+
+    c = run(work)
+    return (
+        f"✓ Brief #{c['id']} posted; {c['budget']} credits are held until you choose an "
+        f"answer. Answers are due {_short(c['deadline_at'])} UTC."
+    )
+
+
+def open_briefs(services: Services):
+    """Briefs taking answers, soonest deadline first."""
+
+    def work():
+        with services.readers() as s:
+            return [read_models.commission_summary(s, c) for c in commissions.open_commissions(s)]
+
+    return [
+        [
+            c["id"],
+            c["buyer"],
+            c["title"],
+            f"{c['budget']} ({c['licence_tier']})",
+            _short(c["deadline_at"])[5:],
+            len(c["candidates"]),
+        ]
+        for c in run(work)
+    ]
+
+
+def answer_brief(services: Services, commission_id, artwork_id, note, request: gr.Request):
+    """Answer a brief with a work you made and own."""
+    who = require_viewer(services, request)
+    number = whole(commission_id, "the brief")
+    artwork = whole(artwork_id, "your work")
+
+    def work():
+        with services.sessions() as s, s.begin():
+            return commissions.submit_candidate(s, number, who.id, artwork, note=note or "").id
+
+    return f"✓ Your work #{artwork} answers brief #{number} (answer #{run(work)})."
+
+
+def my_briefs(services: Services, request: gr.Request):
+    """The answers to your open briefs."""
+    who = require_viewer(services, request)
+
+    def work():
+        with services.readers() as s:
+            return [read_models.commission_summary(s, c) for c in commissions.briefs_of(s, who.id)]
+
+    return [
+        [
+            a["id"],
+            f"#{c['id']} {c['title']} ({c['status']})",
+            a["artwork_id"],
+            a["artist"],
+            a["note"],
+            a["status"],
+        ]
+        for c in run(work)
+        for a in c["candidates"]
+    ]
+
+
+def choose_answer(services: Services, candidate_id, request: gr.Request) -> str:
+    """Choose an answer to your brief: the artist is paid like a sale."""
+    who = require_viewer(services, request)
+    number = whole(candidate_id, "the answer")
+
+    def work():
+        with services.sessions() as s, s.begin():
+            return commissions.choose_candidate(s, number, who.id, rules=services.settings.rules)
+
+    result = run(work)
+    return (
+        f"✓ Chose answer #{number}: artwork #{result.sale.artwork_id} is yours "
+        f"({result.sale.licence_tier}) for {format_cents(result.sale.price_cents)} credits."
+    )
+
+
+def cancel_brief(services: Services, commission_id, request: gr.Request) -> str:
+    """Withdraw your brief before anyone answers; the budget comes back."""
+    who = require_viewer(services, request)
+    number = whole(commission_id, "the brief")
+
+    def work():
+        with services.sessions() as s, s.begin():
+            return commissions.cancel_commission(s, number, who.id).id
+
+    return f"✓ Brief #{run(work)} withdrawn; its budget is back in your wallet."
+
+
 def build(services: Services, page: Page) -> None:
     """Lay out the Market page and wire its handlers."""
     gr.Markdown(rules_text(services.settings.rules), elem_id="market-rules")
@@ -403,6 +530,58 @@ def build(services: Services, page: Page) -> None:
                 decline = gr.Button("Decline", elem_id="market-decline")
                 withdraw = gr.Button("Withdraw", elem_id="market-withdraw")
             offer_status = gr.Markdown(elem_id="market-offer-status")
+    with page.member_section("Commissions need an account."), gr.Row():
+        with gr.Column():
+            gr.Markdown(
+                "### Commission a work\nDescribe what you want; artists answer with works "
+                "they made. The budget is held until you choose one (refunded if nobody "
+                "answers by the deadline, or you choose nothing within 7 days after it)."
+            )
+            brief_title = gr.Textbox(label="Title", elem_id="brief-title")
+            brief_text = gr.Textbox(label="What you want", lines=3, elem_id="brief-text")
+            with gr.Row():
+                brief_palette = gr.Textbox(
+                    label="Palette", placeholder="#0b1d3a #f2c14e", elem_id="brief-palette"
+                )
+                brief_refs = gr.Textbox(
+                    label="Reference works", placeholder="4, 7", elem_id="brief-refs"
+                )
+            with gr.Row():
+                brief_licence = gr.Dropdown(
+                    LICENCE_CHOICES, value="exclusive", label="For", elem_id="brief-licence"
+                )
+                brief_budget = gr.Textbox(label="Budget (credits)", elem_id="brief-budget")
+                brief_deadline = gr.Textbox(
+                    label="Answers due in", placeholder="3d", elem_id="brief-deadline"
+                )
+            brief_button = gr.Button("Post brief", variant="primary", elem_id="brief-post")
+            brief_status = gr.Markdown(elem_id="brief-status")
+            gr.Markdown("#### Answers to your briefs")
+            answers_table = gr.Dataframe(
+                headers=CANDIDATE_HEADERS, interactive=False, wrap=True, elem_id="brief-answers"
+            )
+            with gr.Row():
+                answer_number = gr.Number(
+                    label="Answer", value=None, precision=0, elem_id="brief-answer-id"
+                )
+                choose_button = gr.Button("Choose", variant="primary", elem_id="brief-choose")
+                cancel_brief_button = gr.Button("Withdraw brief (number)", elem_id="brief-cancel")
+            choose_status = gr.Markdown(elem_id="brief-choose-status")
+        with gr.Column():
+            gr.Markdown("### Open briefs")
+            briefs_table = gr.Dataframe(
+                headers=BRIEF_HEADERS, interactive=False, wrap=True, elem_id="briefs"
+            )
+            with gr.Row():
+                answer_brief_number = gr.Number(
+                    label="Brief", value=None, precision=0, elem_id="answer-brief"
+                )
+                answer_artwork = gr.Number(
+                    label="Your work", value=None, precision=0, elem_id="answer-artwork"
+                )
+            answer_note = gr.Textbox(label="Note to the buyer", elem_id="answer-note")
+            answer_button_brief = gr.Button("Answer with this work", elem_id="answer-go")
+            answer_brief_status = gr.Markdown(elem_id="answer-status")
     with page.member_section("Reporting a copy needs an account."), gr.Row():
         with gr.Column():
             gr.Markdown(
@@ -507,6 +686,50 @@ def build(services: Services, page: Page) -> None:
             api_name="counter_notice",
         )
     )
+
+    def then_briefs(event):
+        event.success(bind(services, open_briefs), None, briefs_table, show_progress="hidden")
+        event.success(bind(services, my_briefs), None, answers_table, show_progress="hidden")
+
+    posted = brief_button.click(
+        bind(services, post_brief),
+        [
+            brief_title,
+            brief_text,
+            brief_palette,
+            brief_refs,
+            brief_licence,
+            brief_budget,
+            brief_deadline,
+        ],
+        brief_status,
+        api_name="post_commission",
+    )
+    then_briefs(posted)
+    page.refresh_header(posted, services)
+    then_briefs(
+        answer_button_brief.click(
+            bind(services, answer_brief),
+            [answer_brief_number, answer_artwork, answer_note],
+            answer_brief_status,
+            api_name="answer_commission",
+        )
+    )
+    for button, fn, name in (
+        (choose_button, choose_answer, "choose_candidate"),
+        (cancel_brief_button, cancel_brief, "cancel_commission"),
+    ):
+        event = button.click(bind(services, fn), [answer_number], choose_status, api_name=name)
+        then_briefs(event)
+        page.refresh_header(event, services)
+    briefs_refresh = gr.Button(visible=False)
+    briefs_refresh.click(bind(services, open_briefs), None, briefs_table, api_name="commissions")
+    answers_refresh = gr.Button(visible=False)
+    answers_refresh.click(
+        bind(services, my_briefs), None, answers_table, api_name="commission_answers"
+    )
+    page.when_shown(bind(services, open_briefs), [briefs_table])
+    page.when_shown(quiet_for_guests(bind(services, my_briefs), 1), [answers_table])
     reports_refresh = gr.Button(visible=False)
     reports_refresh.click(bind(services, my_reports), None, reports_table, api_name="reports")
     page.when_shown(quiet_for_guests(bind(services, my_reports), 1), [reports_table])

@@ -137,6 +137,37 @@ def test_an_auction_an_offer_and_a_takedown_in_the_browser(
     ada.wait_text("market-offer-status", "Accepted offer #1")
     books_hold(settings, monkeypatch, capsys)
 
+    # bob commissions a night harbour; ada answers with a work she made; bob chooses it
+    bob.open("?tab=market")
+    bob.fill("brief-title", "Harbour at night")
+    bob.fill("brief-text", "Boats and lights on calm water, a deep blue night")
+    bob.fill("brief-palette", "#0b1d3a #f2c14e")
+    bob.fill("brief-refs", str(harbour))
+    bob.fill("brief-budget", "15")
+    bob.fill("brief-deadline", "2d")
+    bob.click("brief-post")
+    bob.wait_text("brief-status", "Brief #1 posted")
+    night = register_as(settings, "ada", detailed(23), "Night harbour")
+    ada.open("?tab=market")
+    expect(ada.page.locator("#briefs")).to_contain_text("Harbour at night", timeout=TIMEOUT)
+    ada.page.locator("#answer-brief input").fill("1")
+    ada.page.locator("#answer-artwork input").fill(str(night))
+    ada.fill("answer-note", "the blue you asked for")
+    ada.click("answer-go")
+    ada.wait_text("answer-status", f"Your work #{night} answers brief #1")
+    ada.shot("market-commission")
+    bob.open("?tab=market")
+    expect(bob.page.locator("#brief-answers")).to_contain_text("ada", timeout=TIMEOUT)
+    bob.page.locator("#brief-answer-id input").fill("1")
+    bob.click("brief-choose")
+    bob.wait_text("brief-choose-status", f"artwork #{night} is yours")
+    bob.open(f"?artwork={night}")
+    assert "Owner\tbob" in bob.wait_text("artwork-info", "Owner")
+    expect(bob.page.locator("#artwork-timeline")).to_contain_text(
+        "Commission #1 awarded", timeout=TIMEOUT
+    )
+    books_hold(settings, monkeypatch, capsys)
+
     # cyd registers a captioned crop of bob's Dunes; the guard misses it, bob reports it
     copy = detailed(11).crop((20, 20, 300, 300))
     ImageDraw.Draw(copy).rectangle((0, 230, 280, 280), fill=(255, 255, 255))

@@ -68,3 +68,29 @@ def test_a_report_and_its_answer_through_the_api(app_url, tmp_path):
         1, "I painted these dunes myself", api_name="/counter_notice"
     )
     assert ada.predict(api_name="/reports")["data"][0][4] == "countered"
+
+
+def test_a_commission_through_the_api(app_url, tmp_path):
+    ada, bob = sign_up(app_url, "ada"), sign_up(app_url, "bob")
+    reference = register(bob, tmp_path, 3, "My harbour photo")
+    posted = bob.predict(
+        "Harbour at night",
+        "boats, lights on calm water",
+        "#0b1d3a",
+        str(reference),
+        "exclusive",
+        "15",
+        "2d",
+        api_name="/post_commission",
+    )
+    assert "Brief #1 posted; 15.00 credits are held" in posted
+    rows = client(app_url).predict(api_name="/commissions")["data"]
+    assert rows[0][:4] == [1, "bob", "Harbour at night", "15.00 (exclusive)"]
+    work = register(ada, tmp_path, 9, "Night harbour")
+    with pytest.raises(Exception, match="created and still own"):
+        ada.predict(1, reference, "", api_name="/answer_commission")
+    assert "answers brief #1" in ada.predict(1, work, "blue", api_name="/answer_commission")
+    answers = bob.predict(api_name="/commission_answers")["data"]
+    assert answers[0][2:4] == [work, "ada"]
+    assert f"artwork #{work} is yours" in bob.predict(1, api_name="/choose_candidate")
+    assert bob.predict(api_name="/whoami") == ["bob", 8500]
