@@ -42,6 +42,7 @@ from marketplace.errors import (
     NotOwner,
     SelfPurchase,
     StaleVersion,
+    check_int,
 )
 from marketplace.escrow import hold, refund
 from marketplace.events import record_event
@@ -49,10 +50,10 @@ from marketplace.ledger import escrow_account
 from marketplace.listings import fix_royalty
 from marketplace.money import format_cents
 from marketplace.purchases import (
-    SYSTEM_KEY_PREFIX,
     PurchaseResult,
     check_idempotency_key,
     complete_sale,
+    settle_from_escrow,
     split_charged,
 )
 from marketplace.rules import DEFAULT_RULES, MAX_MARKET_SECONDS, MarketRules
@@ -75,18 +76,6 @@ class BidResult:
     extended: bool = False
     refunded_bidder_id: int | None = None
     replayed: bool = False
-
-
-def _check_cents(name: str, value: object, rules: MarketRules) -> int:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int)
-        or not 1 <= value <= (rules.max_price_cents)
-    ):
-        raise InvalidInput(
-            f"`{name}` must be an integer in [1, {rules.max_price_cents}], got {value!r}"
-        )
-    return value
 
 
 def _check_seconds(name: str, value: object, low: int, high: int) -> int:
@@ -144,13 +133,13 @@ def create_auction(
     now = now or utcnow()
     if kind not in AUCTION_KINDS:
         raise InvalidInput(f"`kind` must be one of {AUCTION_KINDS}, got {kind!r}")
-    _check_cents("reserve_cents", reserve_cents, rules)
+    check_int("reserve_cents", reserve_cents, 1, rules.max_price_cents)
     duration = rules.auction_seconds if duration_seconds is None else duration_seconds
     _check_seconds("duration_seconds", duration, 60, MAX_MARKET_SECONDS)
     extension = rules.auction_extension_seconds if extension_seconds is None else extension_seconds
     _check_seconds("extension_seconds", extension, 0, 24 * 3600)
     if kind == "dutch":
-        _check_cents("start_price_cents", start_price_cents, rules)
+        check_int("start_price_cents", start_price_cents, 1, rules.max_price_cents)
         if start_price_cents <= reserve_cents:
             raise InvalidInput(
                 f"a Dutch auction's start price ({format_cents(start_price_cents)}) must be "
@@ -266,7 +255,7 @@ def place_bid(
         the minimum bid), InsufficientFunds, IdempotencyConflict.
     """
     key = check_idempotency_key(idempotency_key)
-    _check_cents("amount_cents", amount_cents, rules)
+    check_int("amount_cents", amount_cents, 1, rules.max_price_cents)
     now = now or utcnow()
     artwork, auction = _lock(session, auction_id)
     earlier = session.scalar(
@@ -524,22 +513,20 @@ def settle_auction(
     if auction.kind == "dutch" or auction.high_bidder_id is None:
         _close(session, auction, "unsold", now)
         return None
-    account = escrow_account("auction", auction.id)
     if artwork.owner_id != auction.seller_id:
         # cannot happen while the rules hold (nothing else sells a work in auction); never
         # keep the winner's money for a work that cannot be delivered
         void_auction(session, artwork, auction, now, "the seller no longer owns the work")
         return None
-    result = complete_sale(
+    result = settle_from_escrow(
         session,
         artwork,
+        "auction",
+        auction.id,
         seller_id=auction.seller_id,
         buyer_id=auction.high_bidder_id,
         price_cents=auction.high_bid_cents,
         licence_tier="exclusive",
-        idempotency_key=f"{SYSTEM_KEY_PREFIX}auction:{auction.id}",
-        origin=("auction_id", auction.id),
-        escrow=account,
         rules=rules,
     )
     _close(
@@ -587,7 +574,7 @@ def settle_due(
     for auction_id in due:
         with sessions() as s, s.begin():
             settle_auction(s, auction_id, now=now, rules=rules)
-            if s.scalar(select(Auction.closed_at).where(Auction.id == auction_id)) is not None:
+            if s.get(Auction, auction_id).status != "open":  # the row it locked and closed
                 closed.append(auction_id)
     return closed
 

@@ -42,12 +42,13 @@ from marketplace.errors import (
     NotFound,
     NotOwner,
     SelfPurchase,
+    check_int,
 )
 from marketplace.escrow import hold, refund
 from marketplace.events import record_event
 from marketplace.ledger import escrow_account
 from marketplace.money import format_cents
-from marketplace.purchases import SYSTEM_KEY_PREFIX, PurchaseResult, complete_sale
+from marketplace.purchases import PurchaseResult, settle_from_escrow
 from marketplace.rules import DEFAULT_RULES, MAX_MARKET_SECONDS, MarketRules
 
 CHOOSE_WITHIN = timedelta(days=7)  # after the deadline, for the buyer to pick
@@ -108,15 +109,7 @@ def post_commission(
     colours = _palette(palette)
     if licence_tier not in LICENCE_TIERS:
         raise InvalidInput(f"`licence_tier` must be one of {LICENCE_TIERS}, got {licence_tier!r}")
-    if (
-        isinstance(budget_cents, bool)
-        or not isinstance(budget_cents, int)
-        or not 1 <= budget_cents <= rules.max_price_cents
-    ):
-        raise InvalidInput(
-            f"`budget_cents` must be an integer in [1, {rules.max_price_cents}], "
-            f"got {budget_cents!r}"
-        )
+    check_int("budget_cents", budget_cents, 1, rules.max_price_cents)
     if (
         isinstance(deadline_seconds, bool)
         or not isinstance(deadline_seconds, int)
@@ -307,16 +300,15 @@ def choose_candidate(
     commission.status = "awarded"
     commission.closed_at = now
     session.flush()
-    result = complete_sale(
+    result = settle_from_escrow(
         session,
         artwork,
+        "commission",
+        commission.id,
         seller_id=candidate.artist_id,
         buyer_id=buyer_id,
         price_cents=commission.budget_cents,
         licence_tier=commission.licence_tier,
-        idempotency_key=f"{SYSTEM_KEY_PREFIX}commission:{commission.id}",
-        origin=("commission_id", commission.id),
-        escrow=escrow_account("commission", commission.id),
         rules=rules,
     )
     record_event(
@@ -432,15 +424,5 @@ def briefs_of(session: Session, buyer_id: int, *, limit: int = 20) -> list[Commi
             .where(Commission.buyer_id == buyer_id)
             .order_by(Commission.id.desc())
             .limit(limit)
-        )
-    )
-
-
-def candidates_of(session: Session, commission_id: int) -> list[CommissionCandidate]:
-    return list(
-        session.scalars(
-            select(CommissionCandidate)
-            .where(CommissionCandidate.commission_id == commission_id)
-            .order_by(CommissionCandidate.id)
         )
     )

@@ -24,6 +24,13 @@ class InvalidInput(MarketplaceError, ValueError):
     """An argument is malformed or out of range."""
 
 
+def check_int(name: str, value: object, low: int, high: int) -> int:
+    """`value` if it is an integer (not a bool) in [low, high], else InvalidInput naming it."""
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise InvalidInput(f"`{name}` must be an integer in [{low}, {high}], got {value!r}")
+    return value
+
+
 class NotFound(MarketplaceError, LookupError):
     """An id or name that does not exist."""
 

@@ -9,7 +9,7 @@ returns to zero when its auction or offer closes, which `atelier ledger check` v
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from db.models import Offer, utcnow
@@ -62,6 +62,36 @@ def refund(
     )
 
 
+def refund_offer(
+    session: Session,
+    offer_id: int,
+    buyer_id: int,
+    amount_cents: int,
+    *,
+    artwork_id: int,
+    outcome: str,
+    memo: str,
+    reason: str | None = None,
+) -> dict:
+    """Give a closed offer's escrow back to its maker; returns the payload of its
+    `offer_closed` event."""
+    txn_id = refund(
+        session,
+        escrow_account("offer", offer_id),
+        buyer_id,
+        amount_cents,
+        artwork_id=artwork_id,
+        memo=memo,
+    )
+    return {
+        "offer_id": offer_id,
+        "outcome": outcome,
+        "refunded_cents": amount_cents,
+        "ledger_transaction_id": txn_id,
+        **({"reason": reason} if reason else {}),
+    }
+
+
 def refund_offers_of(session: Session, artwork_id: int, buyer_id: int, *, reason: str) -> list[int]:
     """Close and refund `buyer_id`'s open offers on an artwork they have just come to own.
 
@@ -81,41 +111,24 @@ def refund_offers_of(session: Session, artwork_id: int, buyer_id: int, *, reason
         )
         .all()
     )
-    events = []
-    for offer_id, amount in sorted(offers):
-        txn_id = refund(
-            session,
-            escrow_account("offer", offer_id),
-            buyer_id,
-            amount,
-            artwork_id=artwork_id,
-            memo=f"offer #{offer_id} refunded: {reason}",
-        )
-        events.append(
-            {
-                "kind": "offer_closed",
-                "artwork_id": artwork_id,
-                "actor_id": buyer_id,
-                "payload": {
-                    "offer_id": offer_id,
-                    "outcome": "withdrawn",
-                    "reason": reason,
-                    "refunded_cents": amount,
-                    "ledger_transaction_id": txn_id,
-                },
-            }
-        )
+    events = [
+        {
+            "kind": "offer_closed",
+            "artwork_id": artwork_id,
+            "actor_id": buyer_id,
+            "payload": refund_offer(
+                session,
+                offer_id,
+                buyer_id,
+                amount,
+                artwork_id=artwork_id,
+                outcome="withdrawn",
+                memo=f"offer #{offer_id} refunded: {reason}",
+                reason=reason,
+            ),
+        }
+        for offer_id, amount in sorted(offers)
+    ]
     insert_events(session, events)
     expire_cached(session, Offer, [offer_id for offer_id, _ in offers])
     return [offer_id for offer_id, _ in offers]
-
-
-def open_offer_ids(session: Session, artwork_id: int) -> list[int]:
-    """The ids of an artwork's open offers, oldest first."""
-    return list(
-        session.scalars(
-            select(Offer.id)
-            .where(Offer.artwork_id == artwork_id, Offer.status == "open")
-            .order_by(Offer.id)
-        )
-    )

@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 
 from db.models import LICENCE_TIERS, Auction, Listing
 from marketplace.artworks import get_artwork, get_row, refuse_if_blocked, source_works
-from marketplace.errors import InvalidInput, ListingConflict, ListingNotForSale, NotOwner
+from marketplace.errors import (
+    InvalidInput,
+    ListingConflict,
+    ListingNotForSale,
+    NotOwner,
+    check_int,
+)
 from marketplace.events import record_event
 from marketplace.money import MAX_ROYALTY_BPS
 from marketplace.rules import DEFAULT_RULES, MarketRules
@@ -21,12 +27,6 @@ from marketplace.rules import DEFAULT_RULES, MarketRules
 MAX_EDITION_SIZE = 10_000
 # a derived work's royalty feeds its sources' owners; it may not be set below this
 MIN_DERIVED_ROYALTY_BPS = 1_000
-
-
-def _check_int(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidInput(f"`{name}` must be an integer in [{low}, {high}], got {value!r}")
-    return value
 
 
 def get_listing(session: Session, listing_id: int, *, lock: bool = False) -> Listing:
@@ -60,7 +60,7 @@ def create_listing(
         raise NotOwner(f"you do not own artwork #{artwork.id}, so you cannot list it")
     if licence_tier not in LICENCE_TIERS:
         raise InvalidInput(f"`licence_tier` must be one of {LICENCE_TIERS}, got {licence_tier!r}")
-    _check_int("price_cents", price_cents, 1, rules.max_price_cents)
+    check_int("price_cents", price_cents, 1, rules.max_price_cents)
     if licence_tier == "exclusive":
         if edition_size != 1:
             raise InvalidInput(
@@ -68,7 +68,7 @@ def create_listing(
                 plain="An exclusive sale is one edition: leave the edition size at 1.",
             )
     else:
-        _check_int("edition_size", edition_size, 1, MAX_EDITION_SIZE)
+        check_int("edition_size", edition_size, 1, MAX_EDITION_SIZE)
     refuse_if_blocked(artwork)
     fix_royalty(session, artwork, royalty_bps, rules=rules)
     if licence_tier == "exclusive":
@@ -135,7 +135,7 @@ def fix_royalty(
             minimum for a derived work.
     """
     if royalty_bps is not None:
-        _check_int("royalty_bps", royalty_bps, 0, MAX_ROYALTY_BPS)
+        check_int("royalty_bps", royalty_bps, 0, MAX_ROYALTY_BPS)
         if artwork.royalty_bps is not None and royalty_bps != artwork.royalty_bps:
             raise InvalidInput(
                 f"the royalty of artwork #{artwork.id} was fixed at "
@@ -170,7 +170,7 @@ def change_price(
 ) -> Listing:
     """Change an open listing's price; its version moves on, so buyers who saw the old price
     and pass the old version are refused rather than charged the new one."""
-    _check_int("price_cents", price_cents, 1, rules.max_price_cents)
+    check_int("price_cents", price_cents, 1, rules.max_price_cents)
     listing = _own_open_listing(session, listing_id, seller_id)
     old = listing.price_cents
     listing.price_cents = price_cents

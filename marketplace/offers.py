@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.models import LICENCE_TIERS, Artwork, Auction, Licence, Offer, User, as_utc, utcnow
-from marketplace.artworks import get_artwork, get_row, lock_with_artwork, refuse_if_blocked
+from marketplace.artworks import get_artwork, lock_with_artwork, refuse_if_blocked
 from marketplace.errors import (
     InsufficientFunds,
     InvalidInput,
@@ -29,18 +29,14 @@ from marketplace.errors import (
     NotFound,
     NotOwner,
     SelfPurchase,
+    check_int,
 )
-from marketplace.escrow import hold, refund
+from marketplace.escrow import hold, refund_offer
 from marketplace.events import record_event
 from marketplace.ledger import escrow_account
 from marketplace.money import format_cents
-from marketplace.purchases import SYSTEM_KEY_PREFIX, PurchaseResult, complete_sale
+from marketplace.purchases import PurchaseResult, settle_from_escrow
 from marketplace.rules import DEFAULT_RULES, MAX_MARKET_SECONDS, MarketRules
-
-
-def get_offer(session: Session, offer_id: int, *, lock: bool = False) -> Offer:
-    """The offer with this id (see `marketplace.artworks.get_row`)."""
-    return get_row(session, Offer, offer_id, what="offer", lock=lock)
 
 
 def _lock(session: Session, offer_id: int) -> tuple[Artwork, Offer]:
@@ -81,15 +77,7 @@ def make_offer(
         ListingConflict (you already have an open offer on it), InsufficientFunds.
     """
     now = now or utcnow()
-    if (
-        isinstance(amount_cents, bool)
-        or not isinstance(amount_cents, int)
-        or not 1 <= amount_cents <= rules.max_price_cents
-    ):
-        raise InvalidInput(
-            f"`amount_cents` must be an integer in [1, {rules.max_price_cents}], "
-            f"got {amount_cents!r}"
-        )
+    check_int("amount_cents", amount_cents, 1, rules.max_price_cents)
     if licence_tier not in LICENCE_TIERS:
         raise InvalidInput(f"`licence_tier` must be one of {LICENCE_TIERS}, got {licence_tier!r}")
     seconds = rules.offer_seconds if expires_in_seconds is None else expires_in_seconds
@@ -198,27 +186,17 @@ def close_and_refund(
     offer.status = outcome
     offer.closed_at = now
     session.flush()
-    txn_id = refund(
+    payload = refund_offer(
         session,
-        escrow_account("offer", offer.id),
+        offer.id,
         offer.buyer_id,
         offer.amount_cents,
         artwork_id=artwork.id,
+        outcome=outcome,
         memo=f"offer #{offer.id} {outcome}: {reason or artwork.title}",
+        reason=reason,
     )
-    record_event(
-        session,
-        "offer_closed",
-        artwork_id=artwork.id,
-        actor_id=actor_id,
-        payload={
-            "offer_id": offer.id,
-            "outcome": outcome,
-            "refunded_cents": offer.amount_cents,
-            "ledger_transaction_id": txn_id,
-            **({"reason": reason} if reason else {}),
-        },
-    )
+    record_event(session, "offer_closed", artwork_id=artwork.id, actor_id=actor_id, payload=payload)
     return offer
 
 
@@ -262,16 +240,15 @@ def accept_offer(
     offer.status = "accepted"
     offer.closed_at = now
     session.flush()
-    result = complete_sale(
+    result = settle_from_escrow(
         session,
         artwork,
+        "offer",
+        offer.id,
         seller_id=owner_id,
         buyer_id=offer.buyer_id,
         price_cents=offer.amount_cents,
         licence_tier=offer.licence_tier,
-        idempotency_key=f"{SYSTEM_KEY_PREFIX}offer:{offer.id}",
-        origin=("offer_id", offer.id),
-        escrow=escrow_account("offer", offer.id),
         rules=rules,
     )
     record_event(

@@ -34,7 +34,7 @@ from marketplace.errors import (
 )
 from marketplace.escrow import refund_offers_of
 from marketplace.events import insert_events
-from marketplace.ledger import Leg, post_transaction
+from marketplace.ledger import Leg, escrow_account, post_transaction
 from marketplace.money import SaleSplit, format_cents, split_sale
 from marketplace.rules import DEFAULT_RULES, MarketRules
 
@@ -433,6 +433,35 @@ def complete_sale(
     # objects the caller's session holds for the rows changed here read them afresh
     expire_cached(session, Artwork, [artwork.id])
     return PurchaseResult(sale=sale, split=split)
+
+
+def settle_from_escrow(
+    session: Session,
+    artwork,
+    holder: str,
+    holder_id: int,
+    *,
+    seller_id: int,
+    buyer_id: int,
+    price_cents: int,
+    licence_tier: str,
+    rules: MarketRules = DEFAULT_RULES,
+) -> PurchaseResult:
+    """`complete_sale` paid out of the escrow of an auction, offer or commission
+    (`holder`): the sale names it as its origin and carries the market's own key
+    (`atelier:<holder>:<id>`), which no buyer's key can take."""
+    return complete_sale(
+        session,
+        artwork,
+        seller_id=seller_id,
+        buyer_id=buyer_id,
+        price_cents=price_cents,
+        licence_tier=licence_tier,
+        idempotency_key=f"{SYSTEM_KEY_PREFIX}{holder}:{holder_id}",
+        origin=(f"{holder}_id", holder_id),
+        escrow=escrow_account(holder, holder_id),
+        rules=rules,
+    )
 
 
 @functools.cache

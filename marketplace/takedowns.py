@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from db.blobs import BlobStore
 from db.models import Artwork, Auction, Listing, Offer, Takedown, utcnow
 from db.session import expire_cached
-from marketplace.artworks import find_near_copies, get_artwork, get_row, lock_with_artwork
+from marketplace.artworks import find_near_copies, get_artwork, lock_with_artwork
 from marketplace.auctions import void_auction
 from marketplace.errors import InvalidInput, ListingConflict, ListingNotForSale, NotOwner
 from marketplace.events import record_event
@@ -50,10 +50,6 @@ def _statement(text: object, what: str) -> str:
             plain=f"Say in a sentence or more (up to {MAX_STATEMENT} characters) why.",
         )
     return value
-
-
-def get_takedown(session: Session, takedown_id: int, *, lock: bool = False) -> Takedown:
-    return get_row(session, Takedown, takedown_id, what="report", lock=lock)
 
 
 def copy_evidence(session: Session, blobs: BlobStore, artwork: Artwork, original: Artwork):
