@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import Engine, exc, text
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
-HEAD_REVISION = "0010"  # the newest file in migrations/versions; bump with each migration
+HEAD_REVISION = "0011"  # the newest file in migrations/versions; bump with each migration
 # objects the migrations create that the models do not declare (database-specific search
 # indexes); schema comparisons leave them out
 # the search index's SQL and the job engine's own schema (migration 0008) are not models

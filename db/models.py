@@ -7,13 +7,14 @@ artworks hold the key of their blob in the content-addressed blob store.
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -55,6 +56,17 @@ TAKEDOWN_STATUSES = ("open", "suspended", "countered", "removed", "restored", "r
 SALES_BLOCKS = ("suspended", "removed")
 COMMISSION_STATUSES = ("open", "awarded", "cancelled", "expired")
 CANDIDATE_STATUSES = ("submitted", "chosen", "passed")
+# what a person is told in the app (marketplace.notifications)
+NOTIFICATION_KINDS = (
+    "outbid",
+    "won",
+    "sold",
+    "royalty",
+    "offer_received",
+    "offer_answered",
+    "takedown",
+    "new_work",
+)
 
 
 # ids are 32-bit integers on PostgreSQL; anything outside can name no row
@@ -494,6 +506,80 @@ class Takedown(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     countered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class Favourite(Base):
+    """A person's favourite: `user_id` likes `artwork_id` (marketplace.taste)."""
+
+    __tablename__ = "favourites"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    artwork_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Rating(Base):
+    """A person's rating of a work, 1 to 5 stars; rating again replaces it."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (CheckConstraint("stars >= 1 AND stars <= 5", name="stars_in_range"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    artwork_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), primary_key=True, index=True)
+    stars: Mapped[int] = mapped_column(Integer)
+    rated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Follow(Base):
+    """`follower_id` follows the artist `artist_id`: their new works reach the follower."""
+
+    __tablename__ = "follows"
+    __table_args__ = (CheckConstraint("follower_id <> artist_id", name="not_self"),)
+
+    follower_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    artist_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ArtworkView(Base):
+    """How many times people other than its owner and creator opened a work's page on a
+    day (UTC); one row per work and day, counted up in place."""
+
+    __tablename__ = "artwork_views"
+    __table_args__ = (CheckConstraint("views > 0", name="views_positive"),)
+
+    artwork_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    views: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ArtworkStyle(Base):
+    """A work's style embedding (generation.style: Magenta's 100 numbers), float32
+    little-endian, for "more like this" (marketplace.style_index)."""
+
+    __tablename__ = "artwork_styles"
+
+    artwork_id: Mapped[int] = mapped_column(ForeignKey("artworks.id"), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class Notification(Base):
+    """Something a person should hear about (outbid, sold, an offer, a report, a new work by
+    an artist they follow), written in the same transaction as what it tells."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        CheckConstraint(_in("kind", NOTIFICATION_KINDS), name="kind_known"),
+        Index("ix_notifications_user_id_id", "user_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    artwork_id: Mapped[int | None] = mapped_column(ForeignKey("artworks.id"), nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class Licence(Base):

@@ -49,6 +49,7 @@ from marketplace.events import record_event
 from marketplace.ledger import escrow_account
 from marketplace.listings import fix_royalty
 from marketplace.money import format_cents
+from marketplace.notifications import notify, notify_followers
 from marketplace.purchases import (
     PurchaseResult,
     check_idempotency_key,
@@ -207,6 +208,9 @@ def create_auction(
             "royalty_bps": artwork.royalty_bps,
         },
     )
+    notify_followers(
+        session, seller_id, artwork, auction_id=auction.id, reserve_cents=reserve_cents
+    )
     return auction
 
 
@@ -325,6 +329,16 @@ def place_bid(
             previous[1],
             artwork_id=artwork.id,
             memo=f"outbid on auction #{auction.id}: {artwork.title}",
+        )
+        notify(
+            session,
+            previous[0],
+            "outbid",
+            artwork_id=artwork.id,
+            title=artwork.title,
+            auction_id=auction.id,
+            refunded_cents=previous[1],
+            bid_cents=amount_cents,
         )
     extended = False
     if auction.ends_at is None:
@@ -537,6 +551,16 @@ def settle_auction(
         sale_id=result.sale.id,
         price_cents=auction.high_bid_cents,
         winner_id=auction.high_bidder_id,
+    )
+    notify(
+        session,
+        auction.high_bidder_id,
+        "won",
+        artwork_id=artwork.id,
+        title=artwork.title,
+        auction_id=auction.id,
+        price_cents=auction.high_bid_cents,
+        sale_id=result.sale.id,
     )
     return result
 

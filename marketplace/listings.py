@@ -22,6 +22,7 @@ from marketplace.errors import (
 )
 from marketplace.events import record_event
 from marketplace.money import MAX_ROYALTY_BPS
+from marketplace.notifications import notify_followers
 from marketplace.rules import DEFAULT_RULES, MarketRules
 
 MAX_EDITION_SIZE = 10_000
@@ -120,6 +121,14 @@ def create_listing(
             "edition_size": edition_size,
             "royalty_bps": artwork.royalty_bps,
         },
+    )
+    notify_followers(
+        session,
+        seller_id,
+        artwork,
+        listing_id=listing.id,
+        price_cents=price_cents,
+        licence_tier=licence_tier,
     )
     return listing
 

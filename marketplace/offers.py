@@ -35,6 +35,7 @@ from marketplace.escrow import hold, refund_offer
 from marketplace.events import record_event
 from marketplace.ledger import escrow_account
 from marketplace.money import format_cents
+from marketplace.notifications import notify
 from marketplace.purchases import PurchaseResult, settle_from_escrow
 from marketplace.rules import DEFAULT_RULES, MAX_MARKET_SECONDS, MarketRules
 
@@ -156,6 +157,17 @@ def make_offer(
             "ledger_transaction_id": txn_id,
         },
     )
+    notify(
+        session,
+        artwork.owner_id,
+        "offer_received",
+        artwork_id=artwork.id,
+        title=artwork.title,
+        offer_id=offer.id,
+        amount_cents=amount_cents,
+        licence_tier=licence_tier,
+        expires_at=offer.expires_at.isoformat(),
+    )
     return offer
 
 
@@ -197,7 +209,23 @@ def close_and_refund(
         reason=reason,
     )
     record_event(session, "offer_closed", artwork_id=artwork.id, actor_id=actor_id, payload=payload)
+    if outcome != "withdrawn":  # the buyer withdrew it: they know
+        _tell_buyer(session, artwork, offer, outcome, reason=reason)
     return offer
+
+
+def _tell_buyer(session, artwork, offer, outcome: str, **details) -> None:
+    notify(
+        session,
+        offer.buyer_id,
+        "offer_answered",
+        artwork_id=artwork.id,
+        title=artwork.title,
+        offer_id=offer.id,
+        amount_cents=offer.amount_cents,
+        outcome=outcome,
+        **{k: v for k, v in details.items() if v is not None},
+    )
 
 
 def accept_offer(
@@ -258,6 +286,7 @@ def accept_offer(
         actor_id=owner_id,
         payload={"offer_id": offer.id, "outcome": "accepted", "sale_id": result.sale.id},
     )
+    _tell_buyer(session, artwork, offer, "accepted", sale_id=result.sale.id)
     return result
 
 

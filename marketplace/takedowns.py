@@ -32,6 +32,7 @@ from marketplace.artworks import find_near_copies, get_artwork, lock_with_artwor
 from marketplace.auctions import void_auction
 from marketplace.errors import InvalidInput, ListingConflict, ListingNotForSale, NotOwner
 from marketplace.events import record_event
+from marketplace.notifications import notify
 from marketplace.offers import close_and_refund
 from provenance.fingerprint import perceptual_hash
 from provenance.images import decode_image
@@ -189,6 +190,16 @@ def file_report(
             "filed_at": now.isoformat(),
         },
     )
+    notify(
+        session,
+        artwork.owner_id,
+        "takedown",
+        artwork_id=artwork.id,
+        title=artwork.title,
+        takedown_id=report.id,
+        original_id=original.id,
+        stage="suspended" if suspend else "filed",
+    )
     return report
 
 
@@ -249,6 +260,16 @@ def decide(session: Session, takedown_id: int, decision: str, note: str, *, now=
             "decided_at": now.isoformat(),
             **closed,
         },
+    )
+    notify(
+        session,
+        [report.seller_id, report.reporter_id],
+        "takedown",
+        artwork_id=artwork.id,
+        title=artwork.title,
+        takedown_id=report.id,
+        original_id=report.original_id,
+        stage=decision,
     )
     return report
 
