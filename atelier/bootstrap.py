@@ -159,12 +159,15 @@ class Services:
         (`marketplace.settlement`); the workers call it every few seconds."""
         from marketplace.settlement import sweep_market
 
-        return sweep_market(self.sessions, rules=self.settings.rules)
+        return sweep_market(self.sessions, rules=self.settings.rules, blobs=self.blobs)
 
     def _job_handlers(self) -> dict:
-        from marketplace import training_jobs
+        from marketplace import training_jobs, tuning
 
-        return {training_jobs.KIND: training_jobs.run_training}
+        return {
+            training_jobs.KIND: training_jobs.run_training,
+            tuning.KIND: tuning.run_tuning,
+        }
 
     def _job_services(self) -> dict:
         return {"blobs": self.blobs, "data_dir": self.settings.data_dir}

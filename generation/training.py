@@ -20,12 +20,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import math
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -207,15 +208,21 @@ class TrainResult:
 
 @dataclass
 class _DataOrder:
-    """Epoch-wise random permutation of the data, drawn from its own generator."""
+    """Epoch-wise random permutation of the data, drawn from its own generator; with
+    `weights`, each batch is drawn with replacement in proportion to them instead."""
 
     num_items: int
     generator: torch.Generator
     permutation: torch.Tensor = field(default_factory=lambda: torch.empty(0, dtype=torch.long))
     cursor: int = 0
     epoch: int = 0
+    weights: torch.Tensor | None = None
 
     def next_indices(self, batch_size: int) -> torch.Tensor:
+        if self.weights is not None:
+            return torch.multinomial(
+                self.weights, batch_size, replacement=True, generator=self.generator
+            )
         # The tail of an epoch shorter than a batch is dropped, as DataLoader(drop_last=True) does.
         if self.cursor + batch_size > self.permutation.numel():
             self.permutation = torch.randperm(self.num_items, generator=self.generator)
@@ -297,6 +304,8 @@ def train(
     should_cancel: Callable[[], bool] | None = None,
     progress_bar: bool = False,
     on_report: Callable[[TrainProgress], None] | None = None,
+    init_model: str | Path | None = None,
+    sample_weights: Mapping[str, float] | None = None,
 ) -> TrainResult:
     """Train a GAN on the images in `data_dir`; checkpoints, samples and model go to `out_dir`.
 
@@ -314,6 +323,11 @@ def train(
             ends training gracefully: the step finishes, a checkpoint and the model are
             written, and the result says `stopped` (`resume` continues there).
         progress_bar: Show a tqdm bar with ETA on stderr.
+        init_model: A saved generator folder to start from instead of a random
+            initialisation (fine-tuning; its architecture must match `config`); the
+            discriminator starts fresh. Ignored when resuming a checkpoint.
+        sample_weights: File name -> weight (> 0) of each image in `data_dir`: batches are
+            drawn with replacement in proportion to them (an image not named weighs 1).
 
     Returns:
         A `TrainResult`.
@@ -336,12 +350,19 @@ def train(
             f"`batch_size` must be <= the number of images ({len(folder)}), got {config.batch_size}"
         )
     data_hashes = [img.sha256 for img in folder.images]
+    weights = _weights(folder, sample_weights)
 
     generator, discriminator = build_models(config)
+    if init_model is not None:
+        _load_generator(generator, init_model)
     ema = copy.deepcopy(generator).eval().requires_grad_(False)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=config.betas)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr, betas=config.betas)
-    order = _DataOrder(len(folder), torch.Generator().manual_seed(config.seed + 2))
+    order = _DataOrder(
+        len(folder),
+        torch.Generator().manual_seed(config.seed + 2),
+        weights=None if weights is None else torch.tensor(weights, dtype=torch.float64),
+    )
     aug_rng = torch.Generator().manual_seed(config.seed + 3)
     noise_rng = torch.Generator().manual_seed(config.seed + 4)
     step, history = 0, {"step": [], "d_loss": [], "g_loss": []}
@@ -349,6 +370,8 @@ def train(
     if resume and checkpoint_path.exists():
         ckpt = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
         _check_resumable(ckpt, config, data_hashes, checkpoint_path)
+        if ckpt.get("sample_weights") != weights:
+            raise ValueError(f"cannot resume {checkpoint_path} with different sample weights")
         generator.load_state_dict(ckpt["generator"])
         discriminator.load_state_dict(ckpt["discriminator"])
         ema.load_state_dict(ckpt["ema"])
@@ -388,6 +411,7 @@ def train(
             },
             "history": history,
             "training_data_sha256": data_hashes,
+            "sample_weights": weights,
         }
         tmp = checkpoint_path.with_name(checkpoint_path.name + ".tmp")
         torch.save(state, tmp)
@@ -520,6 +544,30 @@ def train(
         model_dir=model_dir,
         model_sha256=weights_sha256(model_dir),
     )
+
+
+def _weights(folder, sample_weights: Mapping[str, float] | None) -> list[float] | None:
+    """The per-image sampling weights in the folder's order, or None for plain epochs."""
+    if sample_weights is None:
+        return None
+    names = {img.file for img in folder.images}
+    unknown = sorted(set(sample_weights) - names)
+    if unknown:
+        raise ValueError(f"`sample_weights` names files that are not images here: {unknown[:5]}")
+    weights = [float(sample_weights.get(img.file, 1.0)) for img in folder.images]
+    if not all(math.isfinite(w) and w > 0 for w in weights):
+        raise ValueError("`sample_weights` must all be finite and greater than 0")
+    return weights
+
+
+def _load_generator(generator: Generator, model_dir: str | Path) -> None:
+    """Start `generator` from a saved one (fine-tuning); the architectures must match."""
+    saved = Generator.from_pretrained(model_dir)
+    if saved.config != generator.config | {"seed": saved.config.get("seed")}:
+        raise ValueError(
+            f"`init_model` is a {saved.config} generator; the run builds {generator.config}"
+        )
+    generator.load_state_dict(saved.state_dict())
 
 
 def save_sample_grid(generator: Generator, latents: torch.Tensor, path: str | Path) -> Path:

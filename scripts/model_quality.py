@@ -35,29 +35,7 @@ sys.path.insert(0, str(REPO))
 
 STYLE_SIZE = 256
 
-
-def frechet_distance(a, b) -> float:
-    """Fréchet distance between the Gaussians fitted to feature sets `a` (N, D) and `b` (M, D).
-
-    Raises:
-        ValueError: If the sets have different widths or fewer than 2 rows.
-    """
-    import numpy as np
-
-    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
-        raise ValueError(f"feature sets must be (N, D) and (M, D), got {a.shape} and {b.shape}")
-    if len(a) < 2 or len(b) < 2:
-        raise ValueError("each feature set needs at least 2 rows")
-    mu_a, mu_b = a.mean(0), b.mean(0)
-    cov_a = np.atleast_2d(np.cov(a, rowvar=False))  # (D, D)
-    cov_b = np.atleast_2d(np.cov(b, rowvar=False))
-    values, vectors = np.linalg.eigh(cov_a)
-    root_a = (vectors * np.sqrt(np.clip(values, 0, None))) @ vectors.T  # S_a^1/2
-    middle = root_a @ cov_b @ root_a  # symmetric PSD, same trace root as S_a S_b
-    trace_root = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
-    diff = mu_a - mu_b
-    return float(diff @ diff + np.trace(cov_a) + np.trace(cov_b) - 2 * trace_root)
+from generation.quality import frechet_distance  # noqa: E402
 
 
 def style_embedder() -> tuple[Callable, str]:

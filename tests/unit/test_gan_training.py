@@ -203,3 +203,42 @@ def test_off_the_main_thread_no_handler_is_installed():
     thread.start()
     thread.join()
     assert seen == [(False, signal.getsignal(signal.SIGTERM))]
+
+
+def test_sample_weights_draw_batches_in_proportion_and_resume_exactly(images, tmp_path):
+    from generation.training import _DataOrder
+
+    order = _DataOrder(3, torch.Generator().manual_seed(0), weights=torch.tensor([1.0, 1, 98]))
+    drawn = torch.cat([order.next_indices(10) for _ in range(100)])
+    assert 0.95 < (drawn == 2).float().mean() < 1.0
+    weights = {"img_03.png": 50.0}
+    config = tiny_config()
+    straight = train(config, images, tmp_path / "straight", sample_weights=weights)
+    train(config, images, tmp_path / "resumed", should_cancel=stop_after(3), sample_weights=weights)
+    second = train(config, images, tmp_path / "resumed", resume=True, sample_weights=weights)
+    assert straight.model_sha256 == second.model_sha256
+    assert straight.model_sha256 != train(config, images, tmp_path / "plain").model_sha256
+    with pytest.raises(ValueError, match="different sample weights"):
+        train(config, images, tmp_path / "resumed", resume=True)
+    with pytest.raises(ValueError, match="not images here"):
+        train(config, images, tmp_path / "x", sample_weights={"nope.png": 2.0})
+    with pytest.raises(ValueError, match="greater than 0"):
+        train(config, images, tmp_path / "y", sample_weights={"img_00.png": 0.0})
+
+
+def test_a_run_can_start_from_a_saved_generator_of_the_same_shape(images, tmp_path):
+    base = train(tiny_config(total_steps=2), images, tmp_path / "base")
+    saved = Generator.from_pretrained(base.model_dir)
+    tuned = train(
+        tiny_config(total_steps=1, g_lr=1e-12, ema_decay=0.5, seed=7),
+        images,
+        tmp_path / "tuned",
+        init_model=base.model_dir,
+    )
+    after = Generator.from_pretrained(tuned.model_dir)
+    # a step at a negligible rate moves no weight (batch-norm statistics do move)
+    moved = dict(after.named_parameters())
+    for name, value in saved.named_parameters():
+        assert torch.allclose(value, moved[name], atol=2e-3), name
+    with pytest.raises(ValueError, match="`init_model` is a"):
+        train(tiny_config(g_channels=8), images, tmp_path / "wide", init_model=base.model_dir)
