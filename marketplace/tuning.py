@@ -1,4 +1,4 @@
-""""Tune my model on what collectors liked": the loop from people's feedback back into a
+""" "Tune my model on what collectors liked": the loop from people's feedback back into a
 person's own GAN, as a job (see marketplace.jobs).
 
 The data: the images the model was first trained on, each weighing 1, and the works its
@@ -274,3 +274,11 @@ def run_tuning(ctx: JobContext) -> dict[str, Any]:
             "after_grid_key": grid_keys[1],
             "figures": figures,
         }
+
+
+def tunable_models(session: Session, user_id: int) -> list[tuple[GanModel, list[dict[str, Any]]]]:
+    """`user_id`'s trained models, newest first, each with its liked works."""
+    models = session.scalars(
+        select(GanModel).where(GanModel.owner_id == user_id).order_by(GanModel.id.desc())
+    )
+    return [(m, liked_works(session, m)) for m in models]

@@ -8,7 +8,15 @@ import uuid
 
 import gradio as gr
 
-from marketplace import certificates, collection, purchases, read_models, recipe_commitments
+from marketplace import (
+    certificates,
+    collection,
+    purchases,
+    read_models,
+    recipe_commitments,
+    style_index,
+    taste,
+)
 from marketplace.artworks import get_artwork
 from marketplace.errors import NotOwner
 from marketplace.money import format_cents
@@ -460,6 +468,109 @@ def open_related(ids, event: gr.SelectData):
     return ids[index]
 
 
+STAR_CHOICES = [("not rated", 0), ("★", 1), ("★★", 2), ("★★★", 3), ("★★★★", 4), ("★★★★★", 5)]
+
+
+def appraisal_html(a: taste.Appraisal) -> str:
+    """What people think of a work, in a line."""
+    stars = (
+        f"★ {a.average_stars:.1f} from {a.ratings} rating{'s' if a.ratings != 1 else ''}"
+        if a.ratings
+        else "no ratings yet"
+    )
+    mine = " · <b>in your favourites</b>" if a.mine else ""
+    return (
+        f'<div id="artwork-appraisal">♥ {a.favourites} favourite'
+        f"{'s' if a.favourites != 1 else ''} · {stars}{mine}</div>"
+    )
+
+
+def _favourite_label(mine: bool) -> str:
+    return "♥ In your favourites (remove)" if mine else "♡ Add to favourites"
+
+
+def taste_panel(services: Services, artwork_id, request: gr.Request):
+    """What people think of the work and what is like it; counts the page view. Returns
+    (appraisal HTML, favourite button, your stars, whether it is your favourite, similar
+    thumbnails, their ids)."""
+    if not isinstance(artwork_id, int):
+        return "", gr.update(), 0, False, [], []
+    who = viewer(services, request)
+
+    def work():
+        with services.sessions() as s, s.begin():
+            artwork = get_artwork(s, artwork_id)
+            taste.record_view(s, artwork, who.id if who else None)
+            seen = taste.appraisal(s, artwork_id, who.id if who else None)
+        return seen
+
+    seen = run(work)
+    tiles, ids = more_like_this(services, artwork_id)
+    return (
+        appraisal_html(seen),
+        gr.update(value=_favourite_label(seen.mine)),
+        seen.my_stars or 0,
+        seen.mine,
+        tiles,
+        ids,
+    )
+
+
+def _judge(services: Services, request: gr.Request, change) -> taste.Appraisal:
+    who = require_viewer(services, request)
+
+    def work():
+        with services.sessions() as s, s.begin():
+            return change(s, who.id)
+
+    return run(work)
+
+
+def favourite(services: Services, artwork_id, request: gr.Request) -> str:
+    """Add a work to your favourites (again: no change); returns what people think of it."""
+    number = whole(artwork_id, "the artwork number")
+    return appraisal_html(_judge(services, request, lambda s, me: taste.favourite(s, me, number)))
+
+
+def unfavourite(services: Services, artwork_id, request: gr.Request) -> str:
+    """Take a work out of your favourites."""
+    number = whole(artwork_id, "the artwork number")
+    seen = _judge(services, request, lambda s, me: taste.favourite(s, me, number, on=False))
+    return appraisal_html(seen)
+
+
+def toggle_favourite(services: Services, artwork_id, mine, request: gr.Request):
+    """The page's heart button: (appraisal HTML, button, whether it is now a favourite)."""
+    number = whole(artwork_id, "the artwork number")
+    seen = _judge(services, request, lambda s, me: taste.favourite(s, me, number, on=not mine))
+    return appraisal_html(seen), gr.update(value=_favourite_label(seen.mine)), seen.mine
+
+
+def rate(services: Services, artwork_id, stars, request: gr.Request) -> str:
+    """Rate a work 1 to 5 stars (0 takes your rating back); returns what people think."""
+    number = whole(artwork_id, "the artwork number")
+    count = whole(stars, "the number of stars")
+    return appraisal_html(_judge(services, request, lambda s, me: taste.rate(s, me, number, count)))
+
+
+def more_like_this(services: Services, artwork_id):
+    """The works nearest in style (Magenta's style embedding): (thumbnails, their ids)."""
+    number = whole(artwork_id, "the artwork number")
+
+    def work():
+        with services.sessions() as s, s.begin():
+            near = style_index.more_like_this(s, services.blobs, number)
+            return [(w.id, w.title, w.creator.username, w.blob_key) for w, _ in near]
+
+    tiles, ids = [], []
+    for work_id, title, creator, key in run(work):
+        thumb = thumbnail(services, key, size=256)
+        if thumb is not None:
+            tiles.append((thumb, f"#{work_id} {title} · by {creator}"))
+            ids.append(work_id)
+    return tiles, ids
+
+
 NO_PARENTS = "Not made from other registered works."
 NO_CHILDREN = "No registered work is made from it yet."
 
@@ -557,11 +668,23 @@ def build(services: Services, page: Page) -> None:
             with gr.Row(visible=False) as files_row:
                 signed_file = gr.File(label="Signed file", elem_id="artwork-file")
                 cert_file = gr.File(label="Certificate", elem_id="artwork-cert")
+            appraisal = gr.HTML(elem_id="artwork-appraisal-box")
+            with gr.Row(equal_height=True):
+                heart = gr.Button(_favourite_label(False), size="sm", elem_id="artwork-favourite")
+                stars = gr.Dropdown(
+                    STAR_CHOICES,
+                    value=0,
+                    label="Your rating",
+                    interactive=True,
+                    elem_id="artwork-stars",
+                )
     with gr.Row():
         with gr.Column():
             no_parents, parents = _derivations("Made from", "artwork-parents", NO_PARENTS)
         with gr.Column():
             no_children, children = _derivations("Used in", "artwork-children", NO_CHILDREN)
+    gr.Markdown("#### More like this")
+    similar = tile_gallery("artwork-similar", columns=8, height=190)
     recipe_box, recipe_json, timeline, offers, history = _record_sections()
 
     current = gr.State(None)
@@ -587,6 +710,20 @@ def build(services: Services, page: Page) -> None:
     show_page, reveal_recipe = bind(services, show), bind(services, reveal)
     go.click(show_page, [number], outputs, api_name="artwork")
     current.change(reveal_recipe, [current], [recipe_box, recipe_json], show_progress="hidden")
+    mine, similar_ids = gr.State(False), gr.State([])
+    current.change(
+        bind(services, taste_panel),
+        [current],
+        [appraisal, heart, stars, mine, similar, similar_ids],
+        show_progress="hidden",
+    )
+    heart.click(
+        bind(services, toggle_favourite),
+        [current, mine],
+        [appraisal, heart, mine],
+        api_visibility="private",
+    )
+    page.open_events.append(similar.select(open_related, [similar_ids], [page.opener]))
     number.submit(show_page, [number], outputs, api_visibility="private")
     page.artwork_loader = (show_page, outputs)
     page.open_events.append(parents.select(open_related, [parent_ids], [page.opener]))
@@ -632,6 +769,15 @@ def build(services: Services, page: Page) -> None:
     api_endpoint(bind(services, buy), [api_number, api_version, api_key], [result], "buy")
     api_endpoint(bind(services, download), [api_number], [signed_file], "download")
     api_endpoint(bind(services, certificate), [api_number], [cert_file], "certificate")
+    api_stars = gr.Number(visible=False, precision=0)
+    api_endpoint(bind(services, favourite), [api_number], [appraisal], "favourite")
+    api_endpoint(bind(services, unfavourite), [api_number], [appraisal], "unfavourite")
+    api_endpoint(bind(services, rate), [api_number, api_stars], [appraisal], "rate")
+    api_endpoint(
+        bind(services, more_like_this), [api_number], [similar, similar_ids], "more_like_this"
+    )
+    # after the public `rate`: the private wiring must not take its name
+    stars.input(bind(services, rate), [current, stars], [appraisal], api_visibility="private")
 
     # one click: the file is made, then the browser saves it; a refusal (not the owner, not
     # signed in) stays on the page under the buttons instead of a toast that vanishes

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import gradio as gr
 
+from marketplace import notifications
 from marketplace.money import format_cents
 from ui.auth import Viewer, viewer
 from ui.common import Services, escape
@@ -31,6 +32,7 @@ TAB_IDS = (
     "train",
     "sell",
     "market",
+    "people",
     "wallet",
     "verify",
     "account",
@@ -97,27 +99,41 @@ class Page:
         )
 
 
-def who_html(who: Viewer | None) -> str:
+def who_html(who: Viewer | None, unread: int = 0) -> str:
     if who is None:
         return '<div id="atelier-who-text" class="atelier-muted">Browsing as a guest</div>'
+    news = (
+        f' · <a id="atelier-unread" href="?tab=people" title="Notifications">🔔 {unread} new</a>'
+        if unread
+        else ""
+    )
     return (
         f'<div id="atelier-who-text">Signed in as <b>{escape(who.username)}</b> · '
-        f'<span id="atelier-balance">{format_cents(who.balance_cents)}</span> credits</div>'
+        f'<span id="atelier-balance">{format_cents(who.balance_cents)}</span> credits{news}</div>'
     )
+
+
+def unread_of(services: Services, who: Viewer | None) -> int:
+    """How many unread notifications the signed-in person has (0 for a guest)."""
+    if who is None:
+        return 0
+    with services.readers() as s:
+        return notifications.unread_count(s, who.id)
 
 
 def header_refresher(services: Services) -> Callable:
     """A handler that redraws the header for the request's viewer (name, balance)."""
 
     def refresh(request: gr.Request):
-        return header_updates(viewer(services, request))
+        who = viewer(services, request)
+        return header_updates(who, unread_of(services, who))
 
     return refresh
 
 
-def header_updates(who: Viewer | None) -> tuple:
+def header_updates(who: Viewer | None, unread: int = 0) -> tuple:
     return (
-        who_html(who),
+        who_html(who, unread),
         gr.update(visible=who is None),
         gr.update(visible=who is not None),
     )
@@ -148,7 +164,7 @@ def wire(services: Services, page: Page, demo: gr.Blocks) -> None:
 
     def on_load(request: gr.Request):
         who = viewer(services, request)
-        updates = list(header_updates(who))
+        updates = list(header_updates(who, unread_of(services, who)))
         for _ in page.gated:
             updates += [gr.update(visible=who is None), gr.update(visible=who is not None)]
         # deep links: ?artwork=12 opens that artwork, ?tab=verify a page

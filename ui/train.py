@@ -11,7 +11,7 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
-from marketplace import jobs, training_jobs
+from marketplace import jobs, training_jobs, tuning
 from marketplace.gan_models import clean_model_name
 from ui.auth import require_viewer
 from ui.common import Services, bind, escape, quiet_for_guests, run, thumbnail, whole
@@ -213,6 +213,134 @@ def on_load(services: Services, request: gr.Request):
     return (latest, *watch_job(services, latest, request))
 
 
+def tune_choices(services: Services, request: gr.Request):
+    """Your trained models for tuning, and what people liked of the first: (dropdown,
+    liked works in words)."""
+    who = require_viewer(services, request)
+
+    def work():
+        with services.readers() as s:
+            return [
+                (f"{m.name} ({m.image_size} px, {m.sha256[:10]})", m.sha256, liked)
+                for m, liked in tuning.tunable_models(s, who.id)
+            ]
+
+    models = run(work)
+    choices = [(label, sha) for label, sha, _ in models]
+    first = models[0][1] if models else None
+    return (
+        gr.update(choices=choices, value=first),
+        _liked_words(models[0][2] if models else None),
+    )
+
+
+def _liked_words(liked: list[dict] | None) -> str:
+    if liked is None:
+        return "Train a model first: tuning continues one of your own models."
+    if not liked:
+        return (
+            "Nobody has favourited or rated well a work made with this model yet. Save "
+            "pictures from it in the Studio and list them: what collectors like is what tuning "
+            "learns from."
+        )
+    shown = ", ".join(
+        f"#{w['artwork_id']} “{escape(w['title'])}” (♥ {w['favourites']}, "
+        f"{w['ratings']} rating{'s' if w['ratings'] != 1 else ''}, weight {w['weight']:g})"
+        for w in liked[:8]
+    )
+    more = f" and {len(liked) - 8} more" if len(liked) > 8 else ""
+    return f"**{len(liked)} liked works** will weigh more than the training images: {shown}{more}."
+
+
+def liked_for(services: Services, model, request: gr.Request) -> str:
+    """What people liked of the works made with one of your models, in words."""
+    who = require_viewer(services, request)
+
+    def work():
+        with services.readers() as s:
+            for m, liked in tuning.tunable_models(s, who.id):
+                if m.sha256 == model:
+                    return liked
+            return None
+
+    return _liked_words(run(work))
+
+
+def tune_model(services: Services, model, steps, request: gr.Request):
+    """Start tuning one of your models on what collectors liked: (message, job number)."""
+    who = require_viewer(services, request)
+    if not model:
+        raise gr.Error("Choose one of your trained models.")
+    count = whole(steps, "the number of steps")
+
+    def work():
+        with services.sessions() as s, s.begin():
+            return tuning.submit_tuning(s, who.id, model, steps=count)
+
+    job_id = run(work)
+    return f"✓ Tuning job #{job_id} is queued; its before and after appear below.", job_id
+
+
+def tuning_status(services: Services, job_id, request: gr.Request):
+    """A tuning job: (summary with the quality figures, before grid, after grid)."""
+    return tuning_view(services, job_id, request)[:3]
+
+
+def tuning_view(services: Services, job_id, request: gr.Request):
+    """(summary, before grid, after grid, poll timer) of a tuning job, or of your newest."""
+    who = require_viewer(services, request)
+    number = whole(job_id, "the tuning job number", required=False)
+
+    def work():
+        with services.readers() as s:
+            if number is None:
+                latest = jobs.list_jobs(s, who.id, kind=tuning.KIND, limit=1)
+                if not latest:
+                    return None
+                j = latest[0]
+            else:
+                j = jobs.get_job(s, number, who.id)
+            if j.kind != tuning.KIND:
+                raise LookupError(f"job #{j.id} is not a tuning job")
+            return (
+                j.id,
+                j.status,
+                dict(j.params),
+                dict(j.progress or {}),
+                dict(j.result or {}),
+                j.error,
+            )
+
+    found = run(work)
+    if found is None:
+        return "No tuning yet.", None, None, gr.Timer(active=False)
+    number, state, params, progress, result, error = found
+    lines = [
+        f"**Tuning job #{number}** · “{escape(params.get('base_name', ''))}” on "
+        f"{len(params.get('liked', []))} liked works · **{state}**"
+    ]
+    if state in jobs.ACTIVE:
+        lines.append(f"Step {progress.get('step', 0)} of {params.get('steps')}.")
+    if state == "done":
+        f = result.get("figures", {})
+        before, after = f.get("before", {}), f.get("after", {})
+        lines.append(
+            f"New model **“{escape(result.get('model_name', ''))}”** is in the Studio's model "
+            "choice. In the style-embedding space, over "
+            f"{f.get('samples')} samples (lower is closer): distance to the nearest liked work "
+            f"{before.get('nearest_liked')} → **{after.get('nearest_liked')}**; Fréchet "
+            f"distance to the training images {before.get('frechet_to_training')} → "
+            f"**{after.get('frechet_to_training')}**."
+        )
+    elif state == "failed":
+        lines.append(f"Failed: {escape(error or 'unknown error')}")
+    grids = [
+        thumbnail(services, result[k], size=512) if result.get(k) else None
+        for k in ("before_grid_key", "after_grid_key")
+    ]
+    return "\n\n".join(lines), grids[0], grids[1], gr.Timer(active=state in jobs.ACTIVE)
+
+
 def build(services: Services, page: Page) -> None:
     """Lay out the Train page and wire its handlers."""
     with (
@@ -309,3 +437,52 @@ def build(services: Services, page: Page) -> None:
     gr.Button(visible=False).click(bind(services, job_rows), None, [table, job], api_name="jobs")
 
     page.when_shown(quiet_for_guests(bind(services, on_load), 1 + len(watched)), [job, *watched])
+    _build_tuning(services, page)
+
+
+def _build_tuning(services: Services, page: Page) -> None:
+    """The loop from collectors' taste back into your model."""
+    with page.member_section("Tuning a model needs an account."):
+        gr.Markdown(
+            "### Tune your model on what collectors liked\n"
+            "Continues one of your models on its training images plus the works you made with "
+            "it that other people favourited or rated well, the liked ones drawn about "
+            f"{tuning.LIKED_WEIGHT:g}× as often per favourite. The tuned model is saved beside "
+            "the original, with the same 16 latents drawn by both."
+        )
+        with gr.Row():
+            with gr.Column(scale=1, min_width=320):
+                model = gr.Dropdown([], label="Your model", elem_id="tune-model")
+                liked = gr.Markdown(elem_id="tune-liked")
+                steps = gr.Slider(
+                    10,
+                    tuning.MAX_STEPS,
+                    value=tuning.DEFAULT_STEPS,
+                    step=10,
+                    label="Steps",
+                    elem_id="tune-steps",
+                )
+                go = gr.Button("Start tuning", variant="primary", elem_id="tune-go")
+                started = gr.Markdown()
+                job = gr.Number(visible=False, precision=0)
+            with gr.Column(scale=2):
+                summary = gr.Markdown(elem_id="tune-summary")
+                with gr.Row():
+                    before = gr.Image(
+                        label="Before", type="filepath", interactive=False, height=280
+                    )
+                    after = gr.Image(label="After", type="filepath", interactive=False, height=280)
+    timer = gr.Timer(POLL_SECONDS, active=False)
+    shown = [summary, before, after, timer]
+    view = bind(services, tuning_view)
+    model.input(bind(services, liked_for), [model], [liked], show_progress="hidden")
+    go.click(
+        bind(services, tune_model), [model, steps], [started, job], api_name="tune_model"
+    ).success(view, [job], shown)
+    timer.tick(view, [job], shown, show_progress="hidden")
+    api_job = gr.Number(visible=False, precision=0)
+    gr.Button(visible=False).click(
+        bind(services, tuning_status), [api_job], shown[:3], api_name="tuning_status"
+    )
+    page.when_shown(quiet_for_guests(bind(services, tune_choices), 2), [model, liked])
+    page.when_shown(quiet_for_guests(lambda request: view(None, request), 4), shown)
