@@ -452,7 +452,9 @@ def _build_tuning(services: Services, page: Page) -> None:
         )
         with gr.Row():
             with gr.Column(scale=1, min_width=320):
-                model = gr.Dropdown([], label="Your model", elem_id="tune-model")
+                model = gr.Dropdown(
+                    [], label="Your model", allow_custom_value=True, elem_id="tune-model"
+                )
                 liked = gr.Markdown(elem_id="tune-liked")
                 steps = gr.Slider(
                     10,
