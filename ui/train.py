@@ -8,9 +8,13 @@ this page only submits, polls the job row every few seconds, and cancels.
 
 from __future__ import annotations
 
+import io
+
 import gradio as gr
 import pandas as pd
+from PIL import Image
 
+from db.blobs import BlobNotFound
 from marketplace import jobs, training_jobs, tuning
 from marketplace.gan_models import clean_model_name
 from ui.auth import require_viewer
@@ -281,6 +285,20 @@ def tune_model(services: Services, model, steps, request: gr.Request):
     return f"✓ Tuning job #{job_id} is queued; its before and after appear below.", job_id
 
 
+def _grid_file(services: Services, key: str | None, name: str) -> str | None:
+    """A sample grid of your own model at twice its size (pixels kept sharp), unmarked: it
+    is yours, not a work for sale. None when it cannot be read."""
+    if not key:
+        return None
+    try:
+        grid = Image.open(io.BytesIO(services.blobs.get(key))).convert("RGB")
+    except (BlobNotFound, OSError):
+        return None
+    path = services.new_file(f"{name.removesuffix('_key')}.png")
+    grid.resize((grid.width * 2, grid.height * 2), Image.Resampling.NEAREST).save(path)
+    return str(path)
+
+
 def tuning_status(services: Services, job_id, request: gr.Request):
     """A tuning job: (summary with the quality figures, before grid, after grid)."""
     return tuning_view(services, job_id, request)[:3]
@@ -334,10 +352,7 @@ def tuning_view(services: Services, job_id, request: gr.Request):
         )
     elif state == "failed":
         lines.append(f"Failed: {escape(error or 'unknown error')}")
-    grids = [
-        thumbnail(services, result[k], size=512) if result.get(k) else None
-        for k in ("before_grid_key", "after_grid_key")
-    ]
+    grids = [_grid_file(services, result.get(k), k) for k in ("before_grid_key", "after_grid_key")]
     return "\n\n".join(lines), grids[0], grids[1], gr.Timer(active=state in jobs.ACTIVE)
 
 
@@ -471,9 +486,17 @@ def _build_tuning(services: Services, page: Page) -> None:
                 summary = gr.Markdown(elem_id="tune-summary")
                 with gr.Row():
                     before = gr.Image(
-                        label="Before", type="filepath", interactive=False, height=280
+                        label="Before (16 latents, 2×)",
+                        type="filepath",
+                        interactive=False,
+                        height=280,
                     )
-                    after = gr.Image(label="After", type="filepath", interactive=False, height=280)
+                    after = gr.Image(
+                        label="After (the same latents, 2×)",
+                        type="filepath",
+                        interactive=False,
+                        height=280,
+                    )
     timer = gr.Timer(POLL_SECONDS, active=False)
     shown = [summary, before, after, timer]
     view = bind(services, tuning_view)
