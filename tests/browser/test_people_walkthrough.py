@@ -55,10 +55,10 @@ def made_with(settings, username: str, sha: str, seed: int, title: str) -> int:
 
 def test_taste_people_and_tuning_in_the_browser(
     browser,
-    market_url,
+    market_url,  # noqa: F811 (the fixture, imported)
     screenshots,
     monkeypatch,
-    capsys,  # noqa: F811
+    capsys,
 ):
     url, settings = market_url
     dialogs: list[str] = []
