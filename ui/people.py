@@ -204,12 +204,15 @@ def insights(services: Services, request: gr.Request):
     def stars(item) -> str:
         return "—" if item["average_stars"] is None else f"{item['average_stars']:.1f}★"
 
+    def n(count: int, word: str) -> str:
+        return f"<b>{count}</b> {word}{'' if count == 1 else 's'}"
+
     html = (
         f'<div id="people-insight-totals">Your {panel["works"]} works, last {panel["days"]} days: '
-        f"<b>{t['views']}</b> views · <b>{t['favourites']}</b> favourites · "
-        f"<b>{t['ratings']}</b> ratings ({stars(t)}) · <b>{t['sales']}</b> sales for "
+        f"{n(t['views'], 'view')} · {n(t['favourites'], 'favourite')} · "
+        f"{n(t['ratings'], 'rating')} ({stars(t)}) · {n(t['sales'], 'sale')} for "
         f"{format_cents(t['sales_cents'])} credits · royalties earned "
-        f"{format_cents(panel['royalties_cents'])} · {panel['followers']} followers</div>"
+        f"{format_cents(panel['royalties_cents'])} · {n(panel['followers'], 'follower')}</div>"
         f'<div class="atelier-muted">You follow: '
         f"{', '.join(escape(n) for n in followed) or 'nobody yet'}.</div>"
     )

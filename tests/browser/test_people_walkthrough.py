@@ -110,8 +110,8 @@ def test_taste_people_and_tuning_in_the_browser(
 
     # ada's insight panel: bob's view, favourite and rating of Harbour
     ada.open("?tab=people")
-    panel = ada.wait_text("people-insights", "favourites")
-    assert "<b>" not in panel and "1 favourites" in panel.replace("\n", " ")
+    panel = ada.wait_text("people-insights", "favourite")
+    assert "<b>" not in panel and "1 favourite ·" in panel.replace("\n", " ")
     expect(ada.page.locator("#people-styles")).to_contain_text("Upload", timeout=TIMEOUT)
     ada.shot("people-insights")
     books_hold(settings, monkeypatch, capsys)

@@ -49,7 +49,7 @@ def test_taste_and_people_through_the_api(app_url, tmp_path):
     assert len(tiles) == 2
 
     summary, by_style, _top = ada.predict(api_name="/insights")
-    assert "<b>1</b> ratings" in summary and "1 followers" in summary
+    assert "<b>1</b> rating (4.0★)" in summary and "<b>1</b> follower</div>" in summary
     assert by_style["data"][0][0] == "Upload" and by_style["data"][0][1] == 2
     with pytest.raises(Exception, match="Sign in"):
         client(app_url).predict(api_name="/insights")
