@@ -38,6 +38,7 @@ from db.models import (
     is_row_id,
     utcnow,
 )
+from generation.recipe_kinds import KINDS
 from marketplace.accounts import find_user
 from marketplace.artworks import get_artwork
 from marketplace.errors import InvalidInput, NotFound, NotOwner
@@ -265,7 +266,8 @@ def style_label(recipe: dict[str, Any] | None) -> str:
     preset, text to image; "Upload" for a work without a recipe."""
     recipe = recipe or {}
     kind = recipe.get("kind")
-    if isinstance(kind, str) and kind.startswith("gan"):
+    known = KINDS.get(kind) if isinstance(kind, str) else None
+    if known is not None and known.family == "gan":
         model = recipe.get("model_name") or str(recipe.get("model_sha256", ""))[:10] or "?"
         return f"GAN · {model}"
     if kind == "style":
@@ -275,10 +277,8 @@ def style_label(recipe: dict[str, Any] | None) -> str:
             best = max(range(len(weights)), key=lambda i: weights[i])
             return f"Style transfer · preset {best + 1}"
         return "Style transfer · own style picture"
-    if kind == "diffusion_txt2img":
-        return "Text to image"
-    if kind == "diffusion_img2img":
-        return "Image to image"
+    if known is not None and known.family == "diffusion":
+        return "Text to image" if known.ai_label == "ai_generated" else "Image to image"
     if not kind:
         return "Upload"
     return str(kind)[:40]
