@@ -20,6 +20,14 @@ from sqlalchemy.orm.util import identity_key
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
+def dialect_insert(dialect_name: str, table):
+    """An INSERT into `table` in the dialect's own form, which has ON CONFLICT (PostgreSQL's
+    and SQLite's spell it the same; the generic INSERT has none)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    return (postgresql if dialect_name == "postgresql" else sqlite).insert(table)
+
+
 def normalise_url(url: str) -> str:
     """Map plain `postgresql://` URLs onto the psycopg 3 driver."""
     parsed = make_url(url)

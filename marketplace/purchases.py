@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy import inspect as sa_inspect
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from db.models import (
@@ -21,7 +20,7 @@ from db.models import (
     is_row_id,
     utcnow,
 )
-from db.session import expire_cached, flush_pending
+from db.session import dialect_insert, expire_cached, flush_pending
 from marketplace.artworks import refuse_if_blocked, source_works
 from marketplace.errors import (
     IdempotencyConflict,
@@ -493,9 +492,8 @@ def settle_from_escrow(
 def _insert_sale(dialect_name: str):
     """The sale's INSERT, which adds nothing when the buyer's key is taken (ON CONFLICT DO
     NOTHING: no savepoint, and no aborted transaction on PostgreSQL)."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
     return (
-        dialect.insert(_SALES)
+        dialect_insert(dialect_name, _SALES)
         .on_conflict_do_nothing(index_elements=["buyer_id", "idempotency_key"])
         .returning(_SALES.c.id)
     )

@@ -16,11 +16,11 @@ import logging
 
 import numpy as np
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from db.blobs import BlobStore
 from db.models import Artwork, ArtworkStyle
+from db.session import dialect_insert
 from marketplace.artworks import get_artwork
 
 log = logging.getLogger(__name__)
@@ -45,9 +45,8 @@ def compute_embedding(image_bytes: bytes) -> np.ndarray:
 
 def _store(session: Session, artwork_id: int, vector: np.ndarray) -> None:
     conn = session.connection()
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     conn.execute(
-        dialect.insert(ArtworkStyle)
+        dialect_insert(conn.dialect.name, ArtworkStyle)
         .values(artwork_id=artwork_id, vector=vector.astype("<f4").tobytes())
         .on_conflict_do_nothing(index_elements=["artwork_id"])
     )

@@ -22,7 +22,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import case, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db.models import (
@@ -38,6 +37,7 @@ from db.models import (
     is_row_id,
     utcnow,
 )
+from db.session import dialect_insert
 from generation.recipe_kinds import KINDS
 from marketplace.accounts import find_user
 from marketplace.artworks import get_artwork
@@ -77,8 +77,7 @@ class Appraisal:
 
 @functools.cache
 def _upsert(dialect_name: str, table, keys: tuple[str, ...], update: tuple[str, ...]):
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = dialect.insert(table)
+    statement = dialect_insert(dialect_name, table)
     if not update:
         return statement.on_conflict_do_nothing(index_elements=list(keys))
     return statement.on_conflict_do_update(
@@ -250,8 +249,9 @@ def record_view(
         return False
     day = day or utcnow().date()
     conn = session.connection()
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(ArtworkView).values(artwork_id=artwork.id, day=day, views=1)
+    statement = dialect_insert(conn.dialect.name, ArtworkView).values(
+        artwork_id=artwork.id, day=day, views=1
+    )
     conn.execute(
         statement.on_conflict_do_update(
             index_elements=["artwork_id", "day"],
