@@ -32,19 +32,36 @@ def notify(
 ) -> None:
     """Tell each of `user_ids` (one id or several; None and repeats are skipped) about
     `kind`, with `payload` (JSON) for its words."""
-    if kind not in NOTIFICATION_KINDS:
+    if kind not in NOTIFICATION_KINDS:  # also when nobody is to be told
         raise ValueError(f"unknown notification kind {kind!r}")
     ids = [user_ids] if isinstance(user_ids, int) else list(user_ids)
-    rows = [
-        {
-            "user_id": user_id,
-            "kind": kind,
-            "artwork_id": artwork_id,
-            "payload": payload,
-            "created_at": utcnow(),
-        }
-        for user_id in dict.fromkeys(i for i in ids if i is not None)
-    ]
+    notify_each(
+        session,
+        [(user_id, kind, payload) for user_id in dict.fromkeys(i for i in ids if i is not None)],
+        artwork_id=artwork_id,
+    )
+
+
+def notify_each(
+    session: Session,
+    notes: Iterable[tuple[int, str, dict[str, Any]]],
+    *,
+    artwork_id: int | None = None,
+) -> None:
+    """Write (user id, kind, payload) notifications about one work with one INSERT."""
+    rows = []
+    for user_id, kind, payload in notes:
+        if kind not in NOTIFICATION_KINDS:
+            raise ValueError(f"unknown notification kind {kind!r}")
+        rows.append(
+            {
+                "user_id": user_id,
+                "kind": kind,
+                "artwork_id": artwork_id,
+                "payload": payload,
+                "created_at": utcnow(),
+            }
+        )
     if rows:
         session.execute(insert(Notification), rows)
 

@@ -35,7 +35,7 @@ from marketplace.escrow import refund_offers_of
 from marketplace.events import insert_events
 from marketplace.ledger import Leg, escrow_account, post_transaction
 from marketplace.money import SaleSplit, format_cents, split_sale
-from marketplace.notifications import notify
+from marketplace.notifications import notify_each
 from marketplace.rules import DEFAULT_RULES, MarketRules
 
 MAX_IDEMPOTENCY_KEY = 128
@@ -437,26 +437,29 @@ def complete_sale(
 
 
 def _tell_payees(session, artwork, sale_id, seller_id, split, sources, licence_tier) -> None:
-    """Notify the seller of a sale, and the creator and source owners of what it paid them."""
+    """Notify the seller of a sale, and the creator and source owners of what it paid them;
+    one INSERT."""
     said = {"title": artwork.title, "sale_id": sale_id, "licence_tier": licence_tier}
-    notify(
-        session,
-        seller_id,
-        "sold",
-        artwork_id=artwork.id,
-        price_cents=split.price_cents,
-        received_cents=split.seller_cents
-        + (split.creator_royalty_cents if seller_id == artwork.creator_id else 0),
-        **said,
+    seller_got = split.seller_cents + (
+        split.creator_royalty_cents if seller_id == artwork.creator_id else 0
     )
+    notes = [
+        (
+            seller_id,
+            "sold",
+            {"price_cents": split.price_cents, "received_cents": seller_got, **said},
+        )
+    ]
     paid = {}
     if artwork.creator_id != seller_id and split.creator_royalty_cents:
         paid[artwork.creator_id] = split.creator_royalty_cents
     for source, share in zip(sources, split.source_shares_cents, strict=True):
         if share and source.owner_id != seller_id:
             paid[source.owner_id] = paid.get(source.owner_id, 0) + share
-    for user_id, cents in paid.items():
-        notify(session, user_id, "royalty", artwork_id=artwork.id, received_cents=cents, **said)
+    notes += [
+        (user_id, "royalty", {"received_cents": cents, **said}) for user_id, cents in paid.items()
+    ]
+    notify_each(session, notes, artwork_id=artwork.id)
 
 
 def settle_from_escrow(

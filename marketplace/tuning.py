@@ -276,9 +276,14 @@ def run_tuning(ctx: JobContext) -> dict[str, Any]:
         }
 
 
-def tunable_models(session: Session, user_id: int) -> list[tuple[GanModel, list[dict[str, Any]]]]:
-    """`user_id`'s trained models, newest first, each with its liked works."""
-    models = session.scalars(
-        select(GanModel).where(GanModel.owner_id == user_id).order_by(GanModel.id.desc())
+def liked_of(session: Session, user_id: int, model_sha256: object) -> list[dict[str, Any]] | None:
+    """The liked works of `user_id`'s model `model_sha256` (`liked_works`), or None when it
+    is not one of their trained models."""
+    model = (
+        session.scalar(
+            select(GanModel).where(GanModel.sha256 == model_sha256, GanModel.owner_id == user_id)
+        )
+        if isinstance(model_sha256, str)
+        else None
     )
-    return [(m, liked_works(session, m)) for m in models]
+    return None if model is None else liked_works(session, model)

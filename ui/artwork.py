@@ -28,6 +28,7 @@ from ui.common import (
     badge,
     bind,
     escape,
+    picked_id,
     run,
     thumbnail,
     tile_gallery,
@@ -461,13 +462,6 @@ def reveal(services: Services, artwork_id, request: gr.Request):
     return gr.update(visible=disclosed is not None), disclosed
 
 
-def open_related(ids, event: gr.SelectData):
-    index = event.index if isinstance(event.index, int) else event.index[0]
-    if not ids or not 0 <= index < len(ids):
-        return gr.update()
-    return ids[index]
-
-
 STAR_CHOICES = [("not rated", 0), ("★", 1), ("★★", 2), ("★★★", 3), ("★★★★", 4), ("★★★★★", 5)]
 
 
@@ -497,15 +491,15 @@ def taste_panel(services: Services, artwork_id, request: gr.Request):
         return "", gr.update(), 0, False, [], []
     who = viewer(services, request)
 
-    def work():
+    def work():  # one unit of work: the view, the appraisal, the neighbours
         with services.sessions() as s, s.begin():
             artwork = get_artwork(s, artwork_id)
             taste.record_view(s, artwork, who.id if who else None)
             seen = taste.appraisal(s, artwork_id, who.id if who else None)
-        return seen
+            return seen, _similar(services, s, artwork_id)
 
-    seen = run(work)
-    tiles, ids = more_like_this(services, artwork_id)
+    seen, near = run(work)
+    tiles, ids = _similar_tiles(services, near)
     return (
         appraisal_html(seen),
         gr.update(value=_favourite_label(seen.mine)),
@@ -559,11 +553,22 @@ def more_like_this(services: Services, artwork_id):
 
     def work():
         with services.sessions() as s, s.begin():
-            near = style_index.more_like_this(s, services.blobs, number)
-            return [(w.id, w.title, w.creator.username, w.blob_key) for w, _ in near]
+            return _similar(services, s, number)
 
+    return _similar_tiles(services, run(work))
+
+
+def _similar(services: Services, session, artwork_id: int) -> list[tuple]:
+    """(id, title, creator, blob key) of the works nearest in style, in one unit of work
+    (the work's own embedding is stored there if it had none)."""
+    near = style_index.more_like_this(session, services.blobs, artwork_id)
+    return [(w.id, w.title, w.creator.username, w.blob_key) for w, _ in near]
+
+
+def _similar_tiles(services: Services, near: list[tuple]):
+    """Thumbnails of `_similar`'s works and their ids."""
     tiles, ids = [], []
-    for work_id, title, creator, key in run(work):
+    for work_id, title, creator, key in near:
         thumb = thumbnail(services, key, size=256)
         if thumb is not None:
             tiles.append((thumb, f"#{work_id} {title} · by {creator}"))
@@ -723,11 +728,11 @@ def build(services: Services, page: Page) -> None:
         [appraisal, heart, mine],
         api_visibility="private",
     )
-    page.open_events.append(similar.select(open_related, [similar_ids], [page.opener]))
+    page.open_events.append(similar.select(picked_id, [similar_ids], [page.opener]))
     number.submit(show_page, [number], outputs, api_visibility="private")
     page.artwork_loader = (show_page, outputs)
-    page.open_events.append(parents.select(open_related, [parent_ids], [page.opener]))
-    page.open_events.append(children.select(open_related, [child_ids], [page.opener]))
+    page.open_events.append(parents.select(picked_id, [parent_ids], [page.opener]))
+    page.open_events.append(children.select(picked_id, [child_ids], [page.opener]))
     page.opener.change(lambda n: n, page.opener, number, queue=False, show_progress="hidden")
     has_offers.change(lambda yes: gr.update(visible=yes), has_offers, buy_box, queue=False)
     # a derivation gallery shows when there is something in it, a sentence when not

@@ -335,6 +335,15 @@ def bind(services: Services, fn: Callable) -> Callable:
     return handler
 
 
+def picked_id(ids, event: gr.SelectData):
+    """The id of the thumbnail clicked in a gallery whose ids are `ids` (a state beside it),
+    or no change for a click outside them."""
+    index = event.index if isinstance(event.index, int) else event.index[0]
+    if not ids or not 0 <= index < len(ids):
+        return gr.update()
+    return ids[index]
+
+
 def api_endpoint(fn: Callable, inputs: list, outputs: list, api_name: str, **kwargs: Any):
     """An endpoint for API clients whose browser counterpart takes its inputs from page state
     (a hidden trigger; the API takes plain values, e.g. an artwork number)."""

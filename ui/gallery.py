@@ -7,7 +7,7 @@ import gradio as gr
 
 from marketplace import browse, read_models
 from marketplace.money import format_cents, parse_price
-from ui.common import Services, bind, run, thumbnail, tile_gallery, whole
+from ui.common import Services, bind, picked_id, run, thumbnail, tile_gallery, whole
 from ui.shell import Page
 
 PER_PAGE = 24
@@ -103,10 +103,10 @@ def step(page_number, delta):
 
 
 def open_tile(ids, event: gr.SelectData):
-    index = event.index if isinstance(event.index, int) else event.index[0]
-    if not ids or not 0 <= index < len(ids):
-        return gr.update(), gr.update()
-    return ids[index], gr.Tabs(selected="artwork")
+    chosen = picked_id(ids, event)
+    if isinstance(chosen, dict):  # no tile: no change
+        return chosen, gr.update()
+    return chosen, gr.Tabs(selected="artwork")
 
 
 def build(services: Services, page: Page) -> None:

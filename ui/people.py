@@ -9,7 +9,16 @@ import gradio as gr
 from marketplace import notifications, taste
 from marketplace.money import format_cents
 from ui.auth import require_viewer, viewer
-from ui.common import Services, bind, escape, quiet_for_guests, run, thumbnail, tile_gallery
+from ui.common import (
+    Services,
+    bind,
+    escape,
+    picked_id,
+    quiet_for_guests,
+    run,
+    thumbnail,
+    tile_gallery,
+)
 from ui.shell import Page
 
 STYLE_HEADERS = ["style", "works", "views", "favourites", "rating", "sales", "sold for"]
@@ -235,13 +244,6 @@ def insights(services: Services, request: gr.Request):
     return html, by_style, top
 
 
-def open_work(ids, event: gr.SelectData):
-    index = event.index if isinstance(event.index, int) else event.index[0]
-    if not ids or not 0 <= index < len(ids):
-        return gr.update()
-    return ids[index]
-
-
 def build(services: Services, page: Page) -> None:
     """Lay out the People page and wire its handlers."""
     with gr.Row():
@@ -287,7 +289,7 @@ def build(services: Services, page: Page) -> None:
     shown = [front, tiles, ids]
     look.click(bind(services, storefront), [artist], shown, api_name="storefront")
     artist.submit(bind(services, storefront), [artist], shown, api_visibility="private")
-    page.open_events.append(tiles.select(open_work, [ids], [page.opener]))
+    page.open_events.append(tiles.select(picked_id, [ids], [page.opener]))
     for button, fn, name in (
         (follow_button, follow, "follow"),
         (unfollow_button, unfollow, "unfollow"),

@@ -12,6 +12,7 @@ from ui.common import (
     Services,
     bind,
     image_file,
+    picked_id,
     quiet_for_guests,
     read_upload,
     run,
@@ -174,11 +175,6 @@ def register(services: Services, image_path, title, tags, request: gr.Request):
     return f"✓ Registered as artwork #{artwork_id}.", artwork_id
 
 
-def pick(ids, event: gr.SelectData):
-    index = event.index if isinstance(event.index, int) else event.index[0]
-    return ids[index] if ids and 0 <= index < len(ids) else gr.update()
-
-
 def build(services: Services, page: Page) -> None:
     """Lay out the Sell page and wire its handlers."""
     with page.member_section("Selling needs an account."):
@@ -245,7 +241,7 @@ def build(services: Services, page: Page) -> None:
         event.success(bind(services, my_collection), None, shown, show_progress="hidden")
 
     refresh.click(bind(services, my_collection), None, shown, api_name="collection")
-    tiles.select(pick, [ids], [artwork], queue=False)
+    tiles.select(picked_id, [ids], [artwork], queue=False)
     licence.change(
         lambda tier: gr.update(visible=tier != "exclusive"),
         licence,

@@ -16,7 +16,7 @@ from PIL import Image
 
 from db.blobs import BlobNotFound
 from marketplace import jobs, training_jobs, tuning
-from marketplace.gan_models import clean_model_name
+from marketplace.gan_models import available_models, clean_model_name
 from ui.auth import require_viewer
 from ui.common import Services, bind, escape, quiet_for_guests, run, thumbnail, whole
 from ui.shell import Page
@@ -224,18 +224,13 @@ def tune_choices(services: Services, request: gr.Request):
 
     def work():
         with services.readers() as s:
-            return [
-                (f"{m.name} ({m.image_size} px, {m.sha256[:10]})", m.sha256, liked)
-                for m, liked in tuning.tunable_models(s, who.id)
-            ]
+            mine = available_models(s, who.id)[1:]  # the bundled model comes first
+            return mine, tuning.liked_of(s, who.id, mine[0].sha256) if mine else None
 
-    models = run(work)
-    choices = [(label, sha) for label, sha, _ in models]
-    first = models[0][1] if models else None
-    return (
-        gr.update(choices=choices, value=first),
-        _liked_words(models[0][2] if models else None),
-    )
+    mine, liked = run(work)
+    choices = [(f"{m.name} ({m.image_size} px, {m.sha256[:10]})", m.sha256) for m in mine]
+    first = mine[0].sha256 if mine else None
+    return gr.update(choices=choices, value=first), _liked_words(liked)
 
 
 def _liked_words(liked: list[dict] | None) -> str:
@@ -262,10 +257,7 @@ def liked_for(services: Services, model, request: gr.Request) -> str:
 
     def work():
         with services.readers() as s:
-            for m, liked in tuning.tunable_models(s, who.id):
-                if m.sha256 == model:
-                    return liked
-            return None
+            return tuning.liked_of(s, who.id, model)
 
     return _liked_words(run(work))
 
