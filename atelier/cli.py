@@ -703,11 +703,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=7860)
 
-    from atelier import cli_diffusion, cli_market, cli_studio, cli_style
+    from atelier import cli_diffusion, cli_dream, cli_market, cli_studio, cli_style
 
     cli_market.add_commands(add, group)
     cli_studio.add_commands(add, group)
     cli_style.add_commands(add, group)
+    cli_dream.add_commands(add, group)
     cli_diffusion.add_commands(add, group)
     return parser
 

@@ -3,7 +3,7 @@
 Every picture the studio makes carries a recipe (`{"kind": ..., ...}`) that remakes it. What
 follows from the kind lives here and nowhere else:
 
-- `family`: which engine renders it ("gan", "style" or "diffusion");
+- `family`: which engine renders it ("gan", "style", "dream" or "diffusion");
 - `ai_label`: the AI disclosure it earns ("ai_generated": a model made the pixels;
   "ai_modified": a model changed someone's pixels);
 - `breedable`: whether it stands for one GAN latent, so the studio can breed or morph it;
@@ -36,6 +36,12 @@ def _style_parameters(recipe: dict) -> str:
     return style_parameters(recipe)
 
 
+def _dream_parameters(recipe: dict) -> str:
+    from generation.dream import dream_parameters
+
+    return dream_parameters(recipe)
+
+
 def _diffusion_parameters(recipe: dict) -> str:
     from generation.diffusion import a1111_infotext
 
@@ -59,6 +65,7 @@ KINDS: dict[str, RecipeKind] = {
         RecipeKind("gan_breed", "gan", "ai_generated", True, True, _gan_parameters),
         RecipeKind("gan_morph", "gan", "ai_generated", False, True, _gan_parameters),
         RecipeKind("style", "style", "ai_modified", False, True, _style_parameters),
+        RecipeKind("dream", "dream", "ai_modified", False, True, _dream_parameters),
         RecipeKind(
             "diffusion_txt2img", "diffusion", "ai_generated", False, False, _diffusion_parameters
         ),

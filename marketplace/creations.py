@@ -25,7 +25,7 @@ from marketplace.errors import InvalidInput, NotOwner
 
 USES = {
     "style_source": "as a style",
-    "content_source": "as the picture to restyle",
+    "content_source": "as the picture to restyle or dream on",
     "breeding_parent": "as a parent for breeding",
     "training_data": "to train a model",
 }

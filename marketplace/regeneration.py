@@ -2,9 +2,10 @@
 
 A GAN recipe (sample, child, morph) needs its model, which is the bundled one or a trained
 model kept as blobs; a style recipe needs its content and style pictures, which the studio
-keeps in the blob store under the hashes the recipe names. Identical pixels, or a PSNR of at
-least 50 dB (generation.gan_pipeline.VERIFY_PSNR_DB), mean "recipe verified": the image is
-what the recipe makes, so the claimed model, seed and sources really made it.
+keeps in the blob store under the hashes the recipe names (and a dream its source picture).
+Identical pixels, or a PSNR of at least 50 dB (generation.gan_pipeline.VERIFY_PSNR_DB), mean
+"recipe verified": the image is what the recipe makes, so the claimed model, seed and sources
+really made it.
 """
 
 from __future__ import annotations
@@ -63,6 +64,10 @@ def check_artwork_recipe(
             from generation.style import render_style_recipe
 
             image = render_style_recipe(recipe, blobs.get).image
+        elif known.family == "dream":
+            from generation.dream import render_dream_recipe
+
+            image = render_dream_recipe(recipe, blobs.get).image
         else:
             from generation.gan_pipeline import render_recipe
 

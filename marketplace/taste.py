@@ -277,6 +277,8 @@ def style_label(recipe: dict[str, Any] | None) -> str:
             best = max(range(len(weights)), key=lambda i: weights[i])
             return f"Style transfer · preset {best + 1}"
         return "Style transfer · own style picture"
+    if known is not None and known.family == "dream":
+        return f"DeepDream · {recipe.get('layer', '?')}"
     if known is not None and known.family == "diffusion":
         return "Text to image" if known.ai_label == "ai_generated" else "Image to image"
     if not kind:

@@ -210,6 +210,14 @@ def save_made(services: Services, owner_id: int, made: dict, title: object, tags
     return run(work)
 
 
+def source_artwork_bytes(services: Services, user_id: int, artwork_id: int, role: str) -> bytes:
+    """The file of a registered work `user_id` builds on in `role` (checked with
+    `creations.check_source`: theirs, or licensed for derivatives)."""
+    with services.readers() as s:
+        artwork = creations.check_source(s, user_id, artwork_id, role)
+        return services.blobs.get(artwork.blob_key)
+
+
 def thumbnail(services: Services, key: str, size: int = 256) -> str | None:
     """A preview of a stored image (marketplace.media: at most half its size, marked when
     large), or None if it cannot be read (the page still loads)."""

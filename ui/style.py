@@ -14,9 +14,8 @@ import gradio as gr
 from PIL import Image
 
 from generation.recipe_kinds import png_with_recipe
-from marketplace import creations
 from marketplace.artworks import MAX_TITLE_LENGTH
-from ui.auth import Viewer, require_viewer
+from ui.auth import require_viewer
 from ui.common import (
     Services,
     bind,
@@ -29,6 +28,7 @@ from ui.common import (
     run,
     save_made,
     session_hash,
+    source_artwork_bytes,
     tile_gallery,
     whole,
 )
@@ -88,12 +88,6 @@ def refresh(services: Services, request: gr.Request):
     return gr.update(choices=choices, value=choices[0][1] if choices else None)
 
 
-def _artwork_bytes(services: Services, who: Viewer, artwork_id: int, role: str) -> bytes:
-    with services.readers() as s:
-        artwork = creations.check_source(s, who.id, artwork_id, role)
-        return services.blobs.get(artwork.blob_key)
-
-
 def stylise(
     services: Services,
     content_mode,
@@ -124,7 +118,7 @@ def stylise(
     sources: list[bytes] = []
     if content_mode == CONTENT_MODES[1]:
         content_id = whole(content_artwork, "the work to restyle")
-        content = run(_artwork_bytes, services, who, content_id, "content_source")
+        content = run(source_artwork_bytes, services, who.id, content_id, "content_source")
         parents.append([content_id, "content_source"])
     else:
         content_id = None
@@ -152,7 +146,7 @@ def stylise(
             names.append("uploaded picture")
         if style_artwork not in (None, ""):
             number = whole(style_artwork, "the gallery artwork to use as a style")
-            styles.append(run(_artwork_bytes, services, who, number, "style_source"))
+            styles.append(run(source_artwork_bytes, services, who.id, number, "style_source"))
             style_ids.append(number)
             parents.append([number, "style_source"])
             names.append(f"artwork #{number}")

@@ -163,6 +163,37 @@ def test_stylise_an_upload_with_a_preset_and_save_it_as_ai_modified(app_url, tmp
     assert recipe["kind"] == "style" and recipe["content_artwork_id"] is None
 
 
+def test_dream_an_upload_save_it_and_dream_on_it_again(app_url, tmp_path):
+    ada, bob = sign_up(app_url, "ada"), sign_up(app_url, "bob")
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(encode(detailed(5, 200), "PNG"))
+    args = ["Upload a picture", handle_file(str(photo)), None, "block8", 2, 3, 1.5, 128, 7]
+    pair, status = ada.predict(*args, api_name="/dream")
+    before, after = pair
+    assert "Dreamed at 128×128 with block8: 2 octaves of 3 steps, strength 1.5" in text_of(status)
+    with Image.open(after) as dreamed, Image.open(before) as original:
+        assert dreamed.size == original.size == (128, 128)
+        assert dreamed.convert("RGB").tobytes() != original.convert("RGB").tobytes()
+    message, artwork_id = ada.predict("Dreamy", "dream", api_name="/save_dream")
+    assert f"Saved as artwork #{int(artwork_id)} (AI-modified)" in message
+    recipe = read_recipe(Path(ada.predict(int(artwork_id), api_name="/download")).read_bytes())
+    assert recipe["kind"] == "dream" and recipe["layer"] == "block8" and recipe["seed"] == 7
+    again = ["One of my works", None, int(artwork_id), "block12", 1, 2, 1.0, 96, 0]
+    _pair, status = ada.predict(*again, api_name="/dream")
+    assert "with block12" in text_of(status)
+    _m, second = ada.predict("Dream of a dream", "", api_name="/save_dream")
+    page = client(app_url).predict(int(second), api_name="/artwork")
+    assert "(content, owned by ada)" in page[5][0]["caption"]
+    with pytest.raises(Exception, match=f"You may not use artwork #{int(artwork_id)}"):
+        bob.predict(*again, api_name="/dream")
+    with pytest.raises(Exception, match="conv_1 is not in the list of choices"):
+        ada.predict(*args[:3], "conv_1", *args[4:], api_name="/dream")
+    with pytest.raises(Exception, match="99 is greater than maximum value 40"):
+        ada.predict(*args[:4], 2, 99, *args[6:], api_name="/dream")
+    with pytest.raises(Exception, match="Dream something first"):
+        bob.predict("Nothing", "", api_name="/save_dream")
+
+
 def test_a_running_restyle_can_be_cancelled_from_the_same_session(app_url, tmp_path):
     ada = sign_up(app_url, "ada")
     photo = tmp_path / "photo.png"

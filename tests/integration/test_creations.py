@@ -128,6 +128,39 @@ def test_a_restyle_of_licensed_works_records_both_sources_and_verifies(sessions,
     assert regeneration(sessions, blobs, art, tmp_path)["status"] == "verified"
 
 
+def test_a_dream_on_a_licensed_work_records_its_source_and_verifies(sessions, blobs, tmp_path):
+    from db.models import Artwork
+    from generation.dream import dream
+
+    ada, bob = new_user(sessions, "ada"), new_user(sessions, "bob")
+    source_id = new_artwork(sessions, blobs, ada, 33, title="Ada's picture")
+    with sessions() as s, pytest.raises(NotOwner, match="as the picture to restyle or dream on"):
+        check_source(s, bob, source_id, "content_source")
+    buy(sessions, new_listing(sessions, source_id, ada, 100, licence_tier="commercial"), bob)
+    source = encode(art_image(33))
+    out = dream(source, layer="block7", octaves=2, steps=2, size=96, seed=3)
+    recipe = {**out.recipe, "content_artwork_id": source_id}
+    art = save(
+        sessions,
+        blobs,
+        bob,
+        out.png(),
+        recipe,
+        "Dreamed",
+        parents=[(source_id, "content_source")],
+        sources=[source],
+    )
+    with sessions() as s:
+        assert s.get(Artwork, art).ai_label == "ai_modified"
+        edges = {(d.parent_id, d.role) for d in s.query(Derivation).filter_by(child_id=art)}
+    assert edges == {(source_id, "content_source")}
+    assert regeneration(sessions, blobs, art, tmp_path)["status"] == "verified"
+    # another seed's recipe on the same pixels is caught
+    with sessions() as s, s.begin():
+        s.get(Artwork, art).recipe = {**recipe, "seed": 4}
+    assert regeneration(sessions, blobs, art, tmp_path)["status"] == "mismatch"
+
+
 def test_downloads_carry_a1111_parameters_beside_trusted_credentials(sessions, blobs, gan):
     from generation.parameters import parse_a1111_parameters, read_parameters
     from generation.style import StylePipeline

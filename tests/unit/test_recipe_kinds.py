@@ -40,6 +40,7 @@ def test_every_kind_is_described_once_with_a_known_label():
         "gan_breed",
         "gan_morph",
         "style",
+        "dream",
         "diffusion_txt2img",
         "diffusion_img2img",
     }
@@ -74,8 +75,8 @@ def test_malformed_or_foreign_recipes_have_no_infotext_and_are_not_written():
 
 @pytest.mark.parametrize("layer", ["marketplace", "ui", "atelier"])
 def test_no_layer_above_generation_keeps_its_own_list_of_kinds(layer):
-    # "style" is also a page, a command and an argument: the other names are kinds only
-    names = "|".join(re.escape(f'"{name}"') for name in KINDS if name != "style")
+    # "style" and "dream" are also pages, commands and families: the others are kinds only
+    names = "|".join(re.escape(f'"{name}"') for name in KINDS if name not in ("style", "dream"))
     found = [
         f"{path.relative_to(ROOT)}:{number}"
         for path in sorted((ROOT / layer).rglob("*.py"))
