@@ -18,7 +18,7 @@ import math
 import sys
 from pathlib import Path
 
-from atelier.cli_common import CommandError, check_range, emit, write_files
+from atelier.cli_common import CommandError, check_range, emit, parse_number, write_files
 
 
 def add_commands(add, group) -> None:
@@ -45,6 +45,22 @@ def add_commands(add, group) -> None:
     p.add_argument("--size", type=int, default=512, help="display size in pixels (default 512)")
     p.add_argument("--upscale", default="lanczos", choices=UPSCALE_METHODS)
     p.add_argument("--grid", action="store_true", help="also write grid.png of all pictures")
+    p.add_argument(
+        "--gene",
+        action="append",
+        default=[],
+        metavar="NAME=AMOUNT",
+        help="move every picture along a gene, -3 to 3 (repeat; `atelier genes` lists them): "
+        "--gene person=2 --gene 'big hair=-1'",
+    )
+
+    p = add(
+        "genes",
+        cmd_genes,
+        "list a GAN model's genes (named latent directions): atelier genes",
+        needs_db=False,
+    )
+    p.add_argument("--model", default=None, help="model folder (default: the bundled emoji64)")
 
     p = add(
         "breed",
@@ -265,6 +281,35 @@ def _pipeline_for(recipes: list[dict], names: list[str], model: str | None):
 # --- generate -----------------------------------------------------------------------------
 
 
+def _gene_edits(specs: list[str]) -> dict[str, float]:
+    """`--gene NAME=AMOUNT` values as {name: amount}, naming a malformed one."""
+    edits: dict[str, float] = {}
+    for spec in specs:
+        name, equals, amount = spec.rpartition("=")
+        if not equals or not name.strip():
+            raise CommandError(f"--gene must look like NAME=AMOUNT, got {spec!r}")
+        edits[name.strip()] = parse_number(amount, f"--gene {name.strip()}")
+    return edits
+
+
+def cmd_genes(args, settings) -> None:
+    """List a model's genes with what each does."""
+    from generation.gan_pipeline import load_model
+
+    pipeline = load_model(args.model)
+    genes = pipeline.genes
+    if genes is None:
+        emit(args, {"model_sha256": pipeline.model_sha256, "genes": []}, "this model has no genes")
+        return
+    rows = [{"name": n, "note": genes.notes.get(n, "")} for n in genes.names]
+    emit(
+        args,
+        {"model_sha256": pipeline.model_sha256, "genes_sha256": genes.sha256, "genes": rows},
+        "\n".join(f"{r['name']:<12} {r['note']}" for r in rows)
+        + "\n(amounts -3 to 3: atelier generate --gene NAME=AMOUNT)",
+    )
+
+
 def cmd_generate(args, settings) -> None:
     """Make `--count` pictures from seeds `--seed`, `--seed + 1`, ... with their recipes."""
     from generation.gan_pipeline import MAX_IMAGES, load_model
@@ -275,14 +320,17 @@ def cmd_generate(args, settings) -> None:
     check_range(args.seed, "--seed", 0, MAX_SEED - args.count + 1)
     check_range(args.truncation, "--truncation", 0, 1)
     check_range(args.size, "--size", MIN_DISPLAY_SIZE, MAX_DISPLAY_SIZE)
-    out = _out_dir(args.out)
+    edits = _gene_edits(args.gene)
     pipeline = load_model(args.model)
+    pipeline.gene_fields(edits)  # refuses unknown genes before a folder is made
+    out = _out_dir(args.out)
     result = pipeline(
         num_images=args.count,
         seed=args.seed,
         truncation=args.truncation,
         size=args.size,
         upscale=args.upscale,
+        genes=edits,
     )
     names = [f"seed_{s}" for s in result.seeds]
     files, entries = _picture_entries(
@@ -305,8 +353,9 @@ def cmd_generate(args, settings) -> None:
     }
     last = result.seeds[-1]
     seeds = f"seed {args.seed}" if last == args.seed else f"seeds {args.seed}-{last}"
+    moved = "".join(f", {name} {amount:+g}" for name, amount in edits.items())
     lines = [
-        f"wrote {len(entries)} picture(s) ({seeds}, truncation {args.truncation:g}, "
+        f"wrote {len(entries)} picture(s) ({seeds}, truncation {args.truncation:g}{moved}, "
         f"{args.size} px) to {out} with model {pipeline.model_name} "
         f"({pipeline.model_sha256[:12]})"
     ]

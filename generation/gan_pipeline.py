@@ -24,6 +24,7 @@ import torch
 
 from generation.errors import GenerationCancelled, GenerationError, ModelUnavailable
 from generation.gan import CONFIG_NAME, WEIGHTS_NAME, Generator, weights_sha256
+from generation.genes import load_genes
 from generation.latents import morph_latents, recipe_latent
 from generation.recipes import (
     DEFAULT_FRAME_MS,
@@ -166,15 +167,38 @@ class GANPipeline:
         generator: A trained generator (put in eval mode here).
         model_sha256: The generator's model id, recorded in outputs and recipes.
         model_name: A short human name of the model, recorded in recipes.
+        genes: The model's genes (`generation.genes.load_genes`), or None.
     """
 
     def __init__(
-        self, generator: Generator, model_sha256: str | None = None, model_name: str | None = None
+        self,
+        generator: Generator,
+        model_sha256: str | None = None,
+        model_name: str | None = None,
+        genes=None,
     ) -> None:
         self.generator = generator.eval()
         self._forward = inference_forward(self.generator)
         self.model_sha256 = model_sha256
         self.model_name = model_name
+        self.genes = genes
+
+    def gene_fields(self, edits: dict | None) -> dict:
+        """`sample_recipe`/`breed_recipe` keyword arguments for gene `edits` of this model.
+
+        Raises:
+            GenerationError: edits for a model without genes, or a gene it does not have.
+        """
+        if not edits or not any(float(v) != 0.0 for v in edits.values()):
+            return {}
+        if self.genes is None:
+            raise GenerationError("this model has no genes; only the bundled model has them")
+        unknown = sorted(set(edits) - set(self.genes.names))
+        if unknown:
+            raise GenerationError(
+                f"this model has no gene {unknown[0]!r}; its genes: {', '.join(self.genes.names)}"
+            )
+        return {"genes": dict(edits), "genes_sha256": self.genes.sha256}
 
     @classmethod
     def from_pretrained(cls, pretrained_directory: str | Path) -> GANPipeline:
@@ -196,6 +220,7 @@ class GANPipeline:
         truncation: float = 1.0,
         size: int | None = None,
         upscale: str = DEFAULT_UPSCALE,
+        genes: dict | None = None,
     ) -> GANPipelineOutput:
         """Generate `num_images` images from seeds `seed`, `seed + 1`, ...
 
@@ -208,6 +233,7 @@ class GANPipeline:
             truncation: psi in [0, 1]; latents are scaled toward 0 (1 = untruncated).
             size: Display side length (16 to 2048); None keeps the model's own size.
             upscale: Resampling filter for the display size.
+            genes: Gene edits {name: amount in [-3, 3]} applied to every image.
 
         Returns:
             A `GANPipelineOutput` (with recipes when the model id is known).
@@ -221,9 +247,16 @@ class GANPipeline:
         check_seed(seed + num_images - 1, "seed + num_images - 1")
         size = self.image_size if size is None else size
         seeds = list(range(seed, seed + num_images))
+        edits = self.gene_fields(genes)
         recipes = [
             sample_recipe(
-                self.model_sha256 or "0" * 64, s, truncation, size, upscale, self.model_name
+                self.model_sha256 or "0" * 64,
+                s,
+                truncation,
+                size,
+                upscale,
+                self.model_name,
+                **edits,
             )
             for s in seeds
         ]
@@ -264,6 +297,7 @@ class GANPipeline:
         seed: int,
         size: int | None = None,
         upscale: str | None = None,
+        genes: dict | None = None,
     ) -> GANPipelineOutput:
         """Make `children` children of two parent recipes by latent crossover and mutation.
 
@@ -275,6 +309,7 @@ class GANPipeline:
             seed: Crossover seed; child k of the same parents and seed is always the same.
             size: Display size; defaults to parent A's.
             upscale: Resampling filter; defaults to parent A's.
+            genes: The children's own gene edits (the parents' are in their latents).
 
         Returns:
             A `GANPipelineOutput` whose recipes embed both parents.
@@ -284,8 +319,9 @@ class GANPipeline:
                 deep, or an argument is out of range.
         """
         check_int(children, "children", 1, MAX_CHILDREN)
+        edits = self.gene_fields(genes)
         recipes = [
-            breed_recipe(parent_a, parent_b, seed, k, mutation, size, upscale)
+            breed_recipe(parent_a, parent_b, seed, k, mutation, size, upscale, **edits)
             for k in range(children)
         ]
         self._check_model(recipes[0])
@@ -356,7 +392,7 @@ class GANPipeline:
                 f"`render_morph` takes a {KIND_MORPH} recipe, got {recipe['kind']!r}"
             )
         self._check_model(recipe)
-        latents = morph_latents(recipe, self.generator.latent_dim)  # (N, D)
+        latents = morph_latents(recipe, self.generator.latent_dim, self.genes)  # (N, D)
         if torch.equal(latents[0], latents[-1]):
             raise GenerationError("the morph's start and end are the same picture; pick two")
         total = latents.shape[0]
@@ -397,7 +433,9 @@ class GANPipeline:
         for i, r in enumerate(recipes):
             groups.setdefault((r["size"], r["upscale"]), []).append(i)
         for (size, method), indices in groups.items():
-            latents = torch.stack([recipe_latent(recipes[i], d) for i in indices])  # (N, D)
+            latents = torch.stack(
+                [recipe_latent(recipes[i], d, self.genes) for i in indices]
+            )  # (N, D)
             for i, image in zip(indices, self._render_latents(latents, size, method), strict=True):
                 images[i] = image
         return images
@@ -490,7 +528,10 @@ def load_model(directory: str | Path | None = None) -> GANPipeline:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelUnavailable(f"cannot load the GAN model in {path}: {reason}; {hint}") from None
     name = DEFAULT_MODEL_NAME if bundled else model_name_for(path)
-    return GANPipeline(generator, sha, name)
+    genes = load_genes(path)
+    if genes is not None and genes.model_sha256 != sha:
+        genes = None  # found for other weights: they would move this model's latents blindly
+    return GANPipeline(generator, sha, name, genes)
 
 
 @functools.lru_cache(maxsize=4)

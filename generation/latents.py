@@ -27,30 +27,48 @@ def _child_generator(crossover_seed: int, child_index: int) -> torch.Generator:
     return torch.Generator().manual_seed(int.from_bytes(digest[:8], "big") & MAX_SEED)
 
 
-def recipe_latent(recipe: dict, latent_dim: int) -> torch.Tensor:
+def recipe_latent(recipe: dict, latent_dim: int, genes=None) -> torch.Tensor:
     """The latent vector a `gan_sample` or `gan_breed` recipe stands for.
 
     Args:
         recipe: A validated latent recipe.
         latent_dim: The model's latent size.
+        genes: The model's `generation.genes.GeneSet`, needed when the recipe (or an
+            ancestor) edits genes.
 
     Returns:
         `(latent_dim,)` float32 tensor, the generator's input.
 
     Raises:
-        GenerationError: If the recipe is a morph or another kind.
+        GenerationError: If the recipe is a morph or another kind, or edits genes the
+            model's genes file does not have.
     """
     kind = recipe.get("kind")
     if kind == KIND_SAMPLE:
-        return seed_latent(recipe["seed"], latent_dim) * recipe["truncation"]  # (D,)
-    if kind == KIND_BREED:
-        z_a = recipe_latent(recipe["parents"][0], latent_dim)  # (D,)
-        z_b = recipe_latent(recipe["parents"][1], latent_dim)  # (D,)
+        latent = seed_latent(recipe["seed"], latent_dim) * recipe["truncation"]  # (D,)
+    elif kind == KIND_BREED:
+        z_a = recipe_latent(recipe["parents"][0], latent_dim, genes)  # (D,)
+        z_b = recipe_latent(recipe["parents"][1], latent_dim, genes)  # (D,)
         rng = _child_generator(recipe["crossover_seed"], recipe["child_index"])
         mask = torch.rand(latent_dim, generator=rng) < 0.5  # (D,)
         noise = torch.randn(latent_dim, generator=rng)  # (D,)
-        return torch.where(mask, z_a, z_b) + recipe["mutation"] * noise  # (D,)
-    raise GenerationError(f"a {kind!r} recipe has no single latent; use a sample or breed recipe")
+        latent = torch.where(mask, z_a, z_b) + recipe["mutation"] * noise  # (D,)
+    else:
+        raise GenerationError(
+            f"a {kind!r} recipe has no single latent; use a sample or breed recipe"
+        )
+    edits = recipe.get("genes")
+    if not edits:
+        return latent
+    if genes is None or genes.sha256 != recipe.get("genes_sha256"):
+        raise GenerationError(
+            "the recipe edits genes from a genes file this model does not have "
+            f"({str(recipe.get('genes_sha256'))[:12]}...)"
+        )
+    unknown = sorted(set(edits) - set(genes.names))
+    if unknown:
+        raise GenerationError(f"this model has no gene {unknown[0]!r}; its genes: {genes.names}")
+    return genes.apply(latent, edits)
 
 
 def crossover_mask(recipe: dict, latent_dim: int) -> torch.Tensor:
@@ -84,9 +102,9 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
     return (direction * ((1 - t) * na + t * nb)).float()
 
 
-def morph_latents(recipe: dict, latent_dim: int) -> torch.Tensor:
+def morph_latents(recipe: dict, latent_dim: int, genes=None) -> torch.Tensor:
     """The latents of every frame of a `gan_morph` recipe: `(frames, latent_dim)` float32."""
-    a = recipe_latent(recipe["start"], latent_dim)  # (D,)
-    b = recipe_latent(recipe["end"], latent_dim)  # (D,)
+    a = recipe_latent(recipe["start"], latent_dim, genes)  # (D,)
+    b = recipe_latent(recipe["end"], latent_dim, genes)  # (D,)
     n = recipe["frames"]
     return torch.stack([slerp(a, b, i / (n - 1)) for i in range(n)])  # (N, D)

@@ -163,6 +163,9 @@ def a1111_parameters(recipe: dict) -> str:
         params["Frame ms"] = recipe["frame_ms"]
         params["Interpolation"] = recipe["interpolation"]
         params["End seed"] = _endpoint_seed(recipe["end"])
+    if recipe.get("genes"):
+        # A1111 quotes a value holding commas: "person +2.0; hair +1.0" needs none
+        params["Genes"] = "; ".join(f"{n} {a:+g}" for n, a in sorted(recipe["genes"].items()))
     params["Upscaler"] = recipe["upscale"].capitalize()
     params["Atelier kind"] = kind
     params["Atelier recipe"] = recipe_sha256(recipe)[:16]

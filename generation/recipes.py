@@ -148,6 +148,8 @@ def sample_recipe(
     size: int = 512,
     upscale: str = DEFAULT_UPSCALE,
     model_name: str | None = None,
+    genes: dict | None = None,
+    genes_sha256: str | None = None,
 ) -> dict:
     """The recipe of one seeded GAN sample.
 
@@ -158,9 +160,12 @@ def sample_recipe(
         size: Display side length in pixels (16 to 2048; the model's own size means no resize).
         upscale: Resampling filter, one of `generation.upscale.UPSCALE_METHODS`.
         model_name: A short human name of the model ("emoji64"), informational.
+        genes: Gene edits {name: amount in [-3, 3]} (`generation.genes`); the latent moves
+            by amount x the gene's direction after truncation.
+        genes_sha256: The SHA-256 of the model's genes file, required with `genes`.
 
     Returns:
-        The recipe dict.
+        The recipe dict (with `genes` and `genes_sha256` only when a gene is edited).
 
     Raises:
         GenerationError: If an argument is out of range.
@@ -170,7 +175,28 @@ def sample_recipe(
         **_common(model_sha256, model_name, size, upscale),
         "seed": check_seed(seed),
         "truncation": check_truncation(truncation),
+        **_gene_fields(genes, genes_sha256),
     }
+
+
+def _gene_fields(genes: object, genes_sha256: object) -> dict:
+    """A recipe's gene keys: none when nothing is edited, so older recipes keep their hash."""
+    from generation.genes import check_edits
+
+    if genes is None:
+        return {}
+    edits = check_edits(genes)
+    if not edits:
+        return {}
+    if (
+        not isinstance(genes_sha256, str)
+        or len(genes_sha256) != 64
+        or genes_sha256.strip("0123456789abcdef")
+    ):
+        raise GenerationError(
+            f"`genes_sha256` must be 64 lowercase hex digits with genes, got {genes_sha256!r}"
+        )
+    return {"genes": edits, "genes_sha256": genes_sha256}
 
 
 def breed_recipe(
@@ -181,6 +207,8 @@ def breed_recipe(
     mutation: float,
     size: int | None = None,
     upscale: str | None = None,
+    genes: dict | None = None,
+    genes_sha256: str | None = None,
 ) -> dict:
     """The recipe of child `child_index` of two parent recipes made by the same model.
 
@@ -192,6 +220,8 @@ def breed_recipe(
         mutation: Standard deviation of the gaussian noise added to the child's latent, 0 to 1.
         size: Display size; defaults to `parent_a`'s.
         upscale: Resampling filter; defaults to `parent_a`'s.
+        genes, genes_sha256: The child's own gene edits, as for `sample_recipe` (the
+            parents' edits are in their latents, which the crossover mixes).
 
     Returns:
         The recipe dict, embedding both parents.
@@ -229,6 +259,7 @@ def breed_recipe(
         "crossover_seed": check_seed(crossover_seed, "crossover_seed"),
         "child_index": check_int(child_index, "child_index", 0, MAX_CHILDREN - 1),
         "mutation": check_float(mutation, "mutation", 0.0, MAX_MUTATION),
+        **_gene_fields(genes, genes_sha256),
     }
     return recipe
 
@@ -365,6 +396,8 @@ def validate_recipe(recipe: object, _depth: int = 0) -> dict:
             r["size"],
             r["upscale"],
             r.get("model_name"),
+            r.get("genes"),
+            r.get("genes_sha256"),
         )
     elif kind == KIND_BREED:
         parents = r["parents"]
@@ -379,6 +412,8 @@ def validate_recipe(recipe: object, _depth: int = 0) -> dict:
             r["mutation"],
             r["size"],
             r["upscale"],
+            r.get("genes"),
+            r.get("genes_sha256"),
         )
         if r["model_sha256"] != clean["model_sha256"]:
             raise GenerationError("the child's `model_sha256` differs from its parents'")

@@ -8,6 +8,7 @@ re-renders the chosen recipe, so the saved file is exactly what its recipe makes
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import gradio as gr
@@ -41,6 +42,34 @@ from ui.shell import Page
 
 SIZES = [64, 128, 256, 512]
 MAX_COUNT = 16
+
+
+@functools.cache
+def _bundled_genes():
+    from generation.gan_pipeline import load_model
+
+    return load_model().genes
+
+
+def gene_names() -> tuple[str, ...]:
+    """The bundled model's genes, one slider each (other models have none)."""
+    genes = _bundled_genes()
+    return genes.names if genes is not None else ()
+
+
+def gene_edits(amounts) -> dict[str, float]:
+    """The sliders' values as gene edits {name: amount}, untouched sliders left out."""
+    from generation.genes import MAX_AMOUNT
+
+    names = gene_names()
+    if len(amounts) > len(names):
+        raise gr.Error(f"There are {len(names)} genes, got {len(amounts)} amounts.")
+    edits = {}
+    for name, amount in zip(names, amounts, strict=False):
+        value = number_in(amount, f"the gene {name}", -MAX_AMOUNT, MAX_AMOUNT)
+        if value:
+            edits[name] = value
+    return edits
 
 
 def _pipeline_for(services: Services, sha256: str):
@@ -80,9 +109,12 @@ def refresh(services: Services, request: gr.Request):
     )
 
 
-def generate(services: Services, model, seed, count, truncation, size, request: gr.Request):
-    """Pictures from seeds seed, seed+1, ... Returns (grid, status)."""
+def generate(services: Services, model, seed, count, truncation, size, request: gr.Request, *genes):
+    """Pictures from seeds seed, seed+1, ..., with the genes' sliders applied (Gradio puts
+    the request before the sliders' values, so their number may follow the genes file).
+    Returns (grid, status)."""
     who = require_viewer(services, request)
+    edits = gene_edits(genes)
     first = seed_value(seed, "the seed", MAX_SEED)
     n = whole(count, "the number of pictures")
     if not 1 <= n <= MAX_COUNT:
@@ -93,7 +125,9 @@ def generate(services: Services, model, seed, count, truncation, size, request: 
     def work():
         with services.readers() as s:
             gan_models.owned_model(s, model, who.id)
-        return _pipeline_for(services, model)(num_images=n, seed=first, truncation=psi, size=side)
+        return _pipeline_for(services, model)(
+            num_images=n, seed=first, truncation=psi, size=side, genes=edits
+        )
 
     out = run(work)
     batch = {"kind": "sample", "recipes": out.recipes, "parents": [], "file": None}
@@ -101,9 +135,10 @@ def generate(services: Services, model, seed, count, truncation, size, request: 
         (image, f"{i + 1} · seed {s}")
         for i, (image, s) in enumerate(zip(out.images, out.seeds, strict=True))
     ]
+    moved = ", ".join(f"{name} {amount:+g}" for name, amount in edits.items())
     status = (
-        f"{n} picture{'s' if n != 1 else ''} from seed {first} (truncation {psi:g}). "
-        "Click one to choose it, then save it below."
+        f"{n} picture{'s' if n != 1 else ''} from seed {first} (truncation {psi:g}"
+        f"{'; genes ' + moved if moved else ''}). Click one to choose it, then save it below."
     )
     return tiles, status, batch, 1 if n == 1 else None
 
@@ -263,7 +298,33 @@ def _generate_controls():
         )
         size = gr.Dropdown(SIZES, value=256, label="Display size (px)")
         go = gr.Button("Generate", variant="primary", elem_id="studio-generate")
-    return model, seed, dice, count, truncation, size, go
+        genes = _gene_sliders()
+    return model, seed, dice, count, truncation, size, go, genes
+
+
+def _gene_sliders() -> list:
+    """One slider per gene of the bundled model, in an accordion."""
+    from generation.genes import MAX_AMOUNT
+
+    sliders = []
+    with gr.Accordion("Genes (the bundled model)", open=False, elem_id="studio-genes"):
+        gr.Markdown(
+            "Move a picture along a direction the model learned: 0 leaves it as it is.",
+            elem_classes="atelier-muted",
+        )
+        for name in gene_names():
+            sliders.append(
+                gr.Slider(
+                    -MAX_AMOUNT,
+                    MAX_AMOUNT,
+                    value=0,
+                    step=0.1,
+                    label=name,
+                    info=_bundled_genes().notes.get(name) or None,
+                    elem_id=f"studio-gene-{name.replace(' ', '-')}",
+                )
+            )
+    return sliders
 
 
 def _breed_and_morph_controls():
@@ -310,7 +371,7 @@ def build(services: Services, page: Page) -> None:
     """Lay out the Studio page and wire its handlers."""
     with page.member_section("The studio needs an account: what you make is saved as yours."):
         with gr.Row():
-            model, seed, dice, count, truncation, size, go = _generate_controls()
+            model, seed, dice, count, truncation, size, go, genes = _generate_controls()
             with gr.Column(scale=5):
                 grid = gr.Gallery(
                     label="Results",
@@ -354,7 +415,7 @@ def build(services: Services, page: Page) -> None:
     dice.click(lambda: str(random_seed(MAX_SEED)), None, seed, queue=False)
     generated = go.click(
         bind(services, generate),
-        [model, seed, count, truncation, size],
+        [model, seed, count, truncation, size, *genes],
         [grid, status, batch, chosen],
         api_name="generate",
         concurrency_limit=2,

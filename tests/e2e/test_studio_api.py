@@ -45,6 +45,29 @@ def test_generate_then_save_a_picked_sample_as_an_ai_generated_artwork(app_url):
     assert shown.tobytes() == Image.open(io_bytes(saved)).convert("RGB").tobytes()
 
 
+def test_gene_sliders_move_the_pictures_and_the_saved_recipe_keeps_them(app_url):
+    from generation.gan_pipeline import load_model
+
+    names = load_model().genes.names
+    ada = sign_up(app_url, "ada")
+    model = bundled_model(ada)
+    amounts = [0.0] * len(names)
+    amounts[names.index("person")], amounts[names.index("warm")] = 2.0, -1.5
+    grid, status, _ = ada.predict(model, 41, 2, 0.7, 64, *amounts, api_name="/generate")
+    assert "truncation 0.7; genes person +2, warm -1.5" in status
+    plain, _status, _ = ada.predict(model, 41, 2, 0.7, 64, api_name="/generate")
+    moved = Image.open(grid[0]["image"]).convert("RGB").tobytes()
+    assert moved != Image.open(plain[0]["image"]).convert("RGB").tobytes()
+    ada.predict(model, 41, 2, 0.7, 64, *amounts, api_name="/generate")
+    _message, artwork_id = ada.predict(1, "Warm person", "", api_name="/save_generated")
+    saved = Path(ada.predict(int(artwork_id), api_name="/download")).read_bytes()
+    assert read_recipe(saved)["genes"] == {"person": 2.0, "warm": -1.5}
+    assert Image.open(io_bytes(saved)).convert("RGB").tobytes() == moved
+    amounts[0] = 7.0
+    with pytest.raises(Exception, match="greater than maximum value 3"):
+        ada.predict(model, 41, 2, 0.7, 64, *amounts, api_name="/generate")
+
+
 def test_the_public_page_shows_a_marked_down_preview_and_a_recipe_commitment(app_url):
     from marketplace.recipe_commitments import check_disclosure
     from provenance.c2pa import read_manifest

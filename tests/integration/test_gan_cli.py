@@ -121,6 +121,56 @@ def test_generate_refuses_bad_numbers_and_writes_nothing(cli, tmp_path, model_di
     assert_refused(cli("generate", "--model", model_dir, "--out", out, *args), message, out)
 
 
+def test_genes_are_listed_and_generate_moves_pictures_along_them(cli, tmp_path):
+    code, data, _, err = cli("genes")
+    assert code == 0, err
+    names = [g["name"] for g in data["genes"]]
+    assert names[:2] == ["flag", "person"] and all(g["note"] for g in data["genes"])
+    out = tmp_path / "pics"
+    code, data, _, err = cli(
+        "generate",
+        "--seed",
+        4,
+        "--size",
+        64,
+        "--gene",
+        "person=2",
+        "--gene",
+        "big hair=-1",
+        "--out",
+        out,
+    )
+    assert code == 0, err
+    recipe = json.loads((out / "seed_4.json").read_text())
+    assert recipe["genes"] == {"person": 2.0, "big hair": -1.0}
+    assert render_recipe_bytes(recipe) == (out / "seed_4.png").read_bytes()
+    code, _, _text, err = cli("genes", "--model", tmp_path / "nope", json_output=False)
+    assert code == 1 and "no GAN model at" in err
+
+
+@pytest.mark.parametrize(
+    ("gene", "message"),
+    [
+        ("nose=1", "this model has no gene 'nose'; its genes: flag, person"),
+        ("person=4", "gene 'person' must be between -3 and 3, got 4.0"),
+        ("person", "--gene must look like NAME=AMOUNT, got 'person'"),
+        ("person=lots", "--gene person must be a number"),
+    ],
+)
+def test_generate_refuses_bad_genes_and_writes_nothing(cli, tmp_path, gene, message):
+    out = tmp_path / "pics"
+    assert_refused(cli("generate", "--gene", gene, "--out", out), message, out)
+
+
+def test_a_model_without_genes_refuses_gene_edits(cli, tmp_path, model_dir):
+    out = tmp_path / "pics"
+    assert_refused(
+        cli("generate", "--model", model_dir, "--gene", "person=1", "--out", out),
+        "this model has no genes",
+        out,
+    )
+
+
 def test_generate_refuses_a_missing_or_broken_model(cli, tmp_path, model_dir):
     out = tmp_path / "pics"
     assert_refused(
