@@ -66,6 +66,8 @@ API_NAMES = (
     "breed",
     "morph",
     "cancel_morph",
+    "project",
+    "cancel_project",
     "save_generated",
     "studio_choices",
     "stylise",

@@ -55,6 +55,22 @@ def add_commands(add, group) -> None:
     )
 
     p = add(
+        "project",
+        cmd_project,
+        "your picture in the model (GAN inversion): atelier project photo.png --out proj",
+        needs_db=False,
+    )
+    p.add_argument("picture", help="the picture to project")
+    p.add_argument("--out", required=True, help="folder for the PNG and its recipe")
+    p.add_argument("--steps", type=int, default=150, help="search steps, 10-400 (default 150)")
+    p.add_argument("--seed", type=int, default=0, help="seeds the starting candidates")
+    p.add_argument("--size", type=int, default=512, help="display size in pixels (default 512)")
+    p.add_argument("--model", default=None, help="model folder (default: the bundled emoji64)")
+    p.add_argument(
+        "--gene", action="append", default=[], metavar="NAME=AMOUNT", help="as for generate"
+    )
+
+    p = add(
         "genes",
         cmd_genes,
         "list a GAN model's genes (named latent directions): atelier genes",
@@ -290,6 +306,45 @@ def _gene_edits(specs: list[str]) -> dict[str, float]:
             raise CommandError(f"--gene must look like NAME=AMOUNT, got {spec!r}")
         edits[name.strip()] = parse_number(amount, f"--gene {name.strip()}")
     return edits
+
+
+def cmd_project(args, settings) -> None:
+    """Project a picture into a model and write the model's picture with its recipe."""
+    from generation.gan_pipeline import load_model
+    from generation.projection import MAX_STEPS, MIN_STEPS, project
+    from generation.recipes import MAX_SEED
+    from generation.upscale import MAX_DISPLAY_SIZE, MIN_DISPLAY_SIZE
+
+    check_range(args.steps, "--steps", MIN_STEPS, MAX_STEPS)
+    check_range(args.seed, "--seed", 0, MAX_SEED)
+    check_range(args.size, "--size", MIN_DISPLAY_SIZE, MAX_DISPLAY_SIZE)
+    picture = Path(args.picture)
+    if not picture.is_file():
+        raise CommandError(f"no such picture: {args.picture}")
+    edits = _gene_edits(args.gene)
+    pipeline = load_model(args.model)
+    result = project(
+        pipeline,
+        picture.read_bytes(),
+        steps=args.steps,
+        seed=args.seed,
+        size=args.size,
+        genes=edits,
+    )
+    out = _out_dir(args.out)
+    name = f"{picture.stem[:60]}-projected"
+    files, entries = _picture_entries([name], out, [result.image], [result.recipe], [{}])
+    write_files(files)
+    emit(
+        args,
+        {
+            "model_sha256": pipeline.model_sha256,
+            "images": entries,
+            "search": result.recipe["search"],
+        },
+        f"wrote {entries[0]['png']}: {picture.name} projected into {pipeline.model_name} in "
+        f"{args.steps} steps (loss {result.recipe['search']['loss']:g})",
+    )
 
 
 def cmd_genes(args, settings) -> None:

@@ -22,7 +22,6 @@ from typing import Any
 from PIL import Image
 
 from generation.errors import GenerationCancelled, GenerationError
-from generation.mobilenet import PREDICT_FILE, feature_net
 from generation.recipes import check_float, check_int
 from generation.style import ImageInput, SourceImage, _load_recorded, load_source
 
@@ -105,6 +104,8 @@ def _dream(
     import torch
     import torch.nn.functional as F
 
+    from generation.mobilenet import feature_net
+
     net = feature_net()
     base = torch.from_numpy(np.asarray(picture, dtype=np.float32) / 255.0).permute(2, 0, 1)[None]
     sizes = _octave_sizes(picture.width, picture.height, octaves)
@@ -145,6 +146,8 @@ def _dream(
 
 def _recipe(source: SourceImage, plan: dict[str, Any], net_sha256: str) -> dict[str, Any]:
     import torch
+
+    from generation.mobilenet import PREDICT_FILE
 
     return {
         "kind": KIND_DREAM,
@@ -234,6 +237,8 @@ def _run(source: SourceImage, plan: dict, progress, should_cancel) -> DreamOutpu
         progress=progress,
         should_cancel=should_cancel,
     )
+    from generation.mobilenet import feature_net
+
     return DreamOutput(image=image, recipe=_recipe(source, plan, feature_net().sha256))
 
 
@@ -261,6 +266,8 @@ def render_dream_recipe(
             f"the recipe was made by dream code {recipe.get('code_version')!r}; "
             f"this is {DREAM_CODE_VERSION}, which may dream differently"
         )
+    from generation.mobilenet import PREDICT_FILE, feature_net
+
     network = recipe.get("network")
     if not isinstance(network, Mapping) or network.get("sha256") != feature_net().sha256:
         raise GenerationError(f"the recipe used another {PREDICT_FILE}; the installed one differs")

@@ -28,9 +28,7 @@ from generation.genes import load_genes
 from generation.latents import morph_latents, recipe_latent
 from generation.recipes import (
     DEFAULT_FRAME_MS,
-    KIND_BREED,
     KIND_MORPH,
-    KIND_SAMPLE,
     LATENT_KINDS,
     MAX_CHILDREN,
     breed_recipe,
@@ -282,7 +280,7 @@ class GANPipeline:
             recipe = validate_recipe(recipe)
             if recipe["kind"] not in LATENT_KINDS:
                 raise GenerationError(
-                    f"`render` takes {KIND_SAMPLE} or {KIND_BREED} recipes, got {recipe['kind']!r}"
+                    f"`render` takes {', '.join(LATENT_KINDS)} recipes, got {recipe['kind']!r}"
                 )
             self._check_model(recipe)
             checked.append(recipe)

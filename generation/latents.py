@@ -10,7 +10,7 @@ import hashlib
 import torch
 
 from generation.errors import GenerationError
-from generation.recipes import KIND_BREED, KIND_SAMPLE, MAX_SEED, check_float
+from generation.recipes import KIND_BREED, KIND_PROJECTION, KIND_SAMPLE, MAX_SEED, check_float
 
 
 def seed_latent(seed: int, latent_dim: int) -> torch.Tensor:
@@ -28,7 +28,7 @@ def _child_generator(crossover_seed: int, child_index: int) -> torch.Generator:
 
 
 def recipe_latent(recipe: dict, latent_dim: int, genes=None) -> torch.Tensor:
-    """The latent vector a `gan_sample` or `gan_breed` recipe stands for.
+    """The latent vector a `gan_sample`, `gan_breed` or `gan_projection` recipe stands for.
 
     Args:
         recipe: A validated latent recipe.
@@ -46,6 +46,13 @@ def recipe_latent(recipe: dict, latent_dim: int, genes=None) -> torch.Tensor:
     kind = recipe.get("kind")
     if kind == KIND_SAMPLE:
         latent = seed_latent(recipe["seed"], latent_dim) * recipe["truncation"]  # (D,)
+    elif kind == KIND_PROJECTION:
+        if len(recipe["latent"]) != latent_dim:
+            raise GenerationError(
+                f"the recipe's latent has {len(recipe['latent'])} numbers; "
+                f"this model takes {latent_dim}"
+            )
+        latent = torch.tensor(recipe["latent"], dtype=torch.float32)  # (D,)
     elif kind == KIND_BREED:
         z_a = recipe_latent(recipe["parents"][0], latent_dim, genes)  # (D,)
         z_b = recipe_latent(recipe["parents"][1], latent_dim, genes)  # (D,)

@@ -127,6 +127,7 @@ def a1111_parameters(recipe: dict) -> str:
     from generation.recipes import (
         KIND_BREED,
         KIND_MORPH,
+        KIND_PROJECTION,
         KIND_SAMPLE,
         recipe_sha256,
         validate_recipe,
@@ -140,6 +141,9 @@ def a1111_parameters(recipe: dict) -> str:
     if kind == KIND_SAMPLE:
         prompt = f"Atelier GAN {name}"
         params["Seed"] = recipe["seed"]
+    elif kind == KIND_PROJECTION:
+        prompt = f"Atelier GAN {name}, projected from a picture"
+        params["Seed"] = recipe["search"].get("seed", 0)
     elif kind == KIND_BREED:
         prompt = f"Atelier GAN {name}, bred from two parents"
         params["Seed"] = recipe["crossover_seed"]
@@ -158,6 +162,8 @@ def a1111_parameters(recipe: dict) -> str:
         params["Crossover"] = recipe["crossover"]
         params["Parent A"] = recipe_sha256(parent_a)[:16]
         params["Parent B"] = recipe_sha256(parent_b)[:16]
+    elif kind == KIND_PROJECTION:
+        params["Source hash"] = recipe["source"]["sha256"][:10]
     elif kind == KIND_MORPH:
         params["Frames"] = recipe["frames"]
         params["Frame ms"] = recipe["frame_ms"]
@@ -211,7 +217,11 @@ def style_parameters(recipe: dict) -> str:
 
 
 def _endpoint_seed(recipe: dict) -> int:
-    return recipe["seed"] if "seed" in recipe else recipe["crossover_seed"]
+    if "seed" in recipe:
+        return recipe["seed"]
+    if "crossover_seed" in recipe:
+        return recipe["crossover_seed"]
+    return recipe["search"].get("seed", 0)  # a projection
 
 
 def png_with_parameters(image, text: str, extra_chunks: dict[str, str] | None = None) -> bytes:

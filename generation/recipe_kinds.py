@@ -64,6 +64,7 @@ KINDS: dict[str, RecipeKind] = {
         RecipeKind("gan_sample", "gan", "ai_generated", True, True, _gan_parameters),
         RecipeKind("gan_breed", "gan", "ai_generated", True, True, _gan_parameters),
         RecipeKind("gan_morph", "gan", "ai_generated", False, True, _gan_parameters),
+        RecipeKind("gan_projection", "gan", "ai_generated", True, True, _gan_parameters),
         RecipeKind("style", "style", "ai_modified", False, True, _style_parameters),
         RecipeKind("dream", "dream", "ai_modified", False, True, _dream_parameters),
         RecipeKind(

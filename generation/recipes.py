@@ -19,6 +19,11 @@ seeds alone, without the model:
   nesting stops at `MAX_BREED_DEPTH` generations, which also keeps the JSON small.
 - `gan_morph`: an animation of `frames` pictures along the spherical interpolation
   (slerp) between the latents of two recipes, `start` and `end`, of the same model.
+- `gan_projection`: a latent found by optimisation to remake a picture
+  (`generation.projection`); the recipe holds the latent itself (float32 values written
+  exactly) and names its source picture by hash, so it renders without re-running the search.
+
+Latent recipes (sample, breed, projection) may carry gene edits (`generation.genes`).
 
 `recipe_sha256` is the SHA-256 of a recipe's canonical JSON (keys sorted, no spaces).
 """
@@ -38,8 +43,11 @@ RECIPE_CODE_VERSION = 1
 KIND_SAMPLE = "gan_sample"
 KIND_BREED = "gan_breed"
 KIND_MORPH = "gan_morph"
-GAN_RECIPE_KINDS = (KIND_SAMPLE, KIND_BREED, KIND_MORPH)
-LATENT_KINDS = (KIND_SAMPLE, KIND_BREED)
+KIND_PROJECTION = "gan_projection"
+GAN_RECIPE_KINDS = (KIND_SAMPLE, KIND_BREED, KIND_MORPH, KIND_PROJECTION)
+LATENT_KINDS = (KIND_SAMPLE, KIND_BREED, KIND_PROJECTION)
+MAX_LATENT_DIM = 1024
+MAX_LATENT_VALUE = 20.0
 
 MAX_SEED = 2**63 - 1
 DEFAULT_TRUNCATION = 0.7
@@ -264,11 +272,78 @@ def breed_recipe(
     return recipe
 
 
+def projection_recipe(
+    model_sha256: str,
+    latent,
+    source: dict,
+    search: dict,
+    size: int = 512,
+    upscale: str = DEFAULT_UPSCALE,
+    model_name: str | None = None,
+    genes: dict | None = None,
+    genes_sha256: str | None = None,
+) -> dict:
+    """The recipe of a picture projected into a model's latent space.
+
+    Args:
+        model_sha256: The model id.
+        latent: The latent found, a sequence of finite numbers (float32 values).
+        source: {"sha256", "hash_of"} of the picture it was projected from.
+        search: How it was found (steps, seed, candidates, loss): informational.
+        size, upscale, model_name, genes, genes_sha256: as for `sample_recipe`.
+
+    Raises:
+        GenerationError: If an argument is malformed.
+    """
+    return {
+        "kind": KIND_PROJECTION,
+        **_common(model_sha256, model_name, size, upscale),
+        "latent": _check_latent(latent),
+        "source": _check_source(source),
+        "search": _check_search(search),
+        **_gene_fields(genes, genes_sha256),
+    }
+
+
+def _check_latent(latent: object) -> list[float]:
+    if not isinstance(latent, list | tuple) or not 1 <= len(latent) <= MAX_LATENT_DIM:
+        raise GenerationError(f"`latent` must be a list of 1-{MAX_LATENT_DIM} numbers")
+    values = []
+    for x in latent:
+        if isinstance(x, bool) or not isinstance(x, int | float):
+            raise GenerationError(f"`latent` must hold numbers, got {x!r:.40}")
+        value = float(x)
+        if not math.isfinite(value) or abs(value) > MAX_LATENT_VALUE:
+            raise GenerationError(
+                f"`latent` values must be finite and within ±{MAX_LATENT_VALUE:g}, got {value}"
+            )
+        values.append(value)
+    return values
+
+
+def _check_source(source: object) -> dict:
+    if (
+        not isinstance(source, dict)
+        or source.get("hash_of") not in ("file", "png")
+        or not isinstance(source.get("sha256"), str)
+        or len(source["sha256"]) != 64
+        or source["sha256"].strip("0123456789abcdef")
+    ):
+        raise GenerationError(f"`source` must be {{sha256, hash_of}}, got {source!r:.80}")
+    return {"sha256": source["sha256"], "hash_of": source["hash_of"]}
+
+
+def _check_search(search: object) -> dict:
+    if not isinstance(search, dict) or len(canonical_json(search)) > 1024:
+        raise GenerationError("`search` must be a small JSON object")
+    return dict(search)
+
+
 def _check_parent(parent: object, label: str) -> dict:
     if not isinstance(parent, dict) or parent.get("kind") not in LATENT_KINDS:
         kind = parent.get("kind") if isinstance(parent, dict) else type(parent).__name__
         raise GenerationError(
-            f"parent {label} must be a {KIND_SAMPLE} or {KIND_BREED} recipe, got {kind!r}"
+            f"parent {label} must be a {', '.join(LATENT_KINDS)} recipe, got {kind!r}"
         )
     return validate_recipe(parent)
 
@@ -329,7 +404,7 @@ def _check_end(recipe: object, label: str) -> dict:
     if not isinstance(recipe, dict) or recipe.get("kind") not in LATENT_KINDS:
         kind = recipe.get("kind") if isinstance(recipe, dict) else type(recipe).__name__
         raise GenerationError(
-            f"the morph's {label} must be a {KIND_SAMPLE} or {KIND_BREED} recipe, got {kind!r}"
+            f"the morph's {label} must be a {', '.join(LATENT_KINDS)} recipe, got {kind!r}"
         )
     return validate_recipe(recipe)
 
@@ -399,6 +474,18 @@ def validate_recipe(recipe: object, _depth: int = 0) -> dict:
             r.get("genes"),
             r.get("genes_sha256"),
         )
+    elif kind == KIND_PROJECTION:
+        clean = projection_recipe(
+            r["model_sha256"],
+            r["latent"],
+            r["source"],
+            r["search"],
+            r["size"],
+            r["upscale"],
+            r.get("model_name"),
+            r.get("genes"),
+            r.get("genes_sha256"),
+        )
     elif kind == KIND_BREED:
         parents = r["parents"]
         if not isinstance(parents, list) or len(parents) != 2:
@@ -442,6 +529,7 @@ def validate_recipe(recipe: object, _depth: int = 0) -> dict:
 
 _REQUIRED = {
     KIND_SAMPLE: ("model_sha256", "seed", "truncation", "size", "upscale"),
+    KIND_PROJECTION: ("model_sha256", "latent", "source", "search", "size", "upscale"),
     KIND_BREED: (
         "model_sha256",
         "parents",

@@ -30,18 +30,22 @@ from ui.common import (
     bind,
     derivable_choices,
     escape,
+    image_file,
     number_in,
     quiet_for_guests,
     random_seed,
+    read_upload,
     run,
     seed_value,
     session_hash,
+    source_artwork_bytes,
     whole,
 )
 from ui.shell import Page
 
 SIZES = [64, 128, 256, 512]
 MAX_COUNT = 16
+PROJECT_MODES = ["Upload a picture", "One of my works"]
 
 
 @functools.cache
@@ -95,10 +99,11 @@ def _model_choices(services: Services, who: Viewer | None) -> list[tuple[str, st
 
 
 def refresh(services: Services, request: gr.Request):
-    """Your model choices and the artworks you may breed or morph."""
+    """Your model choices, the artworks you may breed or morph, and those you may project."""
     who = require_viewer(services, request)
     models = run(_model_choices, services, who)
     parents = run(derivable_choices, services, who.id, BREEDABLE_KINDS)
+    sources = run(derivable_choices, services, who.id)
     first, second = [*parents, (None, None), (None, None)][:2]
     return (
         gr.update(choices=models, value=models[0][1]),
@@ -106,6 +111,7 @@ def refresh(services: Services, request: gr.Request):
         gr.update(choices=parents, value=second[1]),
         gr.update(choices=parents, value=first[1]),
         gr.update(choices=parents, value=second[1]),
+        gr.update(choices=sources, value=sources[0][1] if sources else None),
     )
 
 
@@ -174,6 +180,73 @@ def breed(services: Services, parent_a, parent_b, children, mutation, seed, requ
     return tiles, f"{n} children of #{a} and #{b}. Click one, then save it below.", batch, None
 
 
+def project(
+    services: Services,
+    mode,
+    upload,
+    artwork,
+    steps,
+    request: gr.Request,
+    *genes,
+    progress=gr.Progress(),  # noqa: B008 (Gradio's idiom)
+):
+    """Your picture projected into the bundled model (with the genes' sliders applied).
+    Returns (grid, status, batch, picture number)."""
+    from generation.projection import MAX_STEPS, MIN_STEPS, project
+
+    who = require_viewer(services, request)
+    edits = gene_edits(genes)
+    count = whole(steps, "the steps")
+    if not MIN_STEPS <= count <= MAX_STEPS:
+        raise gr.Error(f"The steps must be {MIN_STEPS} to {MAX_STEPS}, got {count}.")
+    parents: list[list] = []
+    sources: list[str] = []
+    if mode == PROJECT_MODES[1]:
+        source_id = whole(artwork, "the work to project")
+        data = run(source_artwork_bytes, services, who.id, source_id, "content_source")
+        parents.append([source_id, "content_source"])
+    else:
+        data = read_upload(upload, "a picture to project")
+        path = services.new_file("projection-source.bin")
+        path.write_bytes(data)
+        sources.append(str(path))
+
+    def work():
+        from generation.gan_pipeline import load_model
+
+        return project(
+            load_model(),
+            data,
+            steps=count,
+            size=256,
+            genes=edits,
+            progress=lambda fraction, message: progress(fraction, desc=message),
+            should_cancel=flag.is_set,
+        )
+
+    flag = services.cancels.start(session_hash(request), "project")
+    try:
+        out = run(work)
+    finally:
+        services.cancels.finish(session_hash(request), "project", flag)
+    batch = {"kind": "projection", "recipes": [out.recipe], "parents": parents, "file": None}
+    batch["sources"] = sources
+    tiles = [(out.image, "1 · the model's"), (out.target, "yours, as the model sees it")]
+    moved = ", ".join(f"{name} {amount:+g}" for name, amount in edits.items())
+    status = (
+        f"Projected into the bundled model in {count} steps"
+        f"{' (genes ' + moved + ')' if moved else ''}. The model can only draw what it "
+        "learned: save it below to breed, morph or move it along genes."
+    )
+    return tiles, status, batch, 1
+
+
+def cancel_project(services: Services, request: gr.Request) -> str:
+    """Stop this browser's running projection."""
+    stopped = services.cancels.cancel(session_hash(request), "project")
+    return "Stopping…" if stopped else "Nothing is running."
+
+
 def morph(
     services: Services,
     start,
@@ -240,6 +313,8 @@ def save(services: Services, number, title, tags, batch, request: gr.Request):
         raise gr.Error(f"Pick a picture from 1 to {len(batch['recipes'])}, got {index}.")
     recipe = batch["recipes"][index - 1]
 
+    sources = [Path(p).read_bytes() for p in batch.get("sources", [])]
+
     def work():
         if batch["kind"] == "morph":
             data = Path(batch["file"]).read_bytes()
@@ -255,6 +330,7 @@ def save(services: Services, number, title, tags, batch, request: gr.Request):
                 title=title,
                 tags=tags,
                 parents=[tuple(p) for p in batch["parents"]],
+                sources=sources,
             )
             return artwork.id
 
@@ -367,6 +443,33 @@ def _breed_and_morph_controls():
     )
 
 
+def _project_controls():
+    """The "your picture in the model" row. Returns (mode, upload, artwork, steps, button,
+    cancel)."""
+    from generation.projection import DEFAULT_STEPS, MAX_STEPS, MIN_STEPS
+
+    gr.Markdown(
+        "### Your picture in the model\nThe bundled model searches for the picture of its own "
+        "that looks most like yours (about 5 seconds); save it to breed, morph or move it "
+        "along genes (the sliders above apply)."
+    )
+    with gr.Row():
+        mode = gr.Radio(PROJECT_MODES, value=PROJECT_MODES[0], show_label=False, scale=1)
+        upload = image_file("Picture to project", "studio-project-upload", height=120)
+        artwork = gr.Dropdown(
+            [],
+            allow_custom_value=True,
+            label="One of your works",
+            visible=False,
+            elem_id="studio-project-artwork",
+        )
+        steps = gr.Slider(MIN_STEPS, MAX_STEPS, value=DEFAULT_STEPS, step=10, label="Steps")
+        with gr.Column(min_width=160):
+            button = gr.Button("Project", elem_id="studio-project")
+            stop = gr.Button("Cancel", variant="stop", elem_id="studio-project-cancel")
+    return mode, upload, artwork, steps, button, stop
+
+
 def build(services: Services, page: Page) -> None:
     """Lay out the Studio page and wire its handlers."""
     with page.member_section("The studio needs an account: what you make is saved as yours."):
@@ -407,10 +510,11 @@ def build(services: Services, page: Page) -> None:
                 saved = gr.Markdown(elem_id="studio-saved")
                 saved_id = gr.Number(visible=False, precision=0)
         breeding, morphing_controls = _breed_and_morph_controls()
+        p_mode, p_upload, p_artwork, p_steps, p_button, p_stop = _project_controls()
         parent_a, parent_b, children, mutation, breed_seed, breed_button = breeding
         morph_a, morph_b, frames, fmt, morph_button, stop = morphing_controls
     batch = gr.State(None)
-    choosers = [model, parent_a, parent_b, morph_a, morph_b]
+    choosers = [model, parent_a, parent_b, morph_a, morph_b, p_artwork]
 
     dice.click(lambda: str(random_seed(MAX_SEED)), None, seed, queue=False)
     generated = go.click(
@@ -447,6 +551,29 @@ def build(services: Services, page: Page) -> None:
         lambda: (gr.update(visible=False), gr.update(visible=True)), None, [grid, animation]
     )
     stop.click(bind(services, cancel_morph), None, status, api_name="cancel_morph", queue=False)
+    p_mode.change(
+        lambda mode: (
+            gr.update(visible=mode == PROJECT_MODES[0]),
+            gr.update(visible=mode == PROJECT_MODES[1]),
+        ),
+        p_mode,
+        [p_upload, p_artwork],
+        queue=False,
+    )
+    projecting = p_button.click(
+        bind(services, project),
+        [p_mode, p_upload, p_artwork, p_steps, *genes],
+        [grid, status, batch, chosen],
+        api_name="project",
+        concurrency_limit=1,
+        concurrency_id="project",
+    )
+    projecting.then(
+        lambda: (gr.update(visible=True), gr.update(visible=False)), None, [grid, animation]
+    )
+    p_stop.click(
+        bind(services, cancel_project), None, status, api_name="cancel_project", queue=False
+    )
     saving = save_button.click(
         bind(services, save),
         [chosen, title, tags, batch],

@@ -68,6 +68,35 @@ def test_gene_sliders_move_the_pictures_and_the_saved_recipe_keeps_them(app_url)
         ada.predict(model, 41, 2, 0.7, 64, *amounts, api_name="/generate")
 
 
+def test_project_a_picture_save_it_and_breed_from_it(app_url, tmp_path):
+    ada, bob = sign_up(app_url, "ada"), sign_up(app_url, "bob")
+    photo = tmp_path / "photo.png"
+    photo.write_bytes(encode(detailed(8, 160), "PNG"))
+    grid, status, chosen = ada.predict(
+        "Upload a picture", handle_file(str(photo)), None, 20, api_name="/project"
+    )
+    assert "Projected into the bundled model in 20 steps" in status and chosen == 1
+    assert [t["caption"] for t in grid] == ["1 · the model's", "yours, as the model sees it"]
+    _m, projected = ada.predict(1, "Me as emoji", "", api_name="/save_generated")
+    saved = Path(ada.predict(int(projected), api_name="/download")).read_bytes()
+    recipe = read_recipe(saved)
+    assert recipe["kind"] == "gan_projection" and recipe["source"]["hash_of"] == "file"
+    assert Image.open(io_bytes(saved)).convert("RGB").tobytes() == (
+        Image.open(grid[0]["image"]).convert("RGB").resize((256, 256)).tobytes()
+    )
+    # a projection breeds like a seeded picture
+    model = bundled_model(ada)
+    ada.predict(model, 5, 1, 0.7, 64, api_name="/generate")
+    _m, sample = ada.predict(1, "Seed five", "", api_name="/save_generated")
+    kids, status = ada.predict(int(projected), int(sample), 2, 0.1, "3", api_name="/breed")[:2]
+    assert len(kids) == 2 and "2 children" in status
+    # someone else's work is projected only with a licence
+    with pytest.raises(Exception, match=f"You may not use artwork #{int(projected)}"):
+        bob.predict("One of my works", None, int(projected), 20, api_name="/project")
+    with pytest.raises(Exception, match="Choose a picture to project"):
+        bob.predict("Upload a picture", None, None, 20, api_name="/project")
+
+
 def test_the_public_page_shows_a_marked_down_preview_and_a_recipe_commitment(app_url):
     from marketplace.recipe_commitments import check_disclosure
     from provenance.c2pa import read_manifest

@@ -317,7 +317,9 @@ def test_bad_breeding_arguments_are_refused(pipe, kwargs, message):
 def test_a_morph_is_not_a_parent(pipe):
     a, b = parents(pipe)
     morph = pipe.morph(a, b, frames=3).recipe
-    with pytest.raises(GenerationError, match="parent A must be a gan_sample or gan_breed"):
+    with pytest.raises(
+        GenerationError, match="parent A must be a gan_sample, gan_breed, gan_projection recipe"
+    ):
         breed_recipe(morph, b, 0, 0, 0.1)
 
 

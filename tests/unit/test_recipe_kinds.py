@@ -39,13 +39,14 @@ def test_every_kind_is_described_once_with_a_known_label():
         "gan_sample",
         "gan_breed",
         "gan_morph",
+        "gan_projection",
         "style",
         "dream",
         "diffusion_txt2img",
         "diffusion_img2img",
     }
     assert {k.ai_label for k in KINDS.values()} <= {"ai_generated", "ai_modified"}
-    assert BREEDABLE_KINDS == ("gan_sample", "gan_breed")
+    assert BREEDABLE_KINDS == ("gan_sample", "gan_breed", "gan_projection")
 
 
 def test_labels_follow_the_kind_and_foreign_recipes_only_their_words():
