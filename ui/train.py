@@ -40,31 +40,80 @@ def _duration(seconds: float | None) -> str:
 
 SHORT_RUN_STEPS = 2_000
 LONG_RUN_STEPS = 10_000
+NOISE_STEPS = 500  # below this no run here has drawn more than noise
+FEW_IMAGES = 100  # few-shot GANs (FastGAN) start at 100 images; fewer are learned by heart
+BATCH = 32  # training_jobs trains with batches of min(32, images)
+# images per second on one CPU thread: 64 px measured for the bundled model's architecture
+# (docs/MODEL_CARD.md, scripts/benchmark_gan.py: 112); 128 px has 4x the pixels per image
+# and is taken as 4x slower, an estimate rather than a measurement
+IMAGES_PER_SECOND = {64: 112.0, 128: 28.0}
 
 
-def training_expectation(steps: object) -> str:
-    """What a run of `steps` steps will give, said before it starts: a short run draws noise,
-    and people should know that before they wait for it."""
+def _file_count(files) -> int | None:
+    """How many images the chosen files hold, or None when a zip hides the number."""
+    if not files:
+        return 0
+    names = [str(getattr(f, "name", f)) for f in (files if isinstance(files, list) else [files])]
+    if any(n.lower().endswith(".zip") for n in names):
+        return None
+    return len(names)
+
+
+def training_expectation(steps: object, image_size: object = 64, files=None) -> str:
+    """What a run will give and how long it takes, said before it starts: a short run draws
+    noise, a long one on few images learns them by heart, and people should know both
+    before they wait."""
     try:
         count = int(float(steps))
+        side = int(float(image_size or 64))
     except (TypeError, ValueError):
         return ""
-    if count < SHORT_RUN_STEPS:
-        return (
+    rate = IMAGES_PER_SECOND.get(side, IMAGES_PER_SECOND[64])
+    images = _file_count(files)
+    batch = BATCH if images is None or images == 0 else min(BATCH, images)
+    seconds = count * batch / rate
+    lines = []
+    if count < NOISE_STEPS:
+        lines.append(
+            f"⚠ {count:,} steps cannot work: a GAN draws only noise this early. Use at least "
+            f"{SHORT_RUN_STEPS:,} steps for rough shapes."
+        )
+    elif count < SHORT_RUN_STEPS:
+        lines.append(
             f"⚠ {count:,} steps is a short run: expect coloured noise and blurry blobs, not "
             f"pictures. A GAN learns shapes over thousands of steps; use {SHORT_RUN_STEPS:,} "
             "or more for recognisable forms (the bundled emoji model trained for tens of "
             "thousands)."
         )
-    if count < LONG_RUN_STEPS:
-        return (
+    elif count < LONG_RUN_STEPS:
+        lines.append(
             f"{count:,} steps: expect rough shapes and colours; fine detail needs tens of "
             "thousands of steps."
         )
-    return (
-        f"{count:,} steps is a long run: on this server's CPU it takes hours. The samples "
-        "below show how it is going, and you can cancel it at any time."
+    else:
+        lines.append(
+            f"{count:,} steps is a long run. The samples show how it is going, and you can "
+            "cancel it at any time."
+        )
+    first = min(count, max(10, count // 20))  # training_jobs samples every 1/20 of the run
+    early = ", well before a tenth of the run" if first * 10 <= count else ""
+    lines.append(
+        f"Estimated time: about {_duration(seconds)} on one CPU thread at {side} px "
+        f"(batches of {batch}); the first sample shows after {first:,} steps{early}."
     )
+    if images is not None and 0 < images < training_jobs.MIN_IMAGES:
+        lines.append(f"⚠ {images} images: training needs at least {training_jobs.MIN_IMAGES}.")
+    elif images is not None and 0 < images < FEW_IMAGES:
+        lines.append(
+            f"⚠ {images} images is few: the model will mostly learn them by heart and repeat "
+            f"them. {FEW_IMAGES} or more of one kind give it room to vary"
+            + (
+                ", and a long run on few images makes that worse."
+                if count >= LONG_RUN_STEPS
+                else "."
+            )
+        )
+    return "\n\n".join(lines)
 
 
 def start(services: Services, files, name, steps, image_size, request: gr.Request):
@@ -427,7 +476,14 @@ def build(services: Services, page: Page) -> None:
     timer = gr.Timer(POLL_SECONDS, active=False)
     watched = [summary, sample, losses, table, timer]
     watch_it = bind(services, watch_job)
-    steps.change(training_expectation, [steps], [expectation], queue=False, show_progress="hidden")
+    for component in (steps, image_size, files):
+        component.change(
+            training_expectation,
+            [steps, image_size, files],
+            [expectation],
+            queue=False,
+            show_progress="hidden",
+        )
 
     go.click(
         bind(services, start), [files, name, steps, image_size], [started, job], api_name="train"

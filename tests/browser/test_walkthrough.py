@@ -170,7 +170,7 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     expect(ada.page.locator("#style-blend")).to_be_visible()
     ada.choose("style-preset-b", "none")
     expect(ada.page.locator("#style-blend")).to_be_hidden()
-    ada.page.get_by_label("One of my works").check()
+    ada.page.locator("#tab-style").get_by_label("One of my works").check()
     ada.choose("style-content-artwork", "#6")
     ada.thumbnails("style-presets").nth(19).click()
     ada.page.locator("#style-size input[type=number]").fill("256")
@@ -320,12 +320,14 @@ def test_an_artist_and_a_collector_make_restyle_sell_buy_and_verify(
     bob.wait_text("wallet-summary", "87.50")
     bob.shot("wallet")
     bob.tab("Train")
-    # a short run is called short before it starts; the jobs table follows the job to "done"
+    # a run too short to work is called so before it starts, with its time and the images'
+    # count; the jobs table follows the job to "done"
     bob.page.locator("#train-files input[type=file]").set_input_files(training_files(tmp_path, 20))
     bob.fill("train-name", "pocket gan")
     bob.page.locator("#train-steps input[type=number]").fill("10")
     bob.page.locator("#train-steps input[type=number]").press("Enter")
-    bob.wait_text("train-expectation", "10 steps is a short run")
+    words = bob.wait_text("train-expectation", "10 steps cannot work")
+    assert "20 images is few" in words and "Estimated time: about" in words
     bob.click("train-go")
     bob.wait_text("train-summary", "done")
     expect(bob.page.locator("#train-jobs").get_by_role("row").nth(1)).to_contain_text("done")
