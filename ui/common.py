@@ -21,6 +21,7 @@ import gradio as gr
 from atelier.bootstrap import Services
 from db.blobs import BlobNotFound, BlobStoreUnavailable
 from marketplace import collection, creations
+from marketplace.artworks import MAX_TITLE_LENGTH
 from marketplace.errors import MarketplaceError
 from marketplace.media import preview_path
 from provenance.errors import InvalidImage
@@ -216,6 +217,83 @@ def source_artwork_bytes(services: Services, user_id: int, artwork_id: int, role
     with services.readers() as s:
         artwork = creations.check_source(s, user_id, artwork_id, role)
         return services.blobs.get(artwork.blob_key)
+
+
+# how a page that works on one picture (restyle, dream, project) is given it
+SOURCE_MODES = ["Upload a picture", "One of my works"]
+
+
+def picked_source(
+    services: Services, user_id: int, mode: object, upload: object, artwork: object, verb: str
+) -> tuple[bytes, int | None]:
+    """The picture a page works on and, when it is one of the user's (or licensed) works,
+    its number; `verb` names the work in messages ("restyle", "dream on", "project")."""
+    if mode == SOURCE_MODES[1]:
+        artwork_id = whole(artwork, f"the work to {verb}")
+        return run(source_artwork_bytes, services, user_id, artwork_id, "content_source"), (
+            artwork_id
+        )
+    return read_upload(upload, f"a picture to {verb}"), None
+
+
+def show_source_box(mode: gr.Radio, upload: gr.File, artwork: gr.Dropdown) -> None:
+    """Show the upload box or the works list, as the source mode says."""
+    mode.change(
+        lambda chosen: (
+            gr.update(visible=chosen == SOURCE_MODES[0]),
+            gr.update(visible=chosen == SOURCE_MODES[1]),
+        ),
+        mode,
+        [upload, artwork],
+        queue=False,
+    )
+
+
+def keep_before_after(
+    services: Services,
+    name: str,
+    png: bytes,
+    size: tuple[int, int],
+    before_of: bytes,
+    made: dict[str, Any],
+    sources: list[bytes],
+) -> tuple[tuple[str, str], dict[str, Any]]:
+    """Write a page's result, the picture it started from at the same size, and its
+    uploaded sources; returns the (before, after) pair for a slider and what Save keeps
+    (`save_made`'s `made`: the file, the recipe and parents given, the sources' paths)."""
+    from PIL import Image
+
+    from provenance.images import decode_image
+
+    after = services.new_file(name)
+    after.write_bytes(png)
+    before = after.with_name("before.png")
+    decode_image(before_of).rgb.resize(size, Image.LANCZOS).save(before)
+    kept = []
+    for i, data in enumerate(sources):
+        path = after.with_name(f"source-{i}.bin")
+        path.write_bytes(data)
+        kept.append(str(path))
+    return (str(before), str(after)), {**made, "file": str(after), "sources": kept}
+
+
+def before_after_column(prefix: str) -> tuple:
+    """A page's result and Save controls: the before/after slider, the status line, title,
+    tags, Save, the saved message and the saved work's number (hidden).
+    Returns (compare, status, title, tags, save button, saved, saved id)."""
+    compare = gr.ImageSlider(
+        label="Before / after", type="filepath", height=420, elem_id=f"{prefix}-compare"
+    )
+    status = gr.Markdown(elem_id=f"{prefix}-status")
+    with gr.Row(elem_classes="atelier-controls"):
+        title = gr.Textbox(
+            label="Title", max_length=MAX_TITLE_LENGTH, scale=3, elem_id=f"{prefix}-title"
+        )
+        tags = gr.Textbox(label="Tags", scale=2)
+        save_button = gr.Button("Save", variant="primary", scale=1, elem_id=f"{prefix}-save")
+    saved = gr.Markdown(elem_id=f"{prefix}-saved")
+    saved_id = gr.Number(visible=False, precision=0)
+    return compare, status, title, tags, save_button, saved, saved_id
 
 
 def thumbnail(services: Services, key: str, size: int = 256) -> str | None:

@@ -6,44 +6,36 @@ Dreams report progress and can be cancelled.
 
 from __future__ import annotations
 
-import functools
-
 import gradio as gr
-from PIL import Image
 
-from marketplace.artworks import MAX_TITLE_LENGTH
+from generation import dream as deepdream
 from ui.auth import require_viewer
 from ui.common import (
+    SOURCE_MODES,
     Services,
+    before_after_column,
     bind,
     derivable_choices,
     escape,
     image_file,
+    keep_before_after,
     number_in,
+    picked_source,
     quiet_for_guests,
-    read_upload,
     run,
     save_made,
     session_hash,
-    source_artwork_bytes,
+    show_source_box,
     whole,
 )
 from ui.shell import Page
-from ui.style import CONTENT_MODES
 
 TASK = "dream"
 
 
-@functools.cache
-def _limits():
-    from generation import dream
-
-    return dream
-
-
 def layer_choices() -> list[tuple[str, str]]:
     """The layers, early to late, with a word on what each grows."""
-    layers = _limits().DREAM_LAYERS
+    layers = deepdream.DREAM_LAYERS
 
     def words(index: int) -> str:
         if index < 4:
@@ -77,42 +69,33 @@ def dream(
     progress=gr.Progress(),  # noqa: B008 (Gradio's idiom)
 ):
     """Dream on a picture. Returns (before/after pair, status, what Save keeps)."""
-    limits = _limits()
     who = require_viewer(services, request)
-    if layer not in limits.DREAM_LAYERS:
-        raise gr.Error(
-            f"Choose a layer from the list ({limits.DREAM_LAYERS[0]} to {limits.DREAM_LAYERS[-1]})."
-        )
+    layers = deepdream.DREAM_LAYERS
+    if layer not in layers:
+        raise gr.Error(f"Choose a layer from the list ({layers[0]} to {layers[-1]}).")
     settings = {
         "layer": layer,
         "octaves": whole(octaves, "the octaves"),
         "steps": whole(steps, "the steps per octave"),
-        "strength": number_in(strength, "the strength", 0.0, limits.MAX_STRENGTH),
+        "strength": number_in(strength, "the strength", 0.0, deepdream.MAX_STRENGTH),
         "size": whole(size, "the output size"),
         "seed": whole(seed, "the seed"),
     }
     for key, low, high in (
-        ("octaves", limits.MIN_OCTAVES, limits.MAX_OCTAVES),
-        ("steps", limits.MIN_STEPS, limits.MAX_STEPS),
-        ("size", limits.MIN_SIZE, limits.MAX_SIZE),
-        ("seed", 0, limits.MAX_SEED),
+        ("octaves", deepdream.MIN_OCTAVES, deepdream.MAX_OCTAVES),
+        ("steps", deepdream.MIN_STEPS, deepdream.MAX_STEPS),
+        ("size", deepdream.MIN_SIZE, deepdream.MAX_SIZE),
+        ("seed", 0, deepdream.MAX_SEED),
     ):
         if not low <= settings[key] <= high:
             raise gr.Error(f"The {key} must be {low} to {high}, got {settings[key]}.")
-    parents: list[list] = []
-    sources: list[bytes] = []
-    if content_mode == CONTENT_MODES[1]:
-        content_id = whole(content_artwork, "the work to dream on")
-        content = run(source_artwork_bytes, services, who.id, content_id, "content_source")
-        parents.append([content_id, "content_source"])
-    else:
-        content_id = None
-        content = read_upload(content_upload, "a picture to dream on")
-        sources.append(content)
+    content, content_id = picked_source(
+        services, who.id, content_mode, content_upload, content_artwork, "dream on"
+    )
     flag = services.cancels.start(session_hash(request), TASK)
     try:
         out = run(
-            limits.dream,
+            deepdream.dream,
             content,
             progress=lambda fraction, message: progress(fraction, desc=message),
             should_cancel=flag.is_set,
@@ -122,25 +105,25 @@ def dream(
         services.cancels.finish(session_hash(request), TASK, flag)
     recipe = dict(out.recipe)
     recipe["content_artwork_id"] = content_id
-    after = services.new_file("dream.png")
-    after.write_bytes(out.png())
-    before = after.with_name("before.png")
-    from provenance.images import decode_image
-
-    decode_image(content).rgb.resize(out.image.size, Image.LANCZOS).save(before)
-    source_files = []
-    for i, data in enumerate(sources):
-        path = after.with_name(f"source-{i}.bin")
-        path.write_bytes(data)
-        source_files.append(str(path))
-    result = {"file": str(after), "recipe": recipe, "parents": parents, "sources": source_files}
+    pair, result = keep_before_after(
+        services,
+        "dream.png",
+        out.png(),
+        out.image.size,
+        content,
+        {
+            "recipe": recipe,
+            "parents": [] if content_id is None else [[content_id, "content_source"]],
+        },
+        [content] if content_id is None else [],
+    )
     width, height = out.image.size
     status = (
         f"Dreamed at {width}×{height} with {escape(layer)}: {settings['octaves']} octaves of "
         f"{settings['steps']} steps, strength {settings['strength']:g}, seed {settings['seed']}. "
         "Drag the slider to compare; save it below."
     )
-    return (str(before), str(after)), status, result
+    return pair, status, result
 
 
 def cancel(services: Services, request: gr.Request) -> str:
@@ -160,14 +143,13 @@ def save(services: Services, title, tags, result, request: gr.Request):
 
 def build(services: Services, page: Page) -> None:
     """Lay out the Dream page and wire its handlers."""
-    limits = _limits()
     with (
         page.member_section("Dreaming needs an account: results are saved as your works."),
         gr.Row(),
     ):
         with gr.Column(scale=2, min_width=400):
             gr.Markdown("### 1. The picture")
-            content_mode = gr.Radio(CONTENT_MODES, value=CONTENT_MODES[0], show_label=False)
+            content_mode = gr.Radio(SOURCE_MODES, value=SOURCE_MODES[0], show_label=False)
             content_upload = image_file("Picture to dream on", "dream-upload", height=160)
             content_artwork = gr.Dropdown(
                 [],
@@ -179,39 +161,39 @@ def build(services: Services, page: Page) -> None:
             gr.Markdown("### 2. The dream")
             layer = gr.Dropdown(
                 layer_choices(),
-                value=limits.DEFAULT_LAYER,
+                value=deepdream.DEFAULT_LAYER,
                 label="Layer (early layers paint strokes, late ones shapes)",
                 elem_id="dream-layer",
             )
             with gr.Row():
                 octaves = gr.Slider(
-                    limits.MIN_OCTAVES,
-                    limits.MAX_OCTAVES,
-                    value=limits.DEFAULT_OCTAVES,
+                    deepdream.MIN_OCTAVES,
+                    deepdream.MAX_OCTAVES,
+                    value=deepdream.DEFAULT_OCTAVES,
                     step=1,
                     label="Octaves",
                     info="scales, each 1.4× the last",
                 )
                 steps = gr.Slider(
-                    limits.MIN_STEPS,
-                    limits.MAX_STEPS,
-                    value=limits.DEFAULT_STEPS,
+                    deepdream.MIN_STEPS,
+                    deepdream.MAX_STEPS,
+                    value=deepdream.DEFAULT_STEPS,
                     step=1,
                     label="Steps per octave",
                 )
             with gr.Row():
                 strength = gr.Slider(
                     0,
-                    limits.MAX_STRENGTH,
-                    value=limits.DEFAULT_STRENGTH,
+                    deepdream.MAX_STRENGTH,
+                    value=deepdream.DEFAULT_STRENGTH,
                     step=0.1,
                     label="Strength",
                     elem_id="dream-strength",
                 )
                 size = gr.Slider(
-                    limits.MIN_SIZE,
-                    limits.MAX_SIZE,
-                    value=limits.DEFAULT_SIZE,
+                    deepdream.MIN_SIZE,
+                    deepdream.MAX_SIZE,
+                    value=deepdream.DEFAULT_SIZE,
                     step=64,
                     label="Output size (longer side, px)",
                 )
@@ -220,29 +202,12 @@ def build(services: Services, page: Page) -> None:
             with gr.Row():
                 go = gr.Button("Dream", variant="primary", elem_id="dream-go")
                 stop = gr.Button("Cancel", variant="stop", elem_id="dream-cancel")
-            compare = gr.ImageSlider(
-                label="Before / after", type="filepath", height=420, elem_id="dream-compare"
+            compare, status, title, tags, save_button, saved, saved_id = before_after_column(
+                "dream"
             )
-            status = gr.Markdown(elem_id="dream-status")
-            with gr.Row(elem_classes="atelier-controls"):
-                title = gr.Textbox(
-                    label="Title", max_length=MAX_TITLE_LENGTH, scale=3, elem_id="dream-title"
-                )
-                tags = gr.Textbox(label="Tags", scale=2)
-                save_button = gr.Button("Save", variant="primary", scale=1, elem_id="dream-save")
-            saved = gr.Markdown(elem_id="dream-saved")
-            saved_id = gr.Number(visible=False, precision=0)
     result = gr.State(None)
 
-    content_mode.change(
-        lambda mode: (
-            gr.update(visible=mode == CONTENT_MODES[0]),
-            gr.update(visible=mode == CONTENT_MODES[1]),
-        ),
-        content_mode,
-        [content_upload, content_artwork],
-        queue=False,
-    )
+    show_source_box(content_mode, content_upload, content_artwork)
     go.click(
         bind(services, dream),
         [

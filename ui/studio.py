@@ -26,26 +26,26 @@ from marketplace import creations, gan_models
 from marketplace.artworks import MAX_TITLE_LENGTH
 from ui.auth import Viewer, require_viewer
 from ui.common import (
+    SOURCE_MODES,
     Services,
     bind,
     derivable_choices,
     escape,
     image_file,
     number_in,
+    picked_source,
     quiet_for_guests,
     random_seed,
-    read_upload,
     run,
     seed_value,
     session_hash,
-    source_artwork_bytes,
+    show_source_box,
     whole,
 )
 from ui.shell import Page
 
 SIZES = [64, 128, 256, 512]
 MAX_COUNT = 16
-PROJECT_MODES = ["Upload a picture", "One of my works"]
 
 
 @functools.cache
@@ -199,14 +199,10 @@ def project(
     count = whole(steps, "the steps")
     if not MIN_STEPS <= count <= MAX_STEPS:
         raise gr.Error(f"The steps must be {MIN_STEPS} to {MAX_STEPS}, got {count}.")
-    parents: list[list] = []
+    data, source_id = picked_source(services, who.id, mode, upload, artwork, "project")
+    parents: list[list] = [] if source_id is None else [[source_id, "content_source"]]
     sources: list[str] = []
-    if mode == PROJECT_MODES[1]:
-        source_id = whole(artwork, "the work to project")
-        data = run(source_artwork_bytes, services, who.id, source_id, "content_source")
-        parents.append([source_id, "content_source"])
-    else:
-        data = read_upload(upload, "a picture to project")
+    if source_id is None:  # an upload: kept for Save, which stores it beside the work
         path = services.new_file("projection-source.bin")
         path.write_bytes(data)
         sources.append(str(path))
@@ -229,8 +225,13 @@ def project(
         out = run(work)
     finally:
         services.cancels.finish(session_hash(request), "project", flag)
-    batch = {"kind": "projection", "recipes": [out.recipe], "parents": parents, "file": None}
-    batch["sources"] = sources
+    batch = {
+        "kind": "projection",
+        "recipes": [out.recipe],
+        "parents": parents,
+        "file": None,
+        "sources": sources,
+    }
     tiles = [(out.image, "1 · the model's"), (out.target, "yours, as the model sees it")]
     moved = ", ".join(f"{name} {amount:+g}" for name, amount in edits.items())
     status = (
@@ -454,7 +455,7 @@ def _project_controls():
         "along genes (the sliders above apply)."
     )
     with gr.Row():
-        mode = gr.Radio(PROJECT_MODES, value=PROJECT_MODES[0], show_label=False, scale=1)
+        mode = gr.Radio(SOURCE_MODES, value=SOURCE_MODES[0], show_label=False, scale=1)
         upload = image_file("Picture to project", "studio-project-upload", height=120)
         artwork = gr.Dropdown(
             [],
@@ -551,15 +552,7 @@ def build(services: Services, page: Page) -> None:
         lambda: (gr.update(visible=False), gr.update(visible=True)), None, [grid, animation]
     )
     stop.click(bind(services, cancel_morph), None, status, api_name="cancel_morph", queue=False)
-    p_mode.change(
-        lambda mode: (
-            gr.update(visible=mode == PROJECT_MODES[0]),
-            gr.update(visible=mode == PROJECT_MODES[1]),
-        ),
-        p_mode,
-        [p_upload, p_artwork],
-        queue=False,
-    )
+    show_source_box(p_mode, p_upload, p_artwork)
     projecting = p_button.click(
         bind(services, project),
         [p_mode, p_upload, p_artwork, p_steps, *genes],

@@ -14,20 +14,24 @@ import gradio as gr
 from PIL import Image
 
 from generation.recipe_kinds import png_with_recipe
-from marketplace.artworks import MAX_TITLE_LENGTH
 from ui.auth import require_viewer
 from ui.common import (
+    SOURCE_MODES,
     Services,
+    before_after_column,
     bind,
     derivable_choices,
     escape,
     image_file,
+    keep_before_after,
     number_in,
+    picked_source,
     quiet_for_guests,
     read_upload,
     run,
     save_made,
     session_hash,
+    show_source_box,
     source_artwork_bytes,
     tile_gallery,
     whole,
@@ -36,7 +40,6 @@ from ui.shell import Page
 
 SHEET = Path(__file__).resolve().parents[1] / "docs" / "style_presets.png"
 SHEET_COLUMNS, SHEET_LABEL, SHEET_PAD = 7, 24, 6  # as scripts/make_style_sheet.py draws it
-CONTENT_MODES = ["Upload a picture", "One of my works"]
 STYLE_MODES = ["Preset", "Picture or gallery artwork"]
 MIN_SIZE, MAX_SIZE, DEFAULT_SIZE = 128, 2048, 512
 DEFAULT_PRESET = 19  # starry blues
@@ -114,16 +117,11 @@ def stylise(
     side = whole(size, "the output size")
     if not MIN_SIZE <= side <= MAX_SIZE:
         raise gr.Error(f"The output size must be {MIN_SIZE} to {MAX_SIZE} px, got {side}.")
-    parents: list[list] = []
-    sources: list[bytes] = []
-    if content_mode == CONTENT_MODES[1]:
-        content_id = whole(content_artwork, "the work to restyle")
-        content = run(source_artwork_bytes, services, who.id, content_id, "content_source")
-        parents.append([content_id, "content_source"])
-    else:
-        content_id = None
-        content = read_upload(content_upload, "a picture to restyle")
-        sources.append(content)
+    content, content_id = picked_source(
+        services, who.id, content_mode, content_upload, content_artwork, "restyle"
+    )
+    parents: list[list] = [] if content_id is None else [[content_id, "content_source"]]
+    sources: list[bytes] = [content] if content_id is None else []
     kwargs: dict = {}
     style_ids: list[int] = []
     if style_mode == STYLE_MODES[0]:
@@ -172,30 +170,22 @@ def stylise(
     recipe = dict(out.recipe)
     recipe["content_artwork_id"] = content_id
     recipe["style_artwork_ids"] = style_ids or None
-    after = services.new_file("styled.png")
-    after.write_bytes(png_with_recipe(out.image, recipe))
-    before = after.with_name("before.png")
-    from provenance.images import decode_image
-
-    decode_image(content).rgb.resize(out.image.size, Image.LANCZOS).save(before)
-    source_files = []
-    for i, data in enumerate(sources):
-        path = after.with_name(f"source-{i}.bin")
-        path.write_bytes(data)
-        source_files.append(str(path))
-    result = {
-        "file": str(after),
-        "recipe": recipe,
-        "parents": parents,
-        "sources": source_files,
-    }
+    pair, result = keep_before_after(
+        services,
+        "styled.png",
+        png_with_recipe(out.image, recipe),
+        out.image.size,
+        content,
+        {"recipe": recipe, "parents": parents},
+        sources,
+    )
     width, height = out.image.size
     status = (
         f"Restyled at {width}×{height} with {escape(' + '.join(names))} "
         f"(strength {power:g}{', content colours kept' if preserve else ''}). "
         "Drag the slider to compare; save it below."
     )
-    return (str(before), str(after)), status, result
+    return pair, status, result
 
 
 def cancel(services: Services, request: gr.Request) -> str:
@@ -297,7 +287,7 @@ def build(services: Services, page: Page) -> None:
     ):
         with gr.Column(scale=2, min_width=400):
             gr.Markdown("### 1. The picture")
-            content_mode = gr.Radio(CONTENT_MODES, value=CONTENT_MODES[0], show_label=False)
+            content_mode = gr.Radio(SOURCE_MODES, value=SOURCE_MODES[0], show_label=False)
             content_upload = image_file("Picture to restyle", "style-content-upload", height=120)
             content_artwork = gr.Dropdown(
                 [],
@@ -323,29 +313,12 @@ def build(services: Services, page: Page) -> None:
             with gr.Row():
                 go = gr.Button("Restyle", variant="primary", elem_id="style-go")
                 stop = gr.Button("Cancel", variant="stop", elem_id="style-cancel")
-            compare = gr.ImageSlider(
-                label="Before / after", type="filepath", height=420, elem_id="style-compare"
+            compare, status, title, tags, save_button, saved, saved_id = before_after_column(
+                "style"
             )
-            status = gr.Markdown(elem_id="style-status")
-            with gr.Row(elem_classes="atelier-controls"):
-                title = gr.Textbox(
-                    label="Title", max_length=MAX_TITLE_LENGTH, scale=3, elem_id="style-title"
-                )
-                tags = gr.Textbox(label="Tags", scale=2)
-                save_button = gr.Button("Save", variant="primary", scale=1, elem_id="style-save")
-            saved = gr.Markdown(elem_id="style-saved")
-            saved_id = gr.Number(visible=False, precision=0)
     result = gr.State(None)
 
-    content_mode.change(
-        lambda mode: (
-            gr.update(visible=mode == CONTENT_MODES[0]),
-            gr.update(visible=mode == CONTENT_MODES[1]),
-        ),
-        content_mode,
-        [content_upload, content_artwork],
-        queue=False,
-    )
+    show_source_box(content_mode, content_upload, content_artwork)
     style_mode.change(
         lambda mode: (
             gr.update(visible=mode == STYLE_MODES[0]),
