@@ -23,7 +23,7 @@ from PIL import Image
 
 from generation.errors import GenerationCancelled, GenerationError
 from generation.recipes import check_float, check_int
-from generation.style import ImageInput, SourceImage, _load_recorded, load_source
+from generation.style import ImageInput, SourceImage, _load_recorded, load_source, output_size
 
 DREAM_CODE_VERSION = 1
 KIND_DREAM = "dream"
@@ -71,12 +71,6 @@ def check_layer(layer: object) -> str:
     return str(layer)
 
 
-def dream_size(width: int, height: int, long_side: int) -> tuple[int, int]:
-    """The output size: the picture scaled so its longer side is `long_side` px."""
-    scale = long_side / max(width, height)
-    return max(1, round(width * scale)), max(1, round(height * scale))
-
-
 def _octave_sizes(width: int, height: int, octaves: int) -> list[tuple[int, int]]:
     """Sizes from the smallest octave up to (width, height); octaves that would be smaller
     than MIN_OCTAVE_SIDE on the short side are left out."""
@@ -112,7 +106,7 @@ def _dream(
     shifts = torch.Generator().manual_seed(seed)
     total, done = len(sizes) * steps, 0
     detail = None
-    for width, height in sizes:
+    for octave, (width, height) in enumerate(sizes, 1):
         octave_base = (
             base
             if (width, height) == picture.size
@@ -138,7 +132,7 @@ def _dream(
                 image = (image + STEP_SIZE * strength * grad).clamp(0.0, 1.0)
             done += 1
             if progress is not None:
-                progress(done / total, f"octave {sizes.index((width, height)) + 1} of {len(sizes)}")
+                progress(done / total, f"octave {octave} of {len(sizes)}")
         detail = image - octave_base
     out = (image[0].permute(1, 2, 0).detach().numpy() * 255.0 + 0.5).clip(0, 255).astype(np.uint8)
     return Image.fromarray(out, mode="RGB")
@@ -217,7 +211,7 @@ def _checked_plan(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _run(source: SourceImage, plan: dict, progress, should_cancel) -> DreamOutput:
-    width, height = dream_size(*source.rgb.size, plan["size"])
+    width, height = output_size(*source.rgb.size, plan["size"])
     if min(width, height) < MIN_SIZE // 2:
         raise GenerationError(
             f"the picture is too narrow to dream on at {plan['size']} px: {width}x{height}"

@@ -113,13 +113,18 @@ def check_truncation(truncation: object) -> float:
     return check_float(truncation, "truncation", 0.0, 1.0)
 
 
+def is_sha256(value: object) -> bool:
+    """Whether `value` is a hex SHA-256 as recipes write them: 64 lowercase hex digits."""
+    return isinstance(value, str) and len(value) == 64 and not value.strip("0123456789abcdef")
+
+
 def check_model_sha256(value: object) -> str:
     """Return `value` if it is 64 lowercase hex digits (a model id).
 
     Raises:
         GenerationError: If it is not.
     """
-    if not isinstance(value, str) or len(value) != 64 or value.strip("0123456789abcdef"):
+    if not is_sha256(value):
         raise GenerationError(f"`model_sha256` must be 64 lowercase hex digits, got {value!r}")
     return value
 
@@ -196,11 +201,7 @@ def _gene_fields(genes: object, genes_sha256: object) -> dict:
     edits = check_edits(genes)
     if not edits:
         return {}
-    if (
-        not isinstance(genes_sha256, str)
-        or len(genes_sha256) != 64
-        or genes_sha256.strip("0123456789abcdef")
-    ):
+    if not is_sha256(genes_sha256):
         raise GenerationError(
             f"`genes_sha256` must be 64 lowercase hex digits with genes, got {genes_sha256!r}"
         )
@@ -325,9 +326,7 @@ def _check_source(source: object) -> dict:
     if (
         not isinstance(source, dict)
         or source.get("hash_of") not in ("file", "png")
-        or not isinstance(source.get("sha256"), str)
-        or len(source["sha256"]) != 64
-        or source["sha256"].strip("0123456789abcdef")
+        or not is_sha256(source.get("sha256"))
     ):
         raise GenerationError(f"`source` must be {{sha256, hash_of}}, got {source!r:.80}")
     return {"sha256": source["sha256"], "hash_of": source["hash_of"]}

@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from db.blobs import BlobStore
 from db.models import GanModel, User, is_row_id
+from generation.recipes import is_sha256
 from marketplace.errors import InvalidInput, NotFound
 
 BUNDLED_NAME = "emoji64"
 MODEL_FILES = ("config.json", "model.safetensors", "training_data.json")
-SHA256_HEX = frozenset("0123456789abcdef")
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,7 @@ def resolve_model_dir(
         NotFound: no model has this id here.
     """
 
-    if not isinstance(sha256, str) or len(sha256) != 64 or not set(sha256) <= SHA256_HEX:
+    if not is_sha256(sha256):
         raise NotFound(f"no model has the id {sha256!r}")
     if bundled_model().sha256 == sha256:
         from generation.gan_pipeline import default_model_dir
