@@ -22,6 +22,7 @@ from pathlib import Path
 
 import torch
 
+from generation.bundled import DEFAULT_MODEL_NAME, default_model_dir
 from generation.errors import GenerationCancelled, GenerationError, ModelUnavailable
 from generation.gan import CONFIG_NAME, WEIGHTS_NAME, Generator, weights_sha256
 from generation.genes import load_genes
@@ -40,7 +41,6 @@ from generation.recipes import (
 )
 from generation.upscale import DEFAULT_UPSCALE, check_display_size, check_upscale, upscale
 
-DEFAULT_MODEL_NAME = "emoji64"
 MAX_IMAGES = 256
 # Forward passes are split into chunks of this many latents to bound memory.
 CHUNK = 64
@@ -471,13 +471,6 @@ class GANPipeline:
 
 
 # --- models and resolvers -----------------------------------------------------------------
-
-
-def default_model_dir() -> Path:
-    """The bundled default model's directory, via importlib.resources."""
-    from importlib.resources import files
-
-    return Path(str(files("generation") / "pretrained" / DEFAULT_MODEL_NAME))
 
 
 def model_name_for(directory: str | Path) -> str:

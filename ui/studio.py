@@ -50,9 +50,9 @@ MAX_COUNT = 16
 
 @functools.cache
 def _bundled_genes():
-    from generation.gan_pipeline import load_model
+    from generation.bundled import bundled_genes
 
-    return load_model().genes
+    return bundled_genes()
 
 
 def gene_names() -> tuple[str, ...]:

@@ -65,3 +65,17 @@ def test_a_database_that_cannot_be_opened_is_one_line_without_a_traceback(tmp_pa
     assert done.returncode == 1
     assert done.stderr.startswith("error: cannot use the database: unable to open database")
     assert "Traceback" not in done.stderr
+
+
+def test_laying_out_the_app_loads_no_model(tmp_path):
+    # the Studio's gene sliders come from the bundled genes.json, not from loading the GAN:
+    # building every page must not import torch (or the other model runtimes)
+    import os
+
+    env = {**os.environ, "ATELIER_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    code = (
+        "from atelier.bootstrap import Services\nfrom atelier.config import Settings\n"
+        "import app\napp.build_demo(Services.from_settings(Settings.from_env()))"
+    )
+    assert [m for m in loaded_after(code, env) if m in ("torch", "onnxruntime", "diffusers")] == []
