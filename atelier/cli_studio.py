@@ -149,7 +149,28 @@ def add_commands(add, group) -> None:
     )
     p.add_argument("--steps", type=int, default=20_000, help="steps to reach (default 20000)")
     p.add_argument("--batch-size", type=int, default=64, help="images per step (default 64)")
-    p.add_argument("--image-size", type=int, default=64, choices=(64, 128))
+    p.add_argument(
+        "--image-size", type=int, default=64, choices=(64, 128, 256), help="256: fastgan only"
+    )
+    p.add_argument(
+        "--architecture",
+        choices=("dcgan", "fastgan"),
+        default="dcgan",
+        help="dcgan (default: small and quick on a CPU) or fastgan (skip-layer excitation "
+        "and a self-supervised discriminator: sharper, for a GPU)",
+    )
+    p.add_argument(
+        "--device",
+        default="auto",
+        help="cpu, cuda, cuda:N or auto (default: a GPU when there is one); "
+        "a checkpoint resumes on any device",
+    )
+    p.add_argument(
+        "--precision",
+        choices=("auto", "fp32", "bf16"),
+        default="auto",
+        help="bf16 autocast (default on a GPU that supports it) or fp32",
+    )
     p.add_argument(
         "--resume", action="store_true", help="continue the run in --out from its checkpoint"
     )
@@ -571,7 +592,13 @@ def cmd_train(args, ctx) -> None:
 
     import torch
 
-    from generation.training import CHECKPOINT_NAME, TrainConfig, stop_on_signals, train
+    from generation.training import (
+        CHECKPOINT_NAME,
+        TrainConfig,
+        resolve_device,
+        stop_on_signals,
+        train,
+    )
 
     check_range(args.steps, "--steps", 1, MAX_TRAIN_STEPS)
     check_range(args.batch_size, "--batch-size", 1, MAX_BATCH_SIZE)
@@ -579,6 +606,12 @@ def cmd_train(args, ctx) -> None:
     check_range(args.checkpoint_every, "--checkpoint-every", 0, 7 * 24 * 3600)
     check_range(args.seed, "--seed", 0, 2**31 - 1)
     check_range(args.threads, "--threads", 1, os.cpu_count() or 1)
+    if args.image_size == 256 and args.architecture != "fastgan":
+        raise CommandError("--image-size 256 needs --architecture fastgan")
+    try:
+        resolve_device(args.device, args.precision)
+    except ValueError as exc:
+        raise CommandError(str(exc).replace("`device`", "--device")) from None
     data_dir, out = Path(args.data_dir), Path(args.out)
     if not data_dir.is_dir():
         raise CommandError(f"DATA_DIR must be a folder of images, got {str(data_dir)!r}")
@@ -599,6 +632,7 @@ def cmd_train(args, ctx) -> None:
         checkpoint_every_seconds=float(args.checkpoint_every),
         log_every_steps=max(1, min(100, args.steps // 20)),
         num_samples=64,
+        architecture=args.architecture,
     )
 
     def progress(p) -> None:
@@ -617,6 +651,8 @@ def cmd_train(args, ctx) -> None:
                 on_report=progress,
                 should_cancel=stop.is_set,
                 progress_bar=not args.no_progress_bar,
+                device=args.device,
+                precision=args.precision,
             )
     finally:
         torch.set_num_threads(previous_threads)

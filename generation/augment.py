@@ -51,7 +51,14 @@ def diff_augment(
 
 
 def _rand(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    return torch.rand(x.shape[0], 1, 1, 1, generator=generator, dtype=x.dtype, device=x.device)
+    # Draws come from the generator's own device (the CPU in training) and then move to the
+    # images, so a run draws the same numbers on any device and resumes across devices.
+    draw = torch.rand(x.shape[0], 1, 1, 1, generator=generator, dtype=torch.float32)
+    return draw.to(device=x.device, dtype=x.dtype)
+
+
+def _randint(low: int, high: int, size, generator, device) -> torch.Tensor:
+    return torch.randint(low, high, size, generator=generator).to(device)
 
 
 def _color(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
@@ -66,8 +73,8 @@ def _translation(x: torch.Tensor, generator: torch.Generator | None, ratio: floa
     b, _, h, w = x.shape
     shift_h, shift_w = int(h * ratio + 0.5), int(w * ratio + 0.5)
     dev = x.device
-    ty = torch.randint(-shift_h, shift_h + 1, (b, 1, 1), generator=generator, device=dev)
-    tx = torch.randint(-shift_w, shift_w + 1, (b, 1, 1), generator=generator, device=dev)
+    ty = _randint(-shift_h, shift_h + 1, (b, 1, 1), generator, dev)
+    tx = _randint(-shift_w, shift_w + 1, (b, 1, 1), generator, dev)
     grid_b, grid_y, grid_x = torch.meshgrid(
         torch.arange(b, device=dev),
         torch.arange(h, device=dev),
@@ -84,8 +91,8 @@ def _cutout(x: torch.Tensor, generator: torch.Generator | None, ratio: float) ->
     b, _, h, w = x.shape
     size_h, size_w = int(h * ratio + 0.5), int(w * ratio + 0.5)
     dev = x.device
-    oy = torch.randint(0, h + (1 - size_h % 2), (b, 1, 1), generator=generator, device=dev)
-    ox = torch.randint(0, w + (1 - size_w % 2), (b, 1, 1), generator=generator, device=dev)
+    oy = _randint(0, h + (1 - size_h % 2), (b, 1, 1), generator, dev)
+    ox = _randint(0, w + (1 - size_w % 2), (b, 1, 1), generator, dev)
     grid_b, grid_y, grid_x = torch.meshgrid(
         torch.arange(b, device=dev),
         torch.arange(size_h, device=dev),

@@ -22,6 +22,9 @@ from torch import nn
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 SUPPORTED_IMAGE_SIZES = (16, 32, 64, 128, 256)
+# GANSpace reads the activations after the second transposed convolution, its BatchNorm and
+# ReLU (8x8 for every supported size): generator.net[:6]
+GENE_LAYERS = 6
 
 
 def _check_common(image_size: int, base_channels: int, max_channels: int) -> None:
@@ -175,6 +178,12 @@ class Generator(_PretrainedMixin, nn.Module):
         self.check_latents(z)
         x = z[:, :, None, None]  # (B, latent_dim, 1, 1)
         return self.net(x)  # (B, 3, image_size, image_size)
+
+    def gene_features(self, z: torch.Tensor) -> torch.Tensor:
+        """The early features whose principal directions are the model's genes (GANSpace):
+        the output of the second block, flattened `(B, F)`."""
+        self.check_latents(z)
+        return self.net[:GENE_LAYERS](z[:, :, None, None]).flatten(1)
 
     def check_latents(self, z: torch.Tensor) -> None:
         """Raise ValueError unless `z` has shape (B, latent_dim)."""

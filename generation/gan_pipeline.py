@@ -24,6 +24,7 @@ import torch
 
 from generation.bundled import DEFAULT_MODEL_NAME, default_model_dir
 from generation.errors import GenerationCancelled, GenerationError, ModelUnavailable
+from generation.fastgan import GENERATOR_TYPES, FastGenerator
 from generation.gan import CONFIG_NAME, WEIGHTS_NAME, Generator, weights_sha256
 from generation.genes import load_genes
 from generation.latents import morph_latents, recipe_latent
@@ -106,8 +107,11 @@ def inference_forward(generator: Generator) -> Callable[[torch.Tensor], torch.Te
         generator: The generator, in eval mode; the ops hold its parameters, not copies.
 
     Returns:
-        A function from latents `(B, latent_dim)` to images `(B, 3, S, S)` in [-1, 1].
+        A function from latents `(B, latent_dim)` to images `(B, 3, S, S)` in [-1, 1]; for a
+        generator of another architecture (`generation.fastgan`), its own forward.
     """
+    if not isinstance(generator, Generator):
+        return generator
     ops: list[Callable[[torch.Tensor], torch.Tensor]] = []
     for layer in generator.net:
         kind = type(layer)
@@ -526,13 +530,14 @@ def load_model(directory: str | Path | None = None) -> GANPipeline:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_generator(path: str, sha256: str) -> Generator:
+def _load_generator(path: str, sha256: str) -> Generator | FastGenerator:
     # Keyed by the weights' hash, so a replaced file is loaded afresh.
     config = json.loads((Path(path) / CONFIG_NAME).read_text())
-    if not isinstance(config, dict) or config.get("model_type", "Generator") != "Generator":
-        kind = config.get("model_type") if isinstance(config, dict) else type(config).__name__
+    kind = config.get("model_type", "Generator") if isinstance(config, dict) else None
+    if kind not in GENERATOR_TYPES:
+        kind = kind if isinstance(config, dict) else type(config).__name__
         raise ModelUnavailable(f"{Path(path) / CONFIG_NAME} describes a {kind}, not a Generator")
-    return Generator.from_pretrained(path)
+    return GENERATOR_TYPES[kind].from_pretrained(path)
 
 
 def default_model_resolver(model_sha256: str) -> Path:

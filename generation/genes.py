@@ -29,9 +29,6 @@ GENES_FILE = "genes.json"
 MAX_AMOUNT = 3.0
 MAX_GENES = 16
 MAX_NAME = 32
-# the activations GANSpace reads: after the second transposed convolution, its BatchNorm and
-# ReLU (8x8 for every supported size)
-FEATURE_LAYERS = 6
 
 
 @dataclass(frozen=True)
@@ -115,7 +112,8 @@ def load_genes(model_directory: str | Path) -> GeneSet | None:
 
 
 def find_directions(generator, count: int = 12, samples: int = 8192, seed: int = 0):
-    """GANSpace directions of a DCGAN-class `generation.gan.Generator`.
+    """GANSpace directions of a generator, over its `gene_features` (the 8x8 maps of either
+    architecture).
 
     Args:
         generator: The generator (eval mode, CPU).
@@ -130,7 +128,7 @@ def find_directions(generator, count: int = 12, samples: int = 8192, seed: int =
 
     z = torch.randn(samples, generator.latent_dim, generator=torch.Generator().manual_seed(seed))
     with torch.no_grad():
-        features = generator.net[:FEATURE_LAYERS](z[:, :, None, None]).flatten(1)  # (N, F)
+        features = generator.gene_features(z)  # (N, F)
     centred = (features - features.mean(0)).double()
     _, singular, components = torch.linalg.svd(centred, full_matrices=False)
     coordinates = centred @ components[:count].T  # (N, count)

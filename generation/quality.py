@@ -8,6 +8,12 @@
 - `nearest_distance`: the mean distance from each sample to its nearest reference; it asks
   "does each picture look like one of these?", which a handful of references can answer
   where a Fréchet distance (a covariance of 100 numbers) cannot.
+- `precision_recall`: improved precision and recall (Kynkäänniemi et al. 2019): the share of
+  samples that fall inside the real pictures' k-nearest-neighbour balls (sharpness: does
+  each picture look real?) and the share of real pictures inside the samples' balls
+  (coverage: is every kind of real picture made?).
+- `held_out`: the fixed split of a training folder that the bundled model never trains on,
+  so the figures compare samples with pictures the model has not seen.
 """
 
 from __future__ import annotations
@@ -47,8 +53,55 @@ def nearest_distance(samples, references) -> float:
     a, b = np.asarray(samples, dtype=np.float64), np.asarray(references, dtype=np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or not len(a) or not len(b):
         raise ValueError(f"feature sets must be (N, D) and (M, D), got {a.shape} and {b.shape}")
+    return float(_pairwise(a, b).min(1).mean())
+
+
+def _pairwise(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     squared = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T  # (N, M)
-    return float(np.sqrt(np.clip(squared.min(1), 0, None)).mean())
+    return np.sqrt(np.clip(squared, 0, None))
+
+
+def _knn_radii(features: np.ndarray, k: int) -> np.ndarray:
+    """Distance from each row to its k-th nearest other row (itself left out)."""
+    distances = _pairwise(features, features)  # (N, N)
+    np.fill_diagonal(distances, np.inf)
+    return np.partition(distances, k - 1, axis=1)[:, k - 1]
+
+
+def precision_recall(real, fake, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall of `fake` (N, D) against `real` (M, D) with k-NN balls.
+
+    Precision is the share of fake rows within the k-NN radius of at least one real row;
+    recall is the share of real rows within the k-NN radius of at least one fake row. Both sets
+    should be the same size: the radii shrink as a set grows.
+
+    Raises:
+        ValueError: If the sets have different widths or fewer than k + 1 rows, or k < 1.
+    """
+    a, b = np.asarray(real, dtype=np.float64), np.asarray(fake, dtype=np.float64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
+        raise ValueError(f"feature sets must be (N, D) and (M, D), got {a.shape} and {b.shape}")
+    if k < 1:
+        raise ValueError(f"`k` must be >= 1, got {k}")
+    if len(a) <= k or len(b) <= k:
+        raise ValueError(f"each feature set needs more than k = {k} rows")
+    real_radii, fake_radii = _knn_radii(a, k), _knn_radii(b, k)
+    between = _pairwise(b, a)  # (fake, real)
+    precision = (between <= real_radii[None, :]).any(1).mean()
+    recall = (between <= fake_radii[:, None]).any(0).mean()
+    return float(precision), float(recall)
+
+
+HELD_OUT_EVERY = 10
+
+
+def held_out(name: str, every: int = HELD_OUT_EVERY) -> bool:
+    """Whether the training picture called `name` belongs to the held-out split: one in
+    `every`, chosen by the SHA-256 of the name, so the split never depends on the order of
+    a folder or on which other pictures are in it."""
+    import hashlib
+
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big") % every == 0
 
 
 def style_features(images) -> np.ndarray:
@@ -81,7 +134,7 @@ def compare_generators(
     """
     import torch
 
-    from generation.gan import Generator
+    from generation.fastgan import load_generator
     from generation.training_report import image_grid
 
     liked_f, training_f = style_features(liked), style_features(training)
@@ -89,7 +142,7 @@ def compare_generators(
     grids = []
     latents = None
     for name, folder in (("before", before_dir), ("after", after_dir)):
-        generator = Generator.from_pretrained(folder)
+        generator = load_generator(folder)
         if latents is None:
             latents = generator.sample_latents(samples, torch.Generator().manual_seed(seed))
         pictures = _render(generator, latents)

@@ -35,6 +35,13 @@ import torch
 import torch.nn.functional as F
 
 from generation.augment import POLICIES, diff_augment
+from generation.fastgan import (
+    FAST_IMAGE_SIZES,
+    FastDiscriminator,
+    FastGenerator,
+    load_generator,
+    reconstruction_loss,
+)
 from generation.gan import Discriminator, Generator, weights_sha256
 from generation.image_folder import MIN_IMAGES, load_image_folder, pdq_hash
 from generation.training_report import draw_loss_curve, image_grid
@@ -43,6 +50,8 @@ CHECKPOINT_NAME = "checkpoint.pt"
 MODEL_DIR_NAME = "model"
 TRAINING_DATA_NAME = "training_data.json"
 CHECKPOINT_FORMAT = 1
+ARCHITECTURES = ("dcgan", "fastgan")
+PRECISIONS = ("auto", "fp32", "bf16")
 
 # Fields that only change how often things are written or how long training runs;
 # they may differ when resuming. Every other field shapes the trajectory.
@@ -86,6 +95,10 @@ class TrainConfig:
         log_every_steps: Loss-averaging interval for the history and curve.
         num_samples: Images in each sample grid.
         export_dtype: dtype of the exported `model.safetensors` ("float16" or "float32").
+        architecture: "dcgan" (`generation.gan`, the first bundled model's) or "fastgan"
+            (`generation.fastgan`: skip-layer excitation and a self-supervised
+            discriminator; 64, 128 or 256 px).
+        recon_weight: Weight of the FastGAN discriminator's reconstruction loss.
     """
 
     image_size: int = 64
@@ -109,6 +122,8 @@ class TrainConfig:
     log_every_steps: int = 50
     num_samples: int = 64
     export_dtype: str = "float16"
+    architecture: str = "dcgan"
+    recon_weight: float = 1.0
 
     def __post_init__(self) -> None:
         positive = (
@@ -140,6 +155,18 @@ class TrainConfig:
             raise ValueError(
                 f"`export_dtype` must be 'float16' or 'float32', got {self.export_dtype!r}"
             )
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(
+                f"`architecture` must be one of {ARCHITECTURES}, got {self.architecture!r}"
+            )
+        if self.architecture == "fastgan" and self.image_size not in FAST_IMAGE_SIZES:
+            raise ValueError(
+                f"a fastgan `image_size` must be one of {FAST_IMAGE_SIZES}, got {self.image_size}"
+            )
+        if self.architecture == "fastgan" and min(self.g_channels, self.d_channels) < 8:
+            raise ValueError("a fastgan needs `g_channels` and `d_channels` of at least 8")
+        if not self.recon_weight >= 0:
+            raise ValueError(f"`recon_weight` must be >= 0, got {self.recon_weight}")
         unknown = [p for p in self.augment_policy if p not in POLICIES]
         if unknown:
             raise ValueError(
@@ -247,8 +274,20 @@ class _DataOrder:
         self.epoch = int(state["epoch"])
 
 
-def build_models(config: TrainConfig) -> tuple[Generator, Discriminator]:
+def build_models(config: TrainConfig):
     """Create the freshly initialised generator and discriminator for `config`."""
+    if config.architecture == "fastgan":
+        return (
+            FastGenerator(
+                image_size=config.image_size,
+                latent_dim=config.latent_dim,
+                base_channels=config.g_channels,
+                seed=config.seed,
+            ),
+            FastDiscriminator(
+                image_size=config.image_size, base_channels=config.d_channels, seed=config.seed + 1
+            ),
+        )
     generator = Generator(
         image_size=config.image_size,
         latent_dim=config.latent_dim,
@@ -306,6 +345,8 @@ def train(
     on_report: Callable[[TrainProgress], None] | None = None,
     init_model: str | Path | None = None,
     sample_weights: Mapping[str, float] | None = None,
+    device: str = "cpu",
+    precision: str = "auto",
 ) -> TrainResult:
     """Train a GAN on the images in `data_dir`; checkpoints, samples and model go to `out_dir`.
 
@@ -328,6 +369,11 @@ def train(
             discriminator starts fresh. Ignored when resuming a checkpoint.
         sample_weights: File name -> weight (> 0) of each image in `data_dir`: batches are
             drawn with replacement in proportion to them (an image not named weighs 1).
+        device: "cpu", "cuda" (or "cuda:N"), or "auto" (a GPU when torch sees one). Every
+            random draw comes from CPU generators, and checkpoints hold CPU tensors, so a run
+            started on one device resumes on another.
+        precision: "fp32", "bf16" (autocast of the forward passes to bfloat16; losses and
+            weights stay float32), or "auto": bf16 on a GPU that supports it, else fp32.
 
     Returns:
         A `TrainResult`.
@@ -335,9 +381,11 @@ def train(
     Raises:
         FileNotFoundError: If `data_dir` does not exist.
         FileExistsError: If `out_dir` has a checkpoint and `resume` is False.
-        ValueError: If the images are unusable, or the checkpoint was made with a
-            different trajectory-shaping config or different training images.
+        ValueError: If the images are unusable, the device or precision cannot be used, or
+            the checkpoint was made with a different trajectory-shaping config or different
+            training images.
     """
+    run_device, use_bf16 = resolve_device(device, precision)
     out = Path(out_dir)
     checkpoint_path = out / CHECKPOINT_NAME
     if checkpoint_path.exists() and not resume:
@@ -355,6 +403,8 @@ def train(
     generator, discriminator = build_models(config)
     if init_model is not None:
         _load_generator(generator, init_model)
+    generator.to(run_device)
+    discriminator.to(run_device)
     ema = copy.deepcopy(generator).eval().requires_grad_(False)
     opt_g = torch.optim.Adam(generator.parameters(), lr=config.g_lr, betas=config.betas)
     opt_d = torch.optim.Adam(discriminator.parameters(), lr=config.d_lr, betas=config.betas)
@@ -390,8 +440,12 @@ def train(
         config.latent_dim,
         generator=torch.Generator().manual_seed(config.seed + 5),
     )
-    pixels = folder.pixels
+    pixels = folder.pixels.to(run_device)
     batch = config.batch_size
+    fastgan = config.architecture == "fastgan"
+
+    def autocast():
+        return torch.autocast(run_device.type, dtype=torch.bfloat16, enabled=use_bf16)
 
     def save_everything() -> Path:
         state = {
@@ -412,9 +466,11 @@ def train(
             "history": history,
             "training_data_sha256": data_hashes,
             "sample_weights": weights,
+            "device": str(run_device),
+            "bf16": use_bf16,
         }
         tmp = checkpoint_path.with_name(checkpoint_path.name + ".tmp")
-        torch.save(state, tmp)
+        torch.save(_on_cpu(state), tmp)
         os.replace(tmp, checkpoint_path)
         _export_model(ema, out / MODEL_DIR_NAME, config, folder, step, data_dir)
         if history["step"]:
@@ -467,27 +523,44 @@ def train(
         if should_cancel is not None and should_cancel():
             stopped = True
             break
-        real = pixels[order.next_indices(batch)].float().div_(127.5).sub_(1.0)  # (B, 3, S, S)
+        indices = order.next_indices(batch).to(run_device)
+        real = pixels[indices].float().div_(127.5).sub_(1.0)  # (B, 3, S, S)
         if config.random_flip:
-            flip = torch.rand(batch, generator=aug_rng) < 0.5
+            flip = (torch.rand(batch, generator=aug_rng) < 0.5).to(run_device)
             real = torch.where(flip[:, None, None, None], real.flip(3), real)
-        z = torch.randn(batch, config.latent_dim, generator=noise_rng)  # (B, latent_dim)
-        fake = generator(z)  # (B, 3, S, S)
+        z = torch.randn(batch, config.latent_dim, generator=noise_rng).to(run_device)
+        with autocast():
+            fake = generator(z)  # (B, 3, S, S)
 
         # Discriminator: one pass over real and fake together (one spectral-norm power iteration).
         discriminator.requires_grad_(True)
         both = diff_augment(
-            torch.cat([real, fake.detach()]), config.augment_policy, aug_rng
+            torch.cat([real, fake.detach().float()]), config.augment_policy, aug_rng
         )  # (2B, 3, S, S)
-        logits = discriminator(both)  # (2B,)
+        if fastgan:
+            # FastGAN: D also rebuilds the real pictures (whole, and one quadrant) from its
+            # own features, so it cannot win on a few tells.
+            part = int(torch.randint(4, (1,), generator=aug_rng))
+            with autocast():
+                logits, whole, piece = discriminator(both, reconstruct=batch, part=part)
+            recon = reconstruction_loss(both[:batch], whole, piece, part)
+        else:
+            with autocast():
+                logits = discriminator(both)  # (2B,)
+            recon = None
+        logits = logits.float()
         d_loss = F.relu(1.0 - logits[:batch]).mean() + F.relu(1.0 + logits[batch:]).mean()
+        if recon is not None:
+            d_loss = d_loss + config.recon_weight * recon
         opt_d.zero_grad(set_to_none=True)
         d_loss.backward()
         opt_d.step()
 
         # Generator: reuse the same fakes, now with gradients through D.
         discriminator.requires_grad_(False)
-        g_loss = -discriminator(diff_augment(fake, config.augment_policy, aug_rng)).mean()
+        augmented = diff_augment(fake.float(), config.augment_policy, aug_rng)
+        with autocast():
+            g_loss = -discriminator(augmented).float().mean()
         opt_g.zero_grad(set_to_none=True)
         g_loss.backward()
         opt_g.step()
@@ -560,10 +633,51 @@ def _weights(folder, sample_weights: Mapping[str, float] | None) -> list[float] 
     return weights
 
 
-def _load_generator(generator: Generator, model_dir: str | Path) -> None:
+def _on_cpu(value):
+    """`value` with every tensor inside moved to the CPU (checkpoints load on any device)."""
+    if isinstance(value, torch.Tensor):
+        return value.cpu()
+    if isinstance(value, dict):
+        return {k: _on_cpu(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(_on_cpu(v) for v in value)
+    return value
+
+
+def resolve_device(device: str = "auto", precision: str = "auto") -> tuple[torch.device, bool]:
+    """The torch device a run uses and whether it autocasts to bfloat16.
+
+    Raises:
+        ValueError: If the device is unknown or absent, or the precision cannot run there.
+    """
+    if precision not in PRECISIONS:
+        raise ValueError(f"`precision` must be one of {PRECISIONS}, got {precision!r}")
+    name = str(device).strip().lower()
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name != "cpu" and not (name == "cuda" or name.startswith("cuda:")):
+        raise ValueError(f"`device` must be 'cpu', 'cuda', 'cuda:N' or 'auto', got {device!r}")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError("`device` is 'cuda' but torch sees no GPU here; use --device cpu")
+    try:
+        run_device = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"`device` {device!r} is not a device torch knows") from None
+    if run_device.type == "cuda" and (run_device.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"`device` {device!r}: there are {torch.cuda.device_count()} GPUs")
+    if precision == "auto":
+        use_bf16 = run_device.type == "cuda" and torch.cuda.is_bf16_supported()
+    else:
+        use_bf16 = precision == "bf16"
+    return run_device, use_bf16
+
+
+def _load_generator(generator, model_dir: str | Path) -> None:
     """Start `generator` from a saved one (fine-tuning); the architectures must match."""
-    saved = Generator.from_pretrained(model_dir)
-    if saved.config != generator.config | {"seed": saved.config.get("seed")}:
+    saved = load_generator(model_dir)
+    if type(saved) is not type(generator) or saved.config != generator.config | {
+        "seed": saved.config.get("seed")
+    }:
         raise ValueError(
             f"`init_model` is a {saved.config} generator; the run builds {generator.config}"
         )
@@ -585,8 +699,9 @@ def save_sample_grid(generator: Generator, latents: torch.Tensor, path: str | Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     was_training = generator.training
     generator.eval()
+    device = next(generator.parameters()).device
     with torch.no_grad():
-        images = generator(latents)  # (N, 3, S, S)
+        images = generator(latents.to(device)).float().cpu()  # (N, 3, S, S)
     generator.train(was_training)
     image_grid(images).save(path, format="PNG")
     return path

@@ -93,14 +93,15 @@ def save_trained_model(
         InvalidInput: a bad name, or the folder is not a saved generator.
         NotFound: an unknown owner.
     """
-    from generation.gan import Generator, weights_sha256
+    from generation.fastgan import load_generator
+    from generation.gan import weights_sha256
 
     name = clean_model_name(name)
     if not is_row_id(owner_id) or session.get(User, owner_id) is None:
         raise NotFound(f"user #{owner_id} does not exist")
     folder = Path(model_dir)
     try:
-        generator = Generator.from_pretrained(folder)
+        generator = load_generator(folder)
         sha = weights_sha256(folder)
     except (OSError, ValueError, KeyError, RuntimeError) as exc:
         raise InvalidInput(f"{folder} is not a saved generator: {exc}") from None

@@ -282,6 +282,7 @@ def run_training(ctx: JobContext) -> dict[str, Any]:
         resume=checkpoint.exists(),
         on_report=progress,
         should_cancel=ctx.cancelled,
+        device="auto",  # a worker with a GPU uses it; the checkpoint resumes on any device
     )
     if result.stopped:
         raise JobCancelled(f"training stopped at step {result.step}")

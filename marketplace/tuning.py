@@ -174,7 +174,7 @@ def submit_tuning(
 
 def run_tuning(ctx: JobContext) -> dict[str, Any]:
     """The `tune_gan` job handler (services: `blobs`, `data_dir`)."""
-    from generation.gan import Generator
+    from generation.fastgan import FastGenerator, load_generator
     from generation.quality import compare_generators
     from generation.training import CHECKPOINT_NAME, TrainConfig, train
     from provenance.images import decode_image
@@ -197,13 +197,17 @@ def run_tuning(ctx: JobContext) -> dict[str, Any]:
             target.write_bytes(data)
     with ctx.sessions() as s:
         base_dir = resolve_model_dir(s, blobs, ctx.params["base_model"], work / "base")
-    base = Generator.from_pretrained(base_dir).config
+    base_generator = load_generator(base_dir)
+    base = base_generator.config
+    fast = isinstance(base_generator, FastGenerator)
     steps = int(ctx.params["steps"])
     config = TrainConfig(
         image_size=base["image_size"],
         latent_dim=base["latent_dim"],
         g_channels=base["base_channels"],
-        max_channels=base["max_channels"],
+        max_channels=base.get("max_channels", TrainConfig.max_channels),
+        architecture="fastgan" if fast else "dcgan",
+        **({"d_channels": base["base_channels"]} if fast else {}),
         batch_size=min(32, len(files)),
         total_steps=steps,
         g_lr=LEARNING_RATE,

@@ -11,7 +11,13 @@ covariances; lower is closer. Features (`--features`):
 - `pixels`: the picture shrunk to 16x16 (box filter), 768 numbers in 0..1; a crude check.
 
 For each `--model` (default: the bundled one) it embeds `--samples` samples and compares
-them with the whole training set. Two references frame the numbers: an untrained
+them with the whole training set (the Fréchet distance of earlier releases). Then the
+release protocol: the held-out split (`generation.quality.held_out`, one picture in ten,
+which models trained since this protocol never see) against as many samples, at each
+`--truncation`, `--repeats` draws averaged: precision and recall with k-NN balls
+(Kynkäänniemi et al. 2019, `-k 3`) and the Fréchet distance; and the same figures for as
+many real training pictures against the held-out ones (the best reachable). Two
+references frame the numbers: an untrained
 (randomly initialised) generator of the same architecture as the floor, and two random
 halves of the training set against each other as the best one can expect at that sample
 size (the Fréchet distance is biased upward for small sets).
@@ -118,6 +124,52 @@ def samples_of(pipe, count: int, seed: int, truncation: float) -> list:
     return images
 
 
+def protocol_rows(embed, pipe, held_features, train_features, truncation, seed, repeats, k):
+    """The release protocol for one model: precision, recall (k-NN balls) and the Fréchet
+    distance of as many samples as there are held-out pictures, against the held-out pictures,
+    averaged over `repeats` draws of samples."""
+    import numpy as np
+
+    from generation.quality import frechet_distance, precision_recall
+
+    n = len(held_features)
+    draws = []
+    for r in range(repeats):
+        features = embed(samples_of(pipe, n, seed + r * n, truncation))
+        precision, recall = precision_recall(held_features, features, k=k)
+        draws.append((precision, recall, frechet_distance(features, held_features)))
+    mean = np.mean(draws, axis=0)
+    return {
+        "precision": round(float(mean[0]), 3),
+        "recall": round(float(mean[1]), 3),
+        "frechet_distance": round(float(mean[2]), 3),
+        "draws": [[round(float(x), 3) for x in d] for d in draws],
+    }
+
+
+def real_protocol(held_features, train_features, seed, repeats, k):
+    """The same figures for real pictures: training pictures (as many as held out) against
+    the held-out ones, the best a model can reach."""
+    import numpy as np
+
+    from generation.quality import frechet_distance, precision_recall
+
+    rng = np.random.default_rng(seed)
+    n = len(held_features)
+    draws = []
+    for _ in range(repeats):
+        subset = train_features[rng.choice(len(train_features), n, replace=False)]
+        precision, recall = precision_recall(held_features, subset, k=k)
+        draws.append((precision, recall, frechet_distance(subset, held_features)))
+    mean = np.mean(draws, axis=0)
+    return {
+        "precision": round(float(mean[0]), 3),
+        "recall": round(float(mean[1]), 3),
+        "frechet_distance": round(float(mean[2]), 3),
+        "draws": [[round(float(x), 3) for x in d] for d in draws],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -132,17 +184,26 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--truncation", type=float, default=1.0)
+    parser.add_argument(
+        "--truncation",
+        type=float,
+        action="append",
+        default=None,
+        help="psi of the protocol's samples (repeatable; default 1.0 and 0.7)",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="draws averaged per figure")
+    parser.add_argument("-k", type=int, default=3, help="neighbours of precision and recall")
     parser.add_argument("--features", choices=("style", "pixels"), default="style")
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "model_card" / "quality.json")
     args = parser.parse_args(argv)
+    truncations = args.truncation or [1.0, 0.7]
 
     import numpy as np
     import torch
     from PIL import Image
 
-    from generation.gan import Generator
     from generation.gan_pipeline import GANPipeline, load_model
+    from generation.quality import held_out
 
     torch.set_num_threads(1)
     started = time.monotonic()
@@ -150,18 +211,21 @@ def main(argv: list[str] | None = None) -> int:
     files = sorted(p for p in args.data.iterdir() if p.is_file() and not p.name.startswith("."))
     training = [Image.open(p).convert("RGB") for p in files]
     t0 = time.monotonic()
-    train_features = embed(training)  # (M, D)
+    all_features = embed(training)  # (M, D)
     per_image_ms = (time.monotonic() - t0) / len(training) * 1000
     print(
         f"embedded {len(training)} training images with {how} "
-        f"({train_features.shape[1]} numbers, {per_image_ms:.1f} ms each)",
+        f"({all_features.shape[1]} numbers, {per_image_ms:.1f} ms each)",
         flush=True,
     )
+    is_held = np.array([held_out(p.name) for p in files])
+    held_features, train_features = all_features[is_held], all_features[~is_held]
+    print(f"held-out split: {int(is_held.sum())} pictures, {int((~is_held).sum())} others")
 
     rng = np.random.default_rng(args.seed)
     order = rng.permutation(len(training))
     half = len(training) // 2
-    split = frechet_distance(train_features[order[:half]], train_features[order[half:]])
+    split = frechet_distance(all_features[order[:half]], all_features[order[half:]])
     rows = [
         {
             "name": f"training set, half vs half ({half} vs {len(training) - half})",
@@ -169,15 +233,17 @@ def main(argv: list[str] | None = None) -> int:
         }
     ]
     print(f"  {rows[-1]['name']}: {split:.3f}", flush=True)
+    real = real_protocol(held_features, train_features, args.seed, args.repeats, args.k)
+    print(f"  protocol, real vs held-out: {real}", flush=True)
 
     dirs = args.model or [None]
     pipes = [load_model(m) for m in dirs]
-    first = pipes[0].generator.config
-    untrained = GANPipeline(Generator(**first).eval(), None, "untrained")
+    first = pipes[0].generator
+    untrained = GANPipeline(type(first)(**first.config).eval(), None, "untrained")
     runs = [(p, d, None) for p, d in zip(pipes, dirs, strict=True)]
     for pipe, directory, label in [*runs, (untrained, None, "untrained generator")]:
-        features = embed(samples_of(pipe, args.samples, args.seed, args.truncation))
-        fd = frechet_distance(features, train_features)
+        features = embed(samples_of(pipe, args.samples, args.seed, truncations[0]))
+        fd = frechet_distance(features, all_features)
         step = training_step(directory) if label is None else 0
         name = label or f"{pipe.model_name} {pipe.model_sha256[:12]} (step {step})"
         row = {
@@ -185,18 +251,30 @@ def main(argv: list[str] | None = None) -> int:
             "model_sha256": pipe.model_sha256,
             "step": step,
             "frechet_distance": fd,
+            "protocol": {
+                str(psi): protocol_rows(
+                    embed, pipe, held_features, train_features, psi, args.seed, args.repeats, args.k
+                )
+                for psi in truncations
+            },
         }
         rows.append(row)
         print(f"  {name}: {fd:.3f} ({args.samples} samples vs training set)", flush=True)
+        for psi, figures in row["protocol"].items():
+            print(f"    psi {psi} vs held-out: {figures}", flush=True)
 
     result = {
         "command": "python " + " ".join([Path(sys.argv[0]).as_posix(), *sys.argv[1:]]),
         "features": args.features,
         "embedding": how,
         "training_images": len(training),
+        "held_out_images": int(is_held.sum()),
         "samples": args.samples,
-        "truncation": args.truncation,
+        "truncation": truncations[0],
         "seeds": [args.seed, args.seed + args.samples - 1],
+        "k": args.k,
+        "repeats": args.repeats,
+        "real_vs_held_out": real,
         "results": rows,
         "seconds": round(time.monotonic() - started, 1),
     }

@@ -34,6 +34,8 @@ def parse_args(argv: list[str] | None):
     )
     parser.add_argument("--threads", type=int, default=1, help="torch CPU threads (default 1)")
     parser.add_argument("--no-progress-bar", action="store_true")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
+    parser.add_argument("--precision", choices=("auto", "fp32", "bf16"), default="auto")
     defaults = TrainConfig()
     for f in dataclasses.fields(TrainConfig):
         value = getattr(defaults, f.name)
@@ -78,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
             on_report=progress,
             should_cancel=stop.is_set,
             progress_bar=not args.no_progress_bar,
+            device=args.device,
+            precision=args.precision,
         )
     print(
         f"{'stopped' if result.stopped else 'finished'} at step {result.step}; "

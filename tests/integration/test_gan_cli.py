@@ -502,6 +502,9 @@ def test_a_signal_stops_training_with_a_checkpoint_that_resumes(cli, tmp_path, i
         ("ok", ["--batch-size", 0], "--batch-size must be in [1, 1024], got 0"),
         ("ok", ["--batch-size", 30], "`batch_size` must be <= the number of images (24), got 30"),
         ("ok", ["--sample-every", -1], "--sample-every must be in [0, "),
+        ("ok", ["--device", "cuda"], "--device is 'cuda' but torch sees no GPU here"),
+        ("ok", ["--device", "tpu"], "--device must be 'cpu', 'cuda', 'cuda:N' or 'auto'"),
+        ("ok", ["--image-size", 256], "--image-size 256 needs --architecture fastgan"),
     ],
 )
 def test_train_refuses_bad_input_and_writes_nothing(cli, tmp_path, setup, args, message):
