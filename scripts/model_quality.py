@@ -182,6 +182,13 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="model folder (repeatable; default: the bundled model)",
     )
+    parser.add_argument(
+        "--held-out-dir",
+        type=Path,
+        default=None,
+        help="the held-out pictures (build_training_set.py --hold-out); without it the "
+        "held-out split is taken out of --data by the same rule",
+    )
     parser.add_argument("--samples", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -209,6 +216,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     embed, how = style_embedder() if args.features == "style" else pixel_embedder()
     files = sorted(p for p in args.data.iterdir() if p.is_file() and not p.name.startswith("."))
+    if args.held_out_dir is not None:
+        files += sorted(
+            p for p in args.held_out_dir.iterdir() if p.is_file() and not p.name.startswith(".")
+        )
     training = [Image.open(p).convert("RGB") for p in files]
     t0 = time.monotonic()
     all_features = embed(training)  # (M, D)
@@ -218,7 +229,10 @@ def main(argv: list[str] | None = None) -> int:
         f"({all_features.shape[1]} numbers, {per_image_ms:.1f} ms each)",
         flush=True,
     )
-    is_held = np.array([held_out(p.name) for p in files])
+    if args.held_out_dir is not None:
+        is_held = np.array([p.parent == args.held_out_dir for p in files])
+    else:
+        is_held = np.array([held_out(p.name) for p in files])
     held_features, train_features = all_features[is_held], all_features[~is_held]
     print(f"held-out split: {int(is_held.sum())} pictures, {int((~is_held).sum())} others")
 
