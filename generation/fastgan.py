@@ -31,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from generation.gan import CONFIG_NAME, Generator, _PretrainedMixin
+from generation.gan import CONFIG_NAME, Generator, _init_dcgan, _PretrainedMixin
 
 FAST_IMAGE_SIZES = (64, 128, 256)
 # Channels per resolution, as multiples of `base_channels` (the paper's nfc table / 64).
@@ -125,7 +125,7 @@ class FastGenerator(_PretrainedMixin, nn.Module):
         self.excite = nn.ModuleDict({str(s): _Excite(w[s // 16], w[s]) for s in sides if s >= 64})
         self.to_rgb = nn.Conv2d(w[image_size], 3, 3, 1, 1, bias=False)
         self._sides = sides
-        _init_normal(self, seed)
+        _init_dcgan(self, seed)
 
     def features(self, z: torch.Tensor) -> dict[int, torch.Tensor]:
         """The maps by side (4 .. image_size) for latents `(B, latent_dim)`."""
@@ -220,7 +220,7 @@ class FastDiscriminator(_PretrainedMixin, nn.Module):
             self.decode_whole = _decoder(w[8], whole_ups, max(8, base_channels // 2))
             self.decode_part = _decoder(w[16], whole_ups - 1, max(8, base_channels // 2))
         self._sides = sides
-        _init_normal(self, seed)
+        _init_dcgan(self, seed)
 
     def forward(
         self, x: torch.Tensor, reconstruct: int = 0, part: int = 0
@@ -259,23 +259,6 @@ def reconstruction_loss(
     row, col = divmod(part, 2)
     target = real[:, :, row * size : row * size + size, col * size : col * size + size]
     return F.mse_loss(whole.float(), real.float()) + F.mse_loss(piece.float(), target.float())
-
-
-def _init_normal(module: nn.Module, seed: int) -> None:
-    """N(0, 0.02) convolutions and N(1, 0.02) batch-norm scales, drawn from `seed`."""
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in module.modules():
-            if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-                weight = (
-                    m.parametrizations.weight.original
-                    if hasattr(m, "parametrizations")
-                    else m.weight
-                )
-                weight.normal_(0.0, 0.02, generator=generator)
-            elif isinstance(m, nn.BatchNorm2d):
-                m.weight.normal_(1.0, 0.02, generator=generator)
-                m.bias.zero_()
 
 
 GENERATOR_TYPES = {"Generator": Generator, "FastGenerator": FastGenerator}

@@ -124,11 +124,23 @@ def samples_of(pipe, count: int, seed: int, truncation: float) -> list:
     return images
 
 
+def summary(draws) -> dict:
+    """The mean (precision, recall, Fréchet distance) over draws, and the draws themselves."""
+    import numpy as np
+
+    mean = np.mean(draws, axis=0)
+    return {
+        "precision": round(float(mean[0]), 3),
+        "recall": round(float(mean[1]), 3),
+        "frechet_distance": round(float(mean[2]), 3),
+        "draws": [[round(float(x), 3) for x in d] for d in draws],
+    }
+
+
 def protocol_rows(embed, pipe, held_features, train_features, truncation, seed, repeats, k):
     """The release protocol for one model: precision, recall (k-NN balls) and the Fréchet
     distance of as many samples as there are held-out pictures, against the held-out pictures,
     averaged over `repeats` draws of samples."""
-    import numpy as np
 
     from generation.quality import frechet_distance, precision_recall
 
@@ -138,13 +150,7 @@ def protocol_rows(embed, pipe, held_features, train_features, truncation, seed, 
         features = embed(samples_of(pipe, n, seed + r * n, truncation))
         precision, recall = precision_recall(held_features, features, k=k)
         draws.append((precision, recall, frechet_distance(features, held_features)))
-    mean = np.mean(draws, axis=0)
-    return {
-        "precision": round(float(mean[0]), 3),
-        "recall": round(float(mean[1]), 3),
-        "frechet_distance": round(float(mean[2]), 3),
-        "draws": [[round(float(x), 3) for x in d] for d in draws],
-    }
+    return summary(draws)
 
 
 def real_protocol(held_features, train_features, seed, repeats, k):
@@ -161,13 +167,7 @@ def real_protocol(held_features, train_features, seed, repeats, k):
         subset = train_features[rng.choice(len(train_features), n, replace=False)]
         precision, recall = precision_recall(held_features, subset, k=k)
         draws.append((precision, recall, frechet_distance(subset, held_features)))
-    mean = np.mean(draws, axis=0)
-    return {
-        "precision": round(float(mean[0]), 3),
-        "recall": round(float(mean[1]), 3),
-        "frechet_distance": round(float(mean[2]), 3),
-        "draws": [[round(float(x), 3) for x in d] for d in draws],
-    }
+    return summary(draws)
 
 
 def main(argv: list[str] | None = None) -> int:
