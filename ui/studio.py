@@ -131,20 +131,23 @@ def generate(services: Services, model, seed, count, truncation, size, request: 
     def work():
         with services.readers() as s:
             gan_models.owned_model(s, model, who.id)
-        return _pipeline_for(services, model)(
-            num_images=n, seed=first, truncation=psi, size=side, genes=edits
-        )
+        pipeline = _pipeline_for(services, model)
+        out = pipeline(num_images=n, seed=first, truncation=psi, size=side, genes=edits)
+        return pipeline.generator.image_size, out
 
-    out = run(work)
+    native, out = run(work)
     batch = {"kind": "sample", "recipes": out.recipes, "parents": [], "file": None}
     tiles = [
         (image, f"{i + 1} · seed {s}")
         for i, (image, s) in enumerate(zip(out.images, out.seeds, strict=True))
     ]
     moved = ", ".join(f"{name} {amount:+g}" for name, amount in edits.items())
+    # Never pass an enlargement off as the model's own detail (issue 15).
+    scale = f"; drawn at {native} px, enlarged to {side} px" if side > native else ""
     status = (
         f"{n} picture{'s' if n != 1 else ''} from seed {first} (truncation {psi:g}"
-        f"{'; genes ' + moved if moved else ''}). Click one to choose it, then save it below."
+        f"{'; genes ' + moved if moved else ''}{scale}). "
+        "Click one to choose it, then save it below."
     )
     return tiles, status, batch, 1 if n == 1 else None
 
@@ -373,7 +376,13 @@ def _generate_controls():
             label="Truncation",
             info="lower: more typical pictures; higher: more varied",
         )
-        size = gr.Dropdown(SIZES, value=256, label="Display size (px)")
+        size = gr.Dropdown(
+            SIZES,
+            value=256,
+            label="Display size (px)",
+            info="The model draws at its own size (the bundled one at 64 px); "
+            "a larger size enlarges its pictures.",
+        )
         go = gr.Button("Generate", variant="primary", elem_id="studio-generate")
         genes = _gene_sliders()
     return model, seed, dice, count, truncation, size, go, genes

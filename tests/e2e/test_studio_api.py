@@ -32,6 +32,7 @@ def test_generate_then_save_a_picked_sample_as_an_ai_generated_artwork(app_url):
     model = bundled_model(ada)
     grid, status, chosen = ada.predict(model, 41, 3, 0.7, 64, api_name="/generate")
     assert len(grid) == 3 and "3 pictures from seed 41" in status and chosen is None
+    assert "enlarged" not in status  # asked for at the model's own 64 px
     assert [tile["caption"] for tile in grid] == ["1 · seed 41", "2 · seed 42", "3 · seed 43"]
     message, artwork_id = ada.predict(2, "Seed <b>42</b>", "emoji gan", api_name="/save_generated")
     assert f"Saved as artwork #{int(artwork_id)}" in message
@@ -107,6 +108,7 @@ def test_the_public_page_shows_a_marked_down_preview_and_a_recipe_commitment(app
         bundled_model(ada), str(seed), 1, 0.7, 512, api_name="/generate"
     )
     assert f"from seed {seed} " in status
+    assert "drawn at 64 px, enlarged to 512 px" in status  # an enlargement says so
     _message, artwork_id = ada.predict(1, "Big one", "", api_name="/save_generated")
     page = client(app_url).predict(int(artwork_id), api_name="/artwork")
     saved = ada.predict(int(artwork_id), api_name="/download")
