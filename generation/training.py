@@ -532,24 +532,28 @@ def train(
         with autocast():
             fake = generator(z)  # (B, 3, S, S)
 
-        # Discriminator: one pass over real and fake together (one spectral-norm power iteration).
         discriminator.requires_grad_(True)
-        both = diff_augment(
-            torch.cat([real, fake.detach().float()]), config.augment_policy, aug_rng
-        )  # (2B, 3, S, S)
         if fastgan:
-            # FastGAN: D also rebuilds the real pictures (whole, and one quadrant) from its
-            # own features, so it cannot win on a few tells.
+            # FastGAN: real and fake in separate passes, so the discriminator's batch norm
+            # sees one kind at a time, as it will in the generator's step (a mixed batch
+            # there collapsed the generator); D also rebuilds the real pictures (whole, and
+            # one quadrant) from its own features, so it cannot win on a few tells.
+            real_aug = diff_augment(real, config.augment_policy, aug_rng)  # (B, 3, S, S)
+            fake_aug = diff_augment(fake.detach().float(), config.augment_policy, aug_rng)
             part = int(torch.randint(4, (1,), generator=aug_rng))
             with autocast():
-                logits, whole, piece = discriminator(both, reconstruct=batch, part=part)
-            recon = reconstruction_loss(both[:batch], whole, piece, part)
+                real_logits, whole, piece = discriminator(real_aug, reconstruct=batch, part=part)
+                fake_logits = discriminator(fake_aug)
+            recon = reconstruction_loss(real_aug, whole, piece, part)
         else:
+            # One pass over real and fake together (one spectral-norm power iteration).
+            both = diff_augment(
+                torch.cat([real, fake.detach().float()]), config.augment_policy, aug_rng
+            )  # (2B, 3, S, S)
             with autocast():
                 logits = discriminator(both)  # (2B,)
-            recon = None
-        logits = logits.float()
-        d_loss = F.relu(1.0 - logits[:batch]).mean() + F.relu(1.0 + logits[batch:]).mean()
+            real_logits, fake_logits, recon = logits[:batch], logits[batch:], None
+        d_loss = F.relu(1.0 - real_logits.float()).mean() + F.relu(1.0 + fake_logits.float()).mean()
         if recon is not None:
             d_loss = d_loss + config.recon_weight * recon
         opt_d.zero_grad(set_to_none=True)
