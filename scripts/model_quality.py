@@ -137,7 +137,7 @@ def summary(draws) -> dict:
     }
 
 
-def protocol_rows(embed, pipe, held_features, train_features, truncation, seed, repeats, k):
+def protocol_rows(embed, pipe, held_features, truncation, seed, repeats, k):
     """The release protocol for one model: precision, recall (k-NN balls) and the Fréchet
     distance of as many samples as there are held-out pictures, against the held-out pictures,
     averaged over `repeats` draws of samples."""
@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
             "frechet_distance": fd,
             "protocol": {
                 str(psi): protocol_rows(
-                    embed, pipe, held_features, train_features, psi, args.seed, args.repeats, args.k
+                    embed, pipe, held_features, psi, args.seed, args.repeats, args.k
                 )
                 for psi in truncations
             },

@@ -12,7 +12,9 @@ import functools
 import inspect
 import re
 import secrets
-from collections.abc import Callable, Container
+import threading
+from collections.abc import Callable, Container, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -339,6 +341,26 @@ def derivable_choices(
 
 def session_hash(request: gr.Request | None) -> str:
     return (getattr(request, "session_hash", None) or "") if request is not None else ""
+
+
+@contextmanager
+def cancellable(
+    services: Services, request: gr.Request | None, kind: str
+) -> Iterator[threading.Event]:
+    """This browser's fresh cancel flag for its `kind` of work (the page's Cancel button
+    raises it; pass its `is_set` as the work's `should_cancel`), dropped when the work ends,
+    however it ends."""
+    key = session_hash(request)
+    flag = services.cancels.start(key, kind)
+    try:
+        yield flag
+    finally:
+        services.cancels.finish(key, kind, flag)
+
+
+def gradio_progress(progress: gr.Progress) -> Callable[[float, str], None]:
+    """`generation`'s `progress(fraction, message)` shown on a Gradio progress bar."""
+    return lambda fraction, message: progress(fraction, desc=message)
 
 
 def badge(text: str, tone: str) -> str:

@@ -15,8 +15,10 @@ from ui.common import (
     Services,
     before_after_column,
     bind,
+    cancellable,
     derivable_choices,
     escape,
+    gradio_progress,
     image_file,
     keep_before_after,
     number_in,
@@ -92,17 +94,14 @@ def dream(
     content, content_id = picked_source(
         services, who.id, content_mode, content_upload, content_artwork, "dream on"
     )
-    flag = services.cancels.start(session_hash(request), TASK)
-    try:
+    with cancellable(services, request, TASK) as flag:
         out = run(
             deepdream.dream,
             content,
-            progress=lambda fraction, message: progress(fraction, desc=message),
+            progress=gradio_progress(progress),
             should_cancel=flag.is_set,
             **settings,
         )
-    finally:
-        services.cancels.finish(session_hash(request), TASK, flag)
     recipe = dict(out.recipe)
     recipe["content_artwork_id"] = content_id
     pair, result = keep_before_after(

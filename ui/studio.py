@@ -29,8 +29,10 @@ from ui.common import (
     SOURCE_MODES,
     Services,
     bind,
+    cancellable,
     derivable_choices,
     escape,
+    gradio_progress,
     image_file,
     number_in,
     picked_source,
@@ -115,6 +117,11 @@ def refresh(services: Services, request: gr.Request):
     )
 
 
+def genes_moved(edits: dict) -> str:
+    """The gene edits in words for a status line ("person +2, warm -1.5"); "" for none."""
+    return ", ".join(f"{name} {amount:+g}" for name, amount in edits.items())
+
+
 def generate(services: Services, model, seed, count, truncation, size, request: gr.Request, *genes):
     """Pictures from seeds seed, seed+1, ..., with the genes' sliders applied (Gradio puts
     the request before the sliders' values, so their number may follow the genes file).
@@ -141,7 +148,7 @@ def generate(services: Services, model, seed, count, truncation, size, request: 
         (image, f"{i + 1} · seed {s}")
         for i, (image, s) in enumerate(zip(out.images, out.seeds, strict=True))
     ]
-    moved = ", ".join(f"{name} {amount:+g}" for name, amount in edits.items())
+    moved = genes_moved(edits)
     # Never pass an enlargement off as the model's own detail (issue 15).
     scale = f"; drawn at {native} px, enlarged to {side} px" if side > native else ""
     status = (
@@ -219,15 +226,12 @@ def project(
             steps=count,
             size=256,
             genes=edits,
-            progress=lambda fraction, message: progress(fraction, desc=message),
+            progress=gradio_progress(progress),
             should_cancel=flag.is_set,
         )
 
-    flag = services.cancels.start(session_hash(request), "project")
-    try:
+    with cancellable(services, request, "project") as flag:
         out = run(work)
-    finally:
-        services.cancels.finish(session_hash(request), "project", flag)
     batch = {
         "kind": "projection",
         "recipes": [out.recipe],
@@ -236,7 +240,7 @@ def project(
         "sources": sources,
     }
     tiles = [(out.image, "1 · the model's"), (out.target, "yours, as the model sees it")]
-    moved = ", ".join(f"{name} {amount:+g}" for name, amount in edits.items())
+    moved = genes_moved(edits)
     status = (
         f"Projected into the bundled model in {count} steps"
         f"{' (genes ' + moved + ')' if moved else ''}. The model can only draw what it "
@@ -280,15 +284,12 @@ def morph(
             recipe_b,
             n,
             fmt,
-            progress=lambda fraction, message: progress(fraction, desc=message),
+            progress=gradio_progress(progress),
             should_cancel=flag.is_set,
         )
 
-    flag = services.cancels.start(session_hash(request), "morph")
-    try:
+    with cancellable(services, request, "morph") as flag:
         out = run(work)
-    finally:
-        services.cancels.finish(session_hash(request), "morph", flag)
     path = services.new_file(f"morph-{a}-{b}.{fmt}")
     path.write_bytes(out.data)
     batch = {

@@ -20,8 +20,10 @@ from ui.common import (
     Services,
     before_after_column,
     bind,
+    cancellable,
     derivable_choices,
     escape,
+    gradio_progress,
     image_file,
     keep_before_after,
     number_in,
@@ -153,20 +155,17 @@ def stylise(
         kwargs["style"] = styles
         if len(styles) == 2:
             kwargs["blend"] = [1.0 - mix, mix] if 0 < mix < 1 else [0.5, 0.5]
-    flag = services.cancels.start(session_hash(request), "style")
-    try:
+    with cancellable(services, request, "style") as flag:
         out = run(
             _pipeline(),
             content,
             strength=power,
             preserve_colour=bool(preserve),
             size=side,
-            progress=lambda fraction, message: progress(fraction, desc=message),
+            progress=gradio_progress(progress),
             should_cancel=flag.is_set,
             **kwargs,
         )
-    finally:
-        services.cancels.finish(session_hash(request), "style", flag)
     recipe = dict(out.recipe)
     recipe["content_artwork_id"] = content_id
     recipe["style_artwork_ids"] = style_ids or None

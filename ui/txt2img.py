@@ -18,7 +18,9 @@ from ui.auth import require_viewer
 from ui.common import (
     Services,
     bind,
+    cancellable,
     escape,
+    gradio_progress,
     number_in,
     random_seed,
     run,
@@ -78,19 +80,16 @@ def generate(
         "negative_prompt": negative or "",
     }
     run(diffusion.check_request, prompt, **asked)
-    flag = services.cancels.start(session_hash(request), "txt2img")
     progress(0, desc="loading the model")
-    try:
+    with cancellable(services, request, "txt2img") as flag:
         out = run(
             lambda: _pipeline(model)(
                 prompt,
                 **asked,
-                progress=lambda fraction, message: progress(fraction, desc=message),
+                progress=gradio_progress(progress),
                 should_cancel=flag.is_set,
             )
         )
-    finally:
-        services.cancels.finish(session_hash(request), "txt2img", flag)
     path = services.new_file("txt2img.png")
     path.write_bytes(png_with_recipe(out.image, out.recipe))
     note = ""
