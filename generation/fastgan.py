@@ -285,7 +285,8 @@ def generator_class(model_dir: str | Path):
     config = json.loads((Path(model_dir) / CONFIG_NAME).read_text())
     kind = config.get("model_type", "Generator") if isinstance(config, dict) else None
     if kind not in GENERATOR_TYPES:
-        raise ValueError(f"{Path(model_dir) / CONFIG_NAME} describes a {kind}, not a generator")
+        kind = kind if isinstance(config, dict) else type(config).__name__
+        raise ValueError(f"{Path(model_dir) / CONFIG_NAME} describes a {kind}, not a Generator")
     return GENERATOR_TYPES[kind]
 
 

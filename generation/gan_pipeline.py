@@ -24,7 +24,7 @@ import torch
 
 from generation.bundled import DEFAULT_MODEL_NAME, default_model_dir
 from generation.errors import GenerationCancelled, GenerationError, ModelUnavailable
-from generation.fastgan import GENERATOR_TYPES, FastGenerator
+from generation.fastgan import FastGenerator, generator_class
 from generation.gan import CONFIG_NAME, WEIGHTS_NAME, Generator, weights_sha256
 from generation.genes import load_genes
 from generation.latents import morph_latents, recipe_latent
@@ -532,12 +532,13 @@ def load_model(directory: str | Path | None = None) -> GANPipeline:
 @functools.lru_cache(maxsize=4)
 def _load_generator(path: str, sha256: str) -> Generator | FastGenerator:
     # Keyed by the weights' hash, so a replaced file is loaded afresh.
-    config = json.loads((Path(path) / CONFIG_NAME).read_text())
-    kind = config.get("model_type", "Generator") if isinstance(config, dict) else None
-    if kind not in GENERATOR_TYPES:
-        kind = kind if isinstance(config, dict) else type(config).__name__
-        raise ModelUnavailable(f"{Path(path) / CONFIG_NAME} describes a {kind}, not a Generator")
-    return GENERATOR_TYPES[kind].from_pretrained(path)
+    try:
+        kind = generator_class(path)
+    except json.JSONDecodeError:
+        raise  # unreadable, as any other broken file: load_model says "cannot load"
+    except ValueError as exc:  # a config of something other than a generator
+        raise ModelUnavailable(str(exc)) from None
+    return kind.from_pretrained(path)
 
 
 def default_model_resolver(model_sha256: str) -> Path:
