@@ -233,7 +233,18 @@ def main() -> int:
         "--reuse", type=Path, default=None, help="identify against the database a --keep run left"
     )
     parser.add_argument("--time-registrations", type=int, default=100)
+    parser.add_argument(
+        "--setup-only", action="store_true", help="register everything (with --keep), then stop"
+    )
+    parser.add_argument(
+        "--splits",
+        default="tuning,held-out",
+        help="which splits' copies to identify (comma-separated): tuning, held-out",
+    )
     args = parser.parse_args()
+    splits = [s for s in args.splits.split(",") if s]
+    if not set(splits) <= {"tuning", "held-out"} or not splits:
+        parser.error("--splits takes tuning, held-out or both")
 
     from sqlalchemy import func, select
 
@@ -296,6 +307,9 @@ def main() -> int:
         )
     else:
         sources, setup_info = register_everything(sessions, blobs, kinds, n, distractors)
+    if args.setup_only:
+        print(f"registered {len(sources)} sources and {setup_info['distractors']} distractors")
+        return 0
     registered_distractors = setup_info["distractors"]
     refused_distractors = setup_info["refused"]
     register_seconds = setup_info["register_seconds"]
@@ -306,6 +320,8 @@ def main() -> int:
     verify_seconds = []
     wrong = []
     for kind, split, aid, img in sources:
+        if split not in splits:
+            continue
         for name, transform in families().items():
             data = transform(img, f"{aid}")
             row = counts[(split, kind, name)]
@@ -351,7 +367,7 @@ def main() -> int:
         "wrong": wrong,
         "rows": [],
     }
-    for split in ("tuning", "held-out"):
+    for split in splits:
         named, wrongs = share(split)
         report[f"{split}_named"] = round(named, 4)
         report[f"{split}_wrong"] = wrongs
@@ -375,7 +391,7 @@ def main() -> int:
             + f" | {sum(r['named'] for r in rows) / max(1, total):.0%} | "
             f"{sum(r['wrong'] for r in rows)} |"
         )
-    for split in ("tuning", "held-out"):
+    for split in splits:
         print(f"{split}: {report[f'{split}_named']:.1%} named, {report[f'{split}_wrong']} wrong")
     print(f"look-alikes never registered: {look_alike_named} of {len(look_alikes)} named")
     print(

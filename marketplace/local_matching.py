@@ -25,7 +25,7 @@ from provenance.fingerprint import iscc_image_code
 from provenance.images import decode_image
 
 FEATURE_VERSION = 1  # the feature format and vocabulary a row was computed with
-SHORTLIST = 12  # candidates proposed by the word index
+SHORTLIST = 12  # candidates the word index proposes for the whole query (and lf.REGIONS more)
 PIXEL_CHECKS = 6  # candidates (most inliers first) whose aligned pixels are compared
 TWIN_CHECKS = 4  # near-duplicates of a named work checked beside it
 
@@ -217,14 +217,8 @@ def local_verdict(
     query = lf.Query.of(rgb)
     if len(query.features) < lf.MIN_MATCHES:
         return LocalVerdict(reason="the picture has too little detail to match by keypoints")
-    vocabulary = lf.bundled_vocabulary()
-    words = np.concatenate(
-        [
-            vocabulary.words(query.features.descriptors),
-            vocabulary.words(query.mirrored_features.descriptors),
-        ]
-    )
-    ids = [i for i, _ in synced_word_index(session).search(words, SHORTLIST)]
+    index = synced_word_index(session)
+    ids = lf.shortlist(index, query, lf.bundled_vocabulary(), SHORTLIST)
     ids += [i for i in extra_candidates if i not in ids]
     found = [
         (artwork_id, owner_id, features, lf.verify(query, features, pixels=False))

@@ -48,6 +48,7 @@ MIN_MATCHES = 6
 AGREEMENT_TOLERANCE = 0.6  # |z_copy - z_work| below this (in standard deviations) agrees
 AGREEMENT_BLUR = 1.5  # px at the working size: JPEG blocks and resampling are not content
 FILL_TOLERANCE = 6  # grey levels: how flat a corner-joined area must be to count as fill
+ROBUST_ROUNDS = 5  # refits of the copy's grey levels onto the work's (`_robust_line`)
 EDGE_THRESHOLD = 0.5  # gradient of the normalised grey levels (standard deviations per px)
 FEATURE_FORMAT = 1
 
@@ -309,6 +310,41 @@ class WordIndex:
         return [(int(i), float(scores[i])) for i in top]
 
 
+# parts of a query searched on their own besides the whole (x0, y0, x1, y1, as shares of
+# the picture): meme letters, a caption bar or a sticker add words that drown the work's
+# in a search over the whole picture, and leave one of these parts clear
+REGIONS = (
+    (0.0, 0.2, 1.0, 0.8),  # the middle band, between a meme's top and bottom lines
+    (0.2, 0.0, 0.8, 1.0),
+    (0.0, 0.0, 0.6, 0.6),
+    (0.4, 0.0, 1.0, 0.6),
+    (0.0, 0.4, 0.6, 1.0),
+    (0.4, 0.4, 1.0, 1.0),
+)
+REGION_SHORTLIST = 3  # candidates each part adds
+
+
+def shortlist(index: WordIndex, query: Query, vocabulary: Vocabulary, k: int) -> list[int]:
+    """The works worth verifying against a query: the `k` best for its whole picture (as it
+    is and mirrored) and the REGION_SHORTLIST best for each of its REGIONS, best first."""
+    words = vocabulary.words(query.features.descriptors)
+    mirrored = vocabulary.words(query.mirrored_features.descriptors)
+    ids = [i for i, _ in index.search(np.concatenate([words, mirrored]), k)]
+    if not len(words):
+        return ids
+    width, height = query.features.size
+    x = query.features.points[:, 0] / width
+    y = query.features.points[:, 1] / height
+    for x0, y0, x1, y1 in REGIONS:
+        inside = (x >= x0) & (x < x1) & (y >= y0) & (y < y1)
+        if inside.sum() < MIN_MATCHES:
+            continue
+        for i, _ in index.search(words[inside], REGION_SHORTLIST):
+            if i not in ids:
+                ids.append(i)
+    return ids
+
+
 @dataclass
 class Query:
     """A query picture prepared once for verifying against many references."""
@@ -382,6 +418,27 @@ def _to_align_frame(
 def _normalised(grey: np.ndarray, mask: np.ndarray) -> np.ndarray:
     values = grey[mask]
     return (grey - values.mean()) / max(float(values.std()), 4.0)
+
+
+def _robust_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Gain and offset of y ~ gain * x + offset (x: the work's normalised grey levels, y:
+    the copy's grey levels). Starts from matching the copy's mean and spread, then refits
+    by least squares on the pixels the line already explains (within AGREEMENT_TOLERANCE),
+    ROBUST_ROUNDS times: letters or a sticker over part of the copy shift its mean and
+    spread, not the pixels that still show the work. The gain stays at least the floor
+    `_normalised` uses, so a flat copy cannot blow up the comparison."""
+    x = x.astype(np.float64)
+    y = y.astype(np.float64)
+    gain = max(float(y.std()), 4.0)
+    offset = float(y.mean()) - gain * float(x.mean())
+    for _ in range(ROBUST_ROUNDS):
+        keep = np.abs(y - (gain * x + offset)) < AGREEMENT_TOLERANCE * gain
+        xs, ys = x[keep], y[keep]
+        if len(xs) < 16 or float(xs.var()) < 0.05:
+            break
+        gain = max(float(((xs - xs.mean()) * (ys - ys.mean())).mean() / xs.var()), 4.0)
+        offset = float(ys.mean() - gain * xs.mean())
+    return gain, offset
 
 
 def _gradient(grey: np.ndarray) -> np.ndarray:
@@ -462,8 +519,11 @@ def agreement(query: Query, reference: Features, transform: np.ndarray, mirrored
     if covered < 64:
         return Agreement()
     grey_r = cv2.cvtColor(warped_rgb, cv2.COLOR_RGB2GRAY)
-    zq = _normalised(query.blurred_grey, inside)
     zr = _normalised(cv2.GaussianBlur(grey_r, (0, 0), AGREEMENT_BLUR), inside)
+    # the copy's grey levels in the work's units: a robust line, so the letters of a
+    # caption or a sticker's colours (nothing of the work) do not shift the whole picture
+    gain, offset = _robust_line(zr[inside], query.blurred_grey[inside])
+    zq = (query.blurred_grey - offset) / gain
     close = np.abs(zq - zr) < AGREEMENT_TOLERANCE
     gq, gr = _gradient(zq), _gradient(zr)
     # the work's own edges: a caption or a sticker adds edges to the copy, which must not
@@ -545,6 +605,8 @@ MIN_INLIERS = 15  # matches agreeing on one placement before pixels are compared
 MIN_EDGE_AGREEMENT = 0.85  # share of edge pixels that agree after alignment
 MIN_OVERLAP = 0.2  # share of the work the copy must show
 SIMILAR_INLIERS = 12  # shown as "similar to" below the naming bar
+RIVAL_INLIERS = 0.25  # a passing work with fewer than this share of the best one's inliers
+# is set aside before colours are compared
 COLOUR_RATIO = 0.8  # between two works that both align, the named one's colour error
 # must be below this share of the other's
 
@@ -584,6 +646,11 @@ def name_source(checked: list[Verification]) -> Naming:
     order = sorted(range(len(checked)), key=lambda i: -checked[i].inliers)
     similar = [i for i in order if checked[i].inliers >= SIMILAR_INLIERS]
     passing = [i for i in order if passes(checked[i])]
+    if passing:
+        # a work that lines up by a fraction of the keypoints the best one does shares only
+        # a corner with the copy (a neighbouring tile of one wallpaper): it is not a rival
+        most = checked[passing[0]].inliers
+        passing = [i for i in passing if checked[i].inliers >= RIVAL_INLIERS * most]
     if not passing:
         return Naming(None, similar, "no registered work lines up with it closely enough")
     if len(passing) > 1:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from PIL import ImageDraw, ImageOps
+from PIL import Image, ImageDraw, ImageOps
 
 from provenance import local_features as lf
 from provenance.images import trim_borders
@@ -116,3 +116,76 @@ def test_slivers_and_specks_have_no_keypoints_and_do_not_crash():
         assert len(features) == 0 and features.align.shape[2] == 3
         query = lf.Query.of(picture)
         assert lf.verify(query, lf.describe(detailed(7))).inliers == 0
+
+
+def memed(picture):
+    """Meme letters over the top and the bottom: white, outlined in black, a quarter of the
+    picture's height in all (what bench/copy_families.py's meme family draws)."""
+    from PIL import ImageFont
+
+    out = picture.copy()
+    draw = ImageDraw.Draw(out)
+    size = picture.height // 8
+    font = ImageFont.load_default(size=size)
+    for text, y in (("WHEN YOU SEE IT", 4), ("NOBODY: ME:", picture.height - size - 8)):
+        draw.text((8, y), text, fill="white", font=font, stroke_width=3, stroke_fill="black")
+    return out
+
+
+def test_meme_letters_over_a_copy_do_not_shift_how_its_pixels_compare():
+    # clip art on white: the letters' white and black change the copy's mean and spread
+    # over the overlap, so comparing each picture's own standard scores disagreed almost
+    # everywhere (0.45-0.60 of the edges agreed); the copy's grey levels are now fitted to
+    # the work's over the pixels that still show it
+    original = Image.new("RGB", (320, 320), "white")
+    original.paste(detailed(8, 200), (60, 60))
+    v = check(memed(original), original)
+    assert lf.passes(v), v.pixels
+    assert v.pixels.edge_agreement > 0.95
+
+
+def test_the_robust_line_ignores_what_does_not_fit_it():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=4000)
+    y = 30.0 * x + 100.0
+    y[:1200] = 255.0  # letters: nothing of the work
+    gain, offset = lf._robust_line(x, y)
+    assert abs(gain - 30.0) < 0.5 and abs(offset - 100.0) < 0.5
+
+
+def test_a_work_sharing_only_a_corner_with_the_copy_is_no_rival():
+    # the copy's own work (210 keypoints) and a neighbouring tile of the same wallpaper
+    # (36, whose colours over the little it shares happen to be closer)
+    naming = lf.name_source([fake(inliers=210, colour=18.0), fake(inliers=36, colour=10.0)])
+    assert naming.named == 0
+    # two works lining up about as well still go to the colours
+    assert (
+        lf.name_source([fake(inliers=210, colour=18.0), fake(inliers=150, colour=10.0)]).named == 1
+    )
+
+
+def test_the_shortlist_searches_the_parts_of_a_copy_as_well_as_the_whole():
+    # work 1 shares only the six words in the middle band of the copy; works 2-6 share the
+    # many words of the letters across its top, so a search over the whole copy ranks
+    # work 1 last; the middle band's own search finds it
+    vocabulary = lf.bundled_vocabulary()
+    index = lf.WordIndex()
+    index.add(1, np.arange(6))
+    for ident in range(2, 7):
+        index.add(ident, np.arange(100, 300))
+    letters = [(8.0 + 2 * i, 20.0) for i in range(200)]
+    band = [(60.0 + 40 * i, 256.0) for i in range(6)]
+    words = np.r_[np.arange(100, 300), np.arange(6)]
+    features = lf.Features(np.float32(letters + band), vocabulary.centres[words], (512, 512), 1.0)
+    empty = lf.Features(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), (512, 512), 1.0)
+    query = lf.Query(
+        align=np.zeros((256, 256, 3), np.uint8),
+        features=features,
+        mirrored_features=empty,
+        scale=1.0,
+        rgb=np.zeros((256, 256, 3), np.float32),
+        blurred_grey=np.zeros((256, 256), np.float32),
+        fill=np.zeros((256, 256), bool),
+    )
+    assert 1 not in [i for i, _ in index.search(words, 3)]
+    assert 1 in lf.shortlist(index, query, vocabulary, 3)

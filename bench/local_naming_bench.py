@@ -1,0 +1,330 @@
+"""Local-feature naming alone, in memory, on identify_bench.py's sources and distractors.
+
+    python bench/local_naming_bench.py --emoji /work/atelier-data/emoji128/images \\
+        --wallpapers /tmp/gb/usr/share/backgrounds/gnome --split held-out \\
+        --cache /work/atelier-data/localbench
+
+The same four kinds of sources, the same tuning and held-out splits and the same 10,000
+distractors as bench/identify_bench.py, with none of its database: every work is described
+as registration describes it (`provenance.local_features.describe`), indexed by its visual
+words, and each copy of each source goes through what `marketplace.local_matching` does for
+a query: the word index's shortlist, PDQ's 5 nearest, verification, `name_source`, then
+the named work's PDQ twins checked beside it. Around it, only PDQ is emulated: a distractor
+within PDQ's match distance of a source is left out, as the copyright guard refuses it at
+registration (the full bench's guard also refuses distractors that local features name);
+no exact, pixel, trimmed or PDQ naming comes before the keypoints. So it measures the
+keypoint stage alone, in minutes rather than the full bench's hours, and a change to that
+stage can be measured on the held-out split against the one before it. `--cache` keeps
+the pictures, their features and hashes, so a second run (another commit) skips them.
+
+Prints, per copy family and kind, the share named right, and the wrong names; how many of
+identify_bench.py's 200 never-registered look-alikes are named; the median time of one
+query (features, shortlist, verification, naming); writes JSON to `--out`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import pickle
+import statistics
+import sys
+import time
+from collections import defaultdict
+from itertools import zip_longest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from copy_families import families
+from identify_bench import gan_images, stylised_images, wallpaper_patches
+from PIL import Image
+
+KINDS = ("emoji clip art", "wallpaper patches", "GAN outputs", "stylised works")
+
+
+def png(img: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def pictures(args) -> dict:
+    """identify_bench.py's sources (kind, split, PNG) and distractors (PNG), as it picks them."""
+    from generation.gan_pipeline import default_model_dir
+
+    n = args.per_kind
+    emoji = [Image.open(p).convert("RGB") for p in sorted(args.emoji.glob("*.png"))]
+    first, last = args.emoji_offset, args.emoji_offset + 2 * n
+    model = default_model_dir()
+    patches = wallpaper_patches(args.wallpapers, 100_000, 0)
+    contents = [im for pair in zip(patches[::-1], emoji[2000:], strict=False) for im in pair]
+    stylised = stylised_images(contents, 2 * n + 700, 0)
+    others = (len(emoji) - 2 * n) + (len(patches) - 2 * n) + 700
+    gan_extra = max(3_000, args.distractors - others)
+    kinds = {
+        KINDS[0]: (emoji[first:last], emoji[:first] + emoji[last:]),
+        KINDS[1]: (patches[: 2 * n], patches[2 * n :]),
+        KINDS[2]: (gan_images(model, 2 * n, 0), gan_images(model, gan_extra, 100_000)),
+        KINDS[3]: (stylised[: 2 * n], stylised[2 * n :]),
+    }
+    pools = [extra for _, extra in kinds.values()]
+    mixed = [im for group in zip_longest(*pools) for im in group if im is not None]
+    return {
+        "sources": [
+            (kind, "tuning" if i < n else "held-out", png(img))
+            for kind, (items, _) in kinds.items()
+            for i, img in enumerate(items)
+        ],
+        "distractors": [png(img) for img in mixed[: args.distractors]],
+    }
+
+
+def setup(args) -> dict:
+    """The pictures and each one's stored features, from `--cache` when it has them."""
+    from provenance import local_features as lf
+
+    cached = args.cache / "setup.pkl" if args.cache else None
+    if cached and cached.exists():
+        data = pickle.loads(cached.read_bytes())
+        if data["key"] == [args.per_kind, args.distractors, args.emoji_offset]:
+            return data
+    data = pictures(args)
+    data["key"] = [args.per_kind, args.distractors, args.emoji_offset]
+    everything = [b for *_, b in data["sources"]] + data["distractors"]
+    data["features"] = [
+        lf.describe(Image.open(io.BytesIO(b)).convert("RGB")).to_bytes() for b in everything
+    ]
+    if cached:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        cached.write_bytes(pickle.dumps(data))
+    return data
+
+
+def look_alikes(args) -> list[bytes]:
+    """identify_bench.py's never-registered look-alikes: GAN outputs of other seeds and
+    stylised works of contents no registered work was made from (cached beside the setup)."""
+    cached = args.cache / "look_alikes.pkl" if args.cache else None
+    if cached and cached.exists():
+        return pickle.loads(cached.read_bytes())
+    from generation.gan_pipeline import default_model_dir
+
+    n, half = args.per_kind, args.look_alikes // 2
+    emoji = [Image.open(p).convert("RGB") for p in sorted(args.emoji.glob("*.png"))]
+    patches = wallpaper_patches(args.wallpapers, 100_000, 0)
+    contents = [im for pair in zip(patches[::-1], emoji[2000:], strict=False) for im in pair]
+    unused = contents[2 * n + 700 : 2 * n + 700 + half]
+    made = gan_images(default_model_dir(), args.look_alikes - half, 900_000)
+    made += stylised_images(unused, len(unused), 13)
+    out = [png(img) for img in made]
+    if cached:
+        cached.write_bytes(pickle.dumps(out))
+    return out
+
+
+class Hashes:
+    """PDQ hashes of the registered pictures, searched as marketplace's PDQ index is."""
+
+    def __init__(self, pictures: list[bytes], cache: Path | None) -> None:
+        import numpy as np
+
+        from provenance.fingerprint import perceptual_hash
+
+        cached = cache / "pdq.pkl" if cache else None
+        if cached and cached.exists():
+            self.bits, self.quality = pickle.loads(cached.read_bytes())
+        else:
+            hashes = [
+                perceptual_hash(Image.open(io.BytesIO(b)).convert("RGB"), dihedral=False)
+                for b in pictures
+            ]
+            self.bits = np.stack([self.as_bits(h.hex) for h in hashes])
+            self.quality = np.array([h.quality for h in hashes])
+            if cached:
+                cached.write_bytes(pickle.dumps((self.bits, self.quality)))
+        self.registered = np.ones(len(self.bits), bool)
+
+    @staticmethod
+    def as_bits(hexed: str):
+        import numpy as np
+
+        return np.unpackbits(np.frombuffer(bytes.fromhex(hexed), np.uint8))
+
+    def distances(self, hexes) -> object:
+        """Each registered picture's smallest distance to any of `hexes` (unregistered: 257)."""
+        import numpy as np
+
+        query = np.stack([self.as_bits(h) for h in hexes])
+        d = (self.bits[None, :, :] != query[:, None, :]).sum(axis=2).min(axis=0)
+        return np.where(self.registered, d, 257)
+
+    def nearest(self, hexes, k: int) -> list[int]:
+        import numpy as np
+
+        d = self.distances(hexes)
+        order = np.lexsort((np.arange(len(d)), d))[:k]
+        return [int(i) + 1 for i in order if d[i] < 257]
+
+    def near_copies(self, hexes) -> list[int]:
+        """find_near_copies: strong hashes within the match distance, nearest first."""
+        import numpy as np
+
+        from provenance.fingerprint import PDQ_MATCH_DISTANCE, PDQ_MIN_QUALITY
+
+        d = self.distances(hexes)
+        close = np.flatnonzero((d <= PDQ_MATCH_DISTANCE) & (self.quality >= PDQ_MIN_QUALITY))
+        return [int(i) + 1 for i in sorted(close.tolist(), key=lambda i: (d[i], i))]
+
+
+def name(index, refs, hashes, vocabulary, rgb):
+    """What identification's keypoint stage does for one query: the id named, or None."""
+    from marketplace.identification import LOCAL_PDQ_CANDIDATES
+    from marketplace.local_matching import PIXEL_CHECKS, SHORTLIST, TWIN_CHECKS
+    from provenance import local_features as lf
+    from provenance.fingerprint import perceptual_hash
+
+    query = lf.Query.of(rgb)
+    if len(query.features) < lf.MIN_MATCHES:
+        return None
+    ids = lf.shortlist(index, query, vocabulary, SHORTLIST)
+    nearest = hashes.nearest(perceptual_hash(rgb).dihedral, LOCAL_PDQ_CANDIDATES)
+    ids += [i for i in nearest if i not in ids]
+    found = sorted(
+        ((i, lf.verify(query, refs[i - 1], pixels=False)) for i in ids),
+        key=lambda item: (-item[1].inliers, item[0]),
+    )
+    checked = [
+        (i, lf.with_pixels(query, refs[i - 1], v) if rank < PIXEL_CHECKS else v)
+        for rank, (i, v) in enumerate(found)
+    ]
+    naming = lf.name_source([v for _, v in checked])
+    if naming.named is not None:  # the named work's twins, as local_verdict checks them
+        align = refs[checked[naming.named][0] - 1].align
+        seen = {i for i, _ in checked}
+        twins = hashes.near_copies(perceptual_hash(Image.fromarray(align)).dihedral)
+        twins = [i for i in twins if i not in seen][:TWIN_CHECKS]
+        checked += [(i, lf.verify(query, refs[i - 1])) for i in twins]
+        if twins:
+            naming = lf.name_source([v for _, v in checked])
+    return None if naming.named is None else checked[naming.named][0]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--emoji", type=Path, required=True)
+    parser.add_argument("--wallpapers", type=Path, required=True)
+    parser.add_argument("--emoji-offset", type=int, default=1000)
+    parser.add_argument("--per-kind", type=int, default=30, help="sources per kind and split")
+    parser.add_argument("--distractors", type=int, default=10_000)
+    parser.add_argument("--look-alikes", type=int, default=200)
+    parser.add_argument("--split", choices=("tuning", "held-out"), default="held-out")
+    parser.add_argument("--families", default="", help="comma-separated; default: all")
+    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--out", type=Path, default=Path("bench/results/local_naming.json"))
+    args = parser.parse_args()
+
+    import numpy as np
+
+    from provenance import local_features as lf
+    from provenance.images import decode_image
+
+    wanted = [f for f in args.families.split(",") if f] or list(families())
+    unknown = sorted(set(wanted) - set(families()))
+    if unknown:
+        parser.error(f"unknown families: {', '.join(unknown)}")
+    data = setup(args)
+    refs = [lf.Features.from_bytes(b) for b in data["features"]]
+    sources = len(data["sources"])
+    hashes = Hashes([b for *_, b in data["sources"]] + data["distractors"], args.cache)
+    # the copyright guard: a distractor within PDQ's match distance of a source is refused
+    from provenance.fingerprint import perceptual_hash
+
+    hashes.registered[:sources] = False  # search the distractors only
+    guarded = set()
+    for *_, b in data["sources"]:
+        guarded |= set(
+            hashes.near_copies(perceptual_hash(Image.open(io.BytesIO(b)).convert("RGB")).dihedral)
+        )
+    hashes.registered[:sources] = True
+    for ident in guarded:
+        hashes.registered[ident - 1] = False
+    vocabulary = lf.bundled_vocabulary()
+    index = lf.WordIndex()
+    for ident, features in enumerate(refs, start=1):
+        if hashes.registered[ident - 1]:
+            index.add(ident, vocabulary.words(features.descriptors))
+    refused = int((~hashes.registered).sum())
+    counts = defaultdict(lambda: defaultdict(int))
+    seconds, wrong = [], []
+    for ident, (kind, split, source) in enumerate(data["sources"], start=1):
+        if split != args.split:
+            continue
+        img = Image.open(io.BytesIO(source)).convert("RGB")
+        for family in wanted:
+            rgb = decode_image(families()[family](img, str(ident))).rgb
+            t = time.perf_counter()
+            named = name(index, refs, hashes, vocabulary, rgb)
+            seconds.append(time.perf_counter() - t)
+            row = counts[(kind, family)]
+            row["copies"] += 1
+            if named == ident:
+                row["named"] += 1
+            elif named is not None:
+                row["wrong"] += 1
+                wrong.append([kind, family, ident, named])
+    alike_named = sum(
+        name(index, refs, hashes, vocabulary, Image.open(io.BytesIO(b)).convert("RGB")) is not None
+        for b in look_alikes(args)
+    )
+    total = sum(r["copies"] for r in counts.values())
+    named = sum(r["named"] for r in counts.values())
+    print(
+        f"\n{args.split} split: {total // len(wanted)} sources x {len(wanted)} families among "
+        f"{len(data['distractors']) - refused} distractors ({refused} refused by the "
+        "emulated guard); the keypoint stage alone\n"
+    )
+    print("| copy | " + " | ".join(KINDS) + " | all | wrong |")
+    print("|---|" + "---|" * (len(KINDS) + 2))
+    for family in wanted:
+        rows = [counts[(kind, family)] for kind in KINDS]
+        cells = [f"{r['named'] / max(1, r['copies']):.0%}" for r in rows]
+        n_all = sum(r["copies"] for r in rows)
+        print(
+            f"| {family} | "
+            + " | ".join(cells)
+            + f" | **{sum(r['named'] for r in rows) / n_all:.0%}**"
+            f" | {sum(r['wrong'] for r in rows)} |"
+        )
+    per_kind = []
+    for kind in KINDS:
+        rows = [r for (k, _), r in counts.items() if k == kind]
+        per_kind.append(
+            f"{sum(r['named'] for r in rows) / max(1, sum(r['copies'] for r in rows)):.0%}"
+        )
+    print("| **all** | " + " | ".join(per_kind) + f" | **{named / total:.1%}** | {len(wrong)} |")
+    print(f"\nlook-alikes never registered: {alike_named} of {args.look_alikes} named")
+    median = statistics.median(seconds) * 1000
+    print(f"\nquery median {median:.1f} ms (p90 {np.percentile(seconds, 90) * 1000:.1f} ms)")
+    report = {
+        "split": args.split,
+        "sources": total // len(wanted),
+        "distractors": len(data["distractors"]) - refused,
+        "distractors_refused": refused,
+        "named": round(named / total, 4),
+        "wrong": wrong,
+        "look_alikes_named": alike_named,
+        "look_alikes_checked": args.look_alikes,
+        "query_ms_median": round(median, 1),
+        "rows": [{"kind": k, "family": f, **r} for (k, f), r in sorted(counts.items())],
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
