@@ -24,7 +24,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import numpy as np
 from copy_families import families
 from identify_bench import gan_images, stylised_images, wallpaper_patches
 from PIL import Image
@@ -98,14 +97,8 @@ def main() -> int:
         for name in wanted:
             rgb = decode_image(families()[name](img, str(ident))).rgb
             query = lf.Query.of(rgb)
-            words = np.concatenate(
-                [
-                    vocabulary.words(query.features.descriptors),
-                    vocabulary.words(query.mirrored_features.descriptors),
-                ]
-            )
             rows = []
-            for cid, _score in index.search(words, 12):
+            for cid in lf.shortlist(index, query, vocabulary, 12):
                 v = lf.verify(query, refs[cid], pixels=False)
                 rows.append({"cid": cid, "v": v, "true": cid == ident})
             rows.sort(key=lambda r: -r["v"].inliers)
