@@ -93,6 +93,53 @@ def stylised_images(contents: list[Image.Image], count: int, first_preset: int):
     return out
 
 
+def stylised_contents(emoji: list, patches: list) -> list:
+    """What the stylised works are made from: the wallpapers' last patches and emoji 2000
+    onwards, in turn."""
+    return [im for pair in zip(patches[::-1], emoji[2000:], strict=False) for im in pair]
+
+
+def bench_pictures(
+    emoji_dir: Path,
+    wallpapers: Path,
+    n: int,
+    count: int,
+    emoji_offset: int,
+    gan_model: Path,
+):
+    """The bench's pictures: for each of the four kinds, its 2 x `n` sources (the first `n`
+    the tuning split, the next `n` the held-out one) and its pool of others; the first
+    `count` distractors drawn from every pool in turn; and the stylised works' contents
+    (`look_alike_pictures` takes unused ones). bench/local_naming_bench.py uses the same."""
+    from itertools import zip_longest
+
+    emoji = [Image.open(p).convert("RGB") for p in sorted(emoji_dir.glob("*.png"))]
+    first, last = emoji_offset, emoji_offset + 2 * n
+    patches = wallpaper_patches(wallpapers, 100_000, 0)
+    style_contents = stylised_contents(emoji, patches)
+    stylised = stylised_images(style_contents, 2 * n + 700, 0)
+    others = (len(emoji) - 2 * n) + (len(patches) - 2 * n) + 700
+    gan_extra = max(3_000, count - others)  # GAN outputs fill up to `count`
+    kinds = {
+        "emoji clip art": (emoji[first:last], emoji[:first] + emoji[last:]),
+        "wallpaper patches": (patches[: 2 * n], patches[2 * n :]),
+        "GAN outputs": (gan_images(gan_model, 2 * n, 0), gan_images(gan_model, gan_extra, 100_000)),
+        "stylised works": (stylised[: 2 * n], stylised[2 * n :]),
+    }
+    pools = [extra for _, extra in kinds.values()]
+    mixed = [im for group in zip_longest(*pools) for im in group if im is not None]
+    return kinds, mixed[:count], style_contents
+
+
+def look_alike_pictures(gan_model: Path, style_contents: list, n: int, count: int):
+    """Never-registered look-alikes, checked but never registered: GAN outputs of other
+    seeds and stylised works of contents no source or distractor was made from (emoji and
+    wallpapers are all registered)."""
+    half = count // 2
+    unused = style_contents[2 * n + 700 : 2 * n + 700 + half]
+    return gan_images(gan_model, count - half, 900_000) + stylised_images(unused, len(unused), 13)
+
+
 def register_one(sessions, blobs, img, owner_id: int, title: str) -> int | None:
     """Register one picture through the copyright guard: its id, or None when refused."""
     from marketplace.artworks import register_artwork
@@ -257,34 +304,11 @@ def main() -> int:
     from provenance.checkpoint import NoteSigner
 
     n = args.per_kind
-    emoji = [Image.open(p).convert("RGB") for p in sorted(args.emoji.glob("*.png"))]
-    first, last = args.emoji_offset, args.emoji_offset + 2 * n
     gan_model = args.gan_model or default_model_dir()
-    patches = wallpaper_patches(args.wallpapers, 100_000, 0)
-    # stylised works: contents from the wallpapers' last patches and emoji 2000 onwards
-    style_contents = [im for pair in zip(patches[::-1], emoji[2000:], strict=False) for im in pair]
-    stylised = stylised_images(style_contents, 2 * n + 700, 0)
-    others = (len(emoji) - 2 * n) + (len(patches) - 2 * n) + 700
-    gan_extra = max(3_000, args.distractors - others)  # GAN outputs fill up to --distractors
-    kinds = {
-        "emoji clip art": (emoji[first:last], emoji[:first] + emoji[last:]),
-        "wallpaper patches": (patches[: 2 * n], patches[2 * n :]),
-        "GAN outputs": (gan_images(gan_model, 2 * n, 0), gan_images(gan_model, gan_extra, 100_000)),
-        "stylised works": (stylised[: 2 * n], stylised[2 * n :]),
-    }
-    # distractors drawn from every kind in turn
-    from itertools import zip_longest
-
-    pools = [extra for _, extra in kinds.values()]
-    mixed = [im for group in zip_longest(*pools) for im in group if im is not None]
-    distractors = mixed[: args.distractors]
-    # never-registered look-alikes, checked but never registered: GAN outputs of other seeds
-    # and stylised works of other contents (emoji and wallpapers are all registered)
-    half = args.look_alikes // 2
-    unused_contents = style_contents[2 * n + 700 : 2 * n + 700 + half]
-    look_alikes = gan_images(gan_model, args.look_alikes - half, 900_000) + stylised_images(
-        unused_contents, len(unused_contents), 13
+    kinds, distractors, style_contents = bench_pictures(
+        args.emoji, args.wallpapers, n, args.distractors, args.emoji_offset, gan_model
     )
+    look_alikes = look_alike_pictures(gan_model, style_contents, n, args.look_alikes)
 
     tmp = args.reuse or args.keep or Path(tempfile.mkdtemp())
     tmp.mkdir(parents=True, exist_ok=True)

@@ -32,14 +32,18 @@ import statistics
 import sys
 import time
 from collections import defaultdict
-from itertools import zip_longest
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from copy_families import families
-from identify_bench import gan_images, stylised_images, wallpaper_patches
+from identify_bench import (
+    bench_pictures,
+    look_alike_pictures,
+    stylised_contents,
+    wallpaper_patches,
+)
 from PIL import Image
 
 KINDS = ("emoji clip art", "wallpaper patches", "GAN outputs", "stylised works")
@@ -52,33 +56,20 @@ def png(img: Image.Image) -> bytes:
 
 
 def pictures(args) -> dict:
-    """identify_bench.py's sources (kind, split, PNG) and distractors (PNG), as it picks them."""
+    """identify_bench.py's sources (kind, split, PNG) and distractors (PNG)."""
     from generation.gan_pipeline import default_model_dir
 
     n = args.per_kind
-    emoji = [Image.open(p).convert("RGB") for p in sorted(args.emoji.glob("*.png"))]
-    first, last = args.emoji_offset, args.emoji_offset + 2 * n
-    model = default_model_dir()
-    patches = wallpaper_patches(args.wallpapers, 100_000, 0)
-    contents = [im for pair in zip(patches[::-1], emoji[2000:], strict=False) for im in pair]
-    stylised = stylised_images(contents, 2 * n + 700, 0)
-    others = (len(emoji) - 2 * n) + (len(patches) - 2 * n) + 700
-    gan_extra = max(3_000, args.distractors - others)
-    kinds = {
-        KINDS[0]: (emoji[first:last], emoji[:first] + emoji[last:]),
-        KINDS[1]: (patches[: 2 * n], patches[2 * n :]),
-        KINDS[2]: (gan_images(model, 2 * n, 0), gan_images(model, gan_extra, 100_000)),
-        KINDS[3]: (stylised[: 2 * n], stylised[2 * n :]),
-    }
-    pools = [extra for _, extra in kinds.values()]
-    mixed = [im for group in zip_longest(*pools) for im in group if im is not None]
+    kinds, distractors, _ = bench_pictures(
+        args.emoji, args.wallpapers, n, args.distractors, args.emoji_offset, default_model_dir()
+    )
     return {
         "sources": [
             (kind, "tuning" if i < n else "held-out", png(img))
             for kind, (items, _) in kinds.items()
             for i, img in enumerate(items)
         ],
-        "distractors": [png(img) for img in mixed[: args.distractors]],
+        "distractors": [png(img) for img in distractors],
     }
 
 
@@ -104,20 +95,16 @@ def setup(args) -> dict:
 
 
 def look_alikes(args) -> list[bytes]:
-    """identify_bench.py's never-registered look-alikes: GAN outputs of other seeds and
-    stylised works of contents no registered work was made from (cached beside the setup)."""
+    """identify_bench.py's never-registered look-alikes (cached beside the setup)."""
     cached = args.cache / "look_alikes.pkl" if args.cache else None
     if cached and cached.exists():
         return pickle.loads(cached.read_bytes())
     from generation.gan_pipeline import default_model_dir
 
-    n, half = args.per_kind, args.look_alikes // 2
     emoji = [Image.open(p).convert("RGB") for p in sorted(args.emoji.glob("*.png"))]
     patches = wallpaper_patches(args.wallpapers, 100_000, 0)
-    contents = [im for pair in zip(patches[::-1], emoji[2000:], strict=False) for im in pair]
-    unused = contents[2 * n + 700 : 2 * n + 700 + half]
-    made = gan_images(default_model_dir(), args.look_alikes - half, 900_000)
-    made += stylised_images(unused, len(unused), 13)
+    contents = stylised_contents(emoji, patches)
+    made = look_alike_pictures(default_model_dir(), contents, args.per_kind, args.look_alikes)
     out = [png(img) for img in made]
     if cached:
         cached.write_bytes(pickle.dumps(out))
