@@ -93,6 +93,18 @@ def stylised_images(contents: list[Image.Image], count: int, first_preset: int):
     return out
 
 
+def picture_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options that choose the bench's pictures (`bench_pictures`,
+    `look_alike_pictures`), with the defaults every bench over them shares."""
+    parser.add_argument("--emoji", type=Path, required=True)
+    parser.add_argument("--wallpapers", type=Path, required=True)
+    parser.add_argument("--gan-model", type=Path, default=None)
+    parser.add_argument("--emoji-offset", type=int, default=1000)
+    parser.add_argument("--per-kind", type=int, default=30, help="sources per kind and split")
+    parser.add_argument("--distractors", type=int, default=10_000)
+    parser.add_argument("--look-alikes", type=int, default=200)
+
+
 def stylised_contents(emoji: list, patches: list) -> list:
     """What the stylised works are made from: the wallpapers' last patches and emoji 2000
     onwards, in turn."""
@@ -262,13 +274,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--emoji", type=Path, required=True)
-    parser.add_argument("--wallpapers", type=Path, required=True)
-    parser.add_argument("--gan-model", type=Path, default=None)
-    parser.add_argument("--emoji-offset", type=int, default=1000)
-    parser.add_argument("--per-kind", type=int, default=30, help="sources per kind and split")
-    parser.add_argument("--distractors", type=int, default=10_000)
-    parser.add_argument("--look-alikes", type=int, default=200)
+    picture_arguments(parser)
     parser.add_argument("--out", type=Path, default=Path("bench/results/identify.json"))
     parser.add_argument(
         "--keep",

@@ -41,6 +41,7 @@ from copy_families import families
 from identify_bench import (
     bench_pictures,
     look_alike_pictures,
+    picture_arguments,
     stylised_contents,
     wallpaper_patches,
 )
@@ -55,13 +56,17 @@ def png(img: Image.Image) -> bytes:
     return buf.getvalue()
 
 
-def pictures(args) -> dict:
-    """identify_bench.py's sources (kind, split, PNG) and distractors (PNG)."""
+def gan_model(args) -> Path:
     from generation.gan_pipeline import default_model_dir
 
+    return args.gan_model or default_model_dir()
+
+
+def pictures(args) -> dict:
+    """identify_bench.py's sources (kind, split, PNG) and distractors (PNG)."""
     n = args.per_kind
     kinds, distractors, _ = bench_pictures(
-        args.emoji, args.wallpapers, n, args.distractors, args.emoji_offset, default_model_dir()
+        args.emoji, args.wallpapers, n, args.distractors, args.emoji_offset, gan_model(args)
     )
     return {
         "sources": [
@@ -73,6 +78,10 @@ def pictures(args) -> dict:
     }
 
 
+def cache_key(args) -> list:
+    return [args.per_kind, args.distractors, args.emoji_offset, str(gan_model(args))]
+
+
 def setup(args) -> dict:
     """The pictures and each one's stored features, from `--cache` when it has them."""
     from provenance import local_features as lf
@@ -80,10 +89,10 @@ def setup(args) -> dict:
     cached = args.cache / "setup.pkl" if args.cache else None
     if cached and cached.exists():
         data = pickle.loads(cached.read_bytes())
-        if data["key"] == [args.per_kind, args.distractors, args.emoji_offset]:
+        if data["key"] == cache_key(args):
             return data
     data = pictures(args)
-    data["key"] = [args.per_kind, args.distractors, args.emoji_offset]
+    data["key"] = cache_key(args)
     everything = [b for *_, b in data["sources"]] + data["distractors"]
     data["features"] = [
         lf.describe(Image.open(io.BytesIO(b)).convert("RGB")).to_bytes() for b in everything
@@ -99,12 +108,10 @@ def look_alikes(args) -> list[bytes]:
     cached = args.cache / "look_alikes.pkl" if args.cache else None
     if cached and cached.exists():
         return pickle.loads(cached.read_bytes())
-    from generation.gan_pipeline import default_model_dir
-
     emoji = [Image.open(p).convert("RGB") for p in sorted(args.emoji.glob("*.png"))]
     patches = wallpaper_patches(args.wallpapers, 100_000, 0)
     contents = stylised_contents(emoji, patches)
-    made = look_alike_pictures(default_model_dir(), contents, args.per_kind, args.look_alikes)
+    made = look_alike_pictures(gan_model(args), contents, args.per_kind, args.look_alikes)
     out = [png(img) for img in made]
     if cached:
         cached.write_bytes(pickle.dumps(out))
@@ -202,12 +209,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--emoji", type=Path, required=True)
-    parser.add_argument("--wallpapers", type=Path, required=True)
-    parser.add_argument("--emoji-offset", type=int, default=1000)
-    parser.add_argument("--per-kind", type=int, default=30, help="sources per kind and split")
-    parser.add_argument("--distractors", type=int, default=10_000)
-    parser.add_argument("--look-alikes", type=int, default=200)
+    picture_arguments(parser)
     parser.add_argument("--split", choices=("tuning", "held-out"), default="held-out")
     parser.add_argument("--families", default="", help="comma-separated; default: all")
     parser.add_argument("--cache", type=Path, default=None)
