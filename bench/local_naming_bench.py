@@ -185,13 +185,9 @@ def name(index, refs, hashes, vocabulary, rgb):
     ids = lf.shortlist(index, query, vocabulary, SHORTLIST)
     nearest = hashes.nearest(perceptual_hash(rgb).dihedral, LOCAL_PDQ_CANDIDATES)
     ids += [i for i in nearest if i not in ids]
-    found = sorted(
-        ((i, lf.verify(query, refs[i - 1], pixels=False)) for i in ids),
-        key=lambda item: (-item[1].inliers, item[0]),
-    )
+    ids = sorted(ids)  # as local_verdict takes them: lowest id first among equals
     checked = [
-        (i, lf.with_pixels(query, refs[i - 1], v) if rank < PIXEL_CHECKS else v)
-        for rank, (i, v) in enumerate(found)
+        (ids[i], v) for i, v in lf.check_all(query, [refs[i - 1] for i in ids], PIXEL_CHECKS)
     ]
     naming = lf.name_source([v for _, v in checked])
     if naming.named is not None:  # the named work's twins, as local_verdict checks them

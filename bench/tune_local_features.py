@@ -62,6 +62,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from generation.gan_pipeline import default_model_dir
+    from marketplace.local_matching import PIXEL_CHECKS, SHORTLIST
     from provenance import local_features as lf
     from provenance.images import decode_image
 
@@ -97,20 +98,19 @@ def main() -> int:
         for name in wanted:
             rgb = decode_image(families()[name](img, str(ident))).rgb
             query = lf.Query.of(rgb)
-            rows = []
-            for cid in lf.shortlist(index, query, vocabulary, 12):
-                v = lf.verify(query, refs[cid], pixels=False)
-                rows.append({"cid": cid, "v": v, "true": cid == ident})
-            rows.sort(key=lambda r: -r["v"].inliers)
-            for rank, r in enumerate(rows):
-                v = lf.with_pixels(query, refs[r["cid"]], r["v"]) if rank < 6 else r["v"]
-                r.update(
-                    inliers=v.inliers,
-                    edge=v.pixels.edge_agreement,
-                    overlap=v.pixels.overlap,
-                    colour=v.pixels.colour_error,
-                    mirrored=v.mirrored,
-                )
+            ids = sorted(lf.shortlist(index, query, vocabulary, SHORTLIST))
+            rows = [
+                {
+                    "cid": ids[i],
+                    "true": ids[i] == ident,
+                    "inliers": v.inliers,
+                    "edge": v.pixels.edge_agreement,
+                    "overlap": v.pixels.overlap,
+                    "colour": v.pixels.colour_error,
+                    "mirrored": v.mirrored,
+                }
+                for i, v in lf.check_all(query, [refs[i] for i in ids], PIXEL_CHECKS)
+            ]
             records.append((name, rows, any(r["true"] for r in rows)))
     for bar in sorted({0.8, 0.85, 0.9, lf.MIN_EDGE_AGREEMENT}):
         named = wrong = 0

@@ -220,18 +220,13 @@ def local_verdict(
     index = synced_word_index(session)
     ids = lf.shortlist(index, query, lf.bundled_vocabulary(), SHORTLIST)
     ids += [i for i in extra_candidates if i not in ids]
-    found = [
-        (artwork_id, owner_id, features, lf.verify(query, features, pixels=False))
-        for artwork_id, owner_id, features in _stored_features(session, blobs, ids, exclude_owner)
+    # by id, so works lining up equally well are taken lowest id first
+    stored = sorted(_stored_features(session, blobs, ids, exclude_owner), key=lambda r: r[0])
+    checked = [
+        LocalMatch(stored[i][0], stored[i][1], v, stored[i][2].size, query.features.size)
+        for i, v in lf.check_all(query, [features for *_, features in stored], PIXEL_CHECKS)
     ]
-    found.sort(key=lambda item: (-item[3].inliers, item[0]))
-    checked: list[LocalMatch] = []
-    aligned: dict[int, np.ndarray] = {}
-    for rank, (artwork_id, owner_id, features, v) in enumerate(found):
-        if rank < PIXEL_CHECKS:
-            v = lf.with_pixels(query, features, v)
-        checked.append(LocalMatch(artwork_id, owner_id, v, features.size, query.features.size))
-        aligned[artwork_id] = features.align
+    aligned = {artwork_id: features.align for artwork_id, _, features in stored}
     naming = lf.name_source([m.verification for m in checked])
     if naming.named is not None:
         # the work named may have a twin the shortlist missed (its mirror image, another

@@ -48,6 +48,7 @@ MIN_MATCHES = 6
 AGREEMENT_TOLERANCE = 0.6  # |z_copy - z_work| below this (in standard deviations) agrees
 AGREEMENT_BLUR = 1.5  # px at the working size: JPEG blocks and resampling are not content
 FILL_TOLERANCE = 6  # grey levels: how flat a corner-joined area must be to count as fill
+MIN_SPREAD = 4.0  # grey levels: the least spread a picture is normalised by
 ROBUST_ROUNDS = 5  # refits of the copy's grey levels onto the work's (`_robust_line`)
 EDGE_THRESHOLD = 0.5  # gradient of the normalised grey levels (standard deviations per px)
 FEATURE_FORMAT = 1
@@ -417,7 +418,7 @@ def _to_align_frame(
 
 def _normalised(grey: np.ndarray, mask: np.ndarray) -> np.ndarray:
     values = grey[mask]
-    return (grey - values.mean()) / max(float(values.std()), 4.0)
+    return (grey - values.mean()) / max(float(values.std()), MIN_SPREAD)
 
 
 def _robust_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -425,18 +426,18 @@ def _robust_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     the copy's grey levels). Starts from matching the copy's mean and spread, then refits
     by least squares on the pixels the line already explains (within AGREEMENT_TOLERANCE),
     ROBUST_ROUNDS times: letters or a sticker over part of the copy shift its mean and
-    spread, not the pixels that still show the work. The gain stays at least the floor
-    `_normalised` uses, so a flat copy cannot blow up the comparison."""
+    spread, not the pixels that still show the work. The gain stays at least MIN_SPREAD,
+    as `_normalised`'s spread does, so a flat copy cannot blow up the comparison."""
     x = x.astype(np.float64)
     y = y.astype(np.float64)
-    gain = max(float(y.std()), 4.0)
+    gain = max(float(y.std()), MIN_SPREAD)
     offset = float(y.mean()) - gain * float(x.mean())
     for _ in range(ROBUST_ROUNDS):
         keep = np.abs(y - (gain * x + offset)) < AGREEMENT_TOLERANCE * gain
         xs, ys = x[keep], y[keep]
         if len(xs) < 16 or float(xs.var()) < 0.05:
             break
-        gain = max(float(((xs - xs.mean()) * (ys - ys.mean())).mean() / xs.var()), 4.0)
+        gain = max(float(((xs - xs.mean()) * (ys - ys.mean())).mean() / xs.var()), MIN_SPREAD)
         offset = float(ys.mean() - gain * xs.mean())
     return gain, offset
 
@@ -598,6 +599,23 @@ def with_pixels(query: Query, reference: Features, v: Verification) -> Verificat
     if not 0.2 < v.scale < 5.0:
         return v
     return replace(v, pixels=agreement(query, reference, v.transform, v.mirrored))
+
+
+def check_all(
+    query: Query, references: list[Features], pixel_checks: int
+) -> list[tuple[int, Verification]]:
+    """Verify a query against each reference: the placement for every one, then the aligned
+    pixels for the `pixel_checks` with the most agreeing keypoints (comparing pixels costs
+    most). Returns (position in `references`, verification) pairs, most agreeing keypoints
+    first, an earlier position first among equals."""
+    found = sorted(
+        ((i, verify(query, features, pixels=False)) for i, features in enumerate(references)),
+        key=lambda item: (-item[1].inliers, item[0]),
+    )
+    return [
+        (i, with_pixels(query, references[i], v) if rank < pixel_checks else v)
+        for rank, (i, v) in enumerate(found)
+    ]
 
 
 # naming rules, chosen on the tuning split of bench/identify_bench.py (see docs/BENCHMARKS.md)
