@@ -28,6 +28,7 @@ import math
 import threading
 from dataclasses import dataclass, field, replace
 from importlib import resources
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -52,6 +53,7 @@ MIN_SPREAD = 4.0  # grey levels: the least spread a picture is normalised by
 ROBUST_ROUNDS = 5  # refits of the copy's grey levels onto the work's (`_robust_line`)
 EDGE_THRESHOLD = 0.5  # gradient of the normalised grey levels (standard deviations per px)
 FEATURE_FORMAT = 1
+DESCRIPTOR_BYTES = 32  # an ORB descriptor: 256 bits
 
 
 @dataclass(frozen=True)
@@ -358,6 +360,10 @@ class Query:
     rgb: np.ndarray  # `align` as float32
     blurred_grey: np.ndarray  # its grey levels, blurred by AGREEMENT_BLUR
     fill: np.ndarray  # its flat fill joined to the corners (`_fill`)
+    # its descriptors, as it is and mirrored, indexed for the two-nearest search `_fit`
+    # runs once per reference (built here, once, rather than for every reference)
+    matcher: Any = None
+    mirrored_matcher: Any = None
 
     @classmethod
     def of(cls, rgb: Image.Image) -> Query:
@@ -366,13 +372,15 @@ class Query:
         grey, scale = working_grey(rgb)
         align = align_picture(rgb)
         as_float = align.astype(np.float32)
+        features = extract(grey, features=QUERY_FEATURES, spread=QUERY_SPREAD)
+        mirrored = extract(grey, features=QUERY_FEATURES, mirrored=True, spread=QUERY_SPREAD)
         return cls(
             scale=scale,
             align=align,
-            features=extract(grey, features=QUERY_FEATURES, spread=QUERY_SPREAD),
-            mirrored_features=extract(
-                grey, features=QUERY_FEATURES, mirrored=True, spread=QUERY_SPREAD
-            ),
+            features=features,
+            mirrored_features=mirrored,
+            matcher=_matcher(features),
+            mirrored_matcher=_matcher(mirrored),
             rgb=as_float,
             blurred_grey=cv2.GaussianBlur(
                 cv2.cvtColor(as_float, cv2.COLOR_RGB2GRAY), (0, 0), AGREEMENT_BLUR
@@ -381,17 +389,35 @@ class Query:
         )
 
 
-def _fit(query: Features, reference: Features):
+def _matcher(features: Features):
+    """An exact Hamming index over `features`' descriptors (faiss's binary flat index:
+    the same two nearest as OpenCV's brute-force matcher, about four times faster)."""
+    import faiss
+
+    index = faiss.IndexBinaryFlat(8 * DESCRIPTOR_BYTES)
+    if len(features):
+        index.add(np.ascontiguousarray(features.descriptors, dtype=np.uint8))
+    return index
+
+
+def _fit(query: Features, matcher, reference: Features):
+    """The similarity transform from `reference` onto `query` (whose descriptors `matcher`
+    indexes): each reference keypoint's nearest query keypoint, kept when clearly nearer
+    than the second nearest (RATIO), then RANSAC. Returns (transform or None, matches kept,
+    inliers)."""
     import cv2
 
     if len(query) < MIN_MATCHES or len(reference) < MIN_MATCHES:
         return None, 0, 0
-    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(reference.descriptors, query.descriptors, k=2)
-    good = [p[0] for p in pairs if len(p) == 2 and p[0].distance < RATIO * p[1].distance]
+    distances, nearest = matcher.search(
+        np.ascontiguousarray(reference.descriptors, dtype=np.uint8), 2
+    )
+    # a tie for nearest is no match (as with the brute-force matcher's ratio test)
+    good = np.flatnonzero(distances[:, 0] < RATIO * distances[:, 1])
     if len(good) < MIN_MATCHES:
         return None, len(good), 0
-    src = reference.points[[g.queryIdx for g in good]]
-    dst = query.points[[g.trainIdx for g in good]]
+    src = reference.points[good]
+    dst = query.points[nearest[good, 0]]
     transform, mask = cv2.estimateAffinePartial2D(
         src, dst, method=cv2.RANSAC, ransacReprojThreshold=REPROJECTION_PX, maxIters=2000
     )
@@ -576,10 +602,13 @@ def verify(query: Query, reference: Features, *, pixels: bool = True) -> Verific
     mirrored when that does not fit) and, when `pixels` and the reference has its alignment
     picture, measure how well the aligned pixels agree."""
     best = None
-    for mirrored, features in ((False, query.features), (True, query.mirrored_features)):
+    for mirrored, features, matcher in (
+        (False, query.features, query.matcher),
+        (True, query.mirrored_features, query.mirrored_matcher),
+    ):
         if best is not None and best[2] >= MIN_INLIERS:
             break  # it fits as it is: no need to try it mirrored
-        transform, matches, inliers = _fit(features, reference)
+        transform, matches, inliers = _fit(features, matcher, reference)
         if transform is not None and (best is None or inliers > best[2]):
             best = (transform, matches, inliers, mirrored)
     if best is None:

@@ -189,3 +189,23 @@ def test_the_shortlist_searches_the_parts_of_a_copy_as_well_as_the_whole():
     )
     assert 1 not in [i for i, _ in index.search(words, 3)]
     assert 1 in lf.shortlist(index, query, vocabulary, 3)
+
+
+def test_the_two_nearest_search_keeps_only_clearly_nearest_matches_as_brute_force_does():
+    import cv2
+
+    rng = np.random.default_rng(7)
+    descriptors = rng.integers(0, 256, (60, lf.DESCRIPTOR_BYTES), dtype=np.uint8)
+    descriptors[1] = descriptors[0]  # two query keypoints alike: no clear nearest
+    points = rng.uniform(0, 200, (60, 2)).astype(np.float32)
+    query = lf.Features(points, descriptors, (200, 200), 1.0)
+    # the reference: the query's keypoints shifted by (5, 3), each descriptor 3 bits off
+    noisy = descriptors.copy()
+    noisy[:, 0] ^= 0b00000111
+    reference = lf.Features(points - np.float32([5, 3]), noisy, (200, 200), 1.0)
+    transform, matches, inliers = lf._fit(query, lf._matcher(query), reference)
+    pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(noisy, descriptors, k=2)
+    clear = [p[0] for p in pairs if p[0].distance < lf.RATIO * p[1].distance]
+    assert matches == len(clear) == 58  # keypoints 0 and 1 tie, so neither is matched
+    assert inliers == 58
+    assert np.allclose(transform, [[1, 0, 5], [0, 1, 3]], atol=1e-3)
