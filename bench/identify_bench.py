@@ -2,22 +2,22 @@
 
     python scripts/build_training_set.py --out /work/atelier-data/emoji128 --size 128
     apt-get download gnome-backgrounds=43.1-1 && dpkg-deb -x gnome-backgrounds_*.deb /tmp/gb
+    scripts/bench_photographs.sh /work/atelier-data/photos
     python bench/identify_bench.py --emoji /work/atelier-data/emoji128/images \\
-        --wallpapers /tmp/gb/usr/share/backgrounds/gnome
+        --wallpapers /tmp/gb/usr/share/backgrounds/gnome --photos /work/atelier-data/photos
 
 The emoji sources start at `--emoji-offset` (default 1000), away from the first 240 emoji on
 which scripts/tune_disambiguation.py chose identification's disambiguation values. The GAN
 sources come from the bundled model unless `--gan-model` names another.
 
-Sources (registered by one user) are three kinds: emoji clip art (Noto Color Emoji), our
-GAN's outputs (alike by nature), and 384 px patches of the gnome-backgrounds wallpapers.
-Distractors (registered by another user) are more of the same kinds. Every source is
-copied through a suite of transformations at several strengths and identified twice:
-- PDQ alone: the nearest registered hash within distance 31 over the 8 dihedral variants;
-- Atelier: `marketplace.identification.identify` (exact, pixels, PDQ, then trimmed margins
-  and keypoints).
-A copy counts as found when the work named is its source ("copy of", "registered original"
-or "manifest valid"); a false match names another work. "Similar to" names nobody.
+Sources (registered by one user), `--per-kind` per kind and split: emoji clip art (Noto
+Color Emoji), 384 px patches of the gnome-backgrounds wallpapers, our GAN's outputs,
+stylised works made by the Style page's pipeline and, with `--photos`, 384 px patches of
+photographs (scripts/bench_photographs.sh). Distractors (registered by another user) are
+more of the same kinds. Every source is copied through every family of
+bench/copy_families.py and identified by `marketplace.identification.identify` (exact,
+pixels, PDQ, trimmed margins, then keypoints). A copy counts as named when the work named
+is its source; a wrong name names another work; "similar to" names nobody.
 Writes bench/results/identify.json and prints a Markdown table.
 """
 
@@ -70,6 +70,34 @@ def wallpaper_patches(folder: Path, count: int, offset: int):
     return interleaved[offset : offset + count]
 
 
+PHOTO_SIDE = 1536  # photographs are scaled to this long side before they are cut into patches
+
+
+def photo_patches(folder: Path) -> list:
+    """384 px patches of the photographs in `folder` (each scaled to PHOTO_SIDE on its long
+    side first, so a patch shows a scene's part, not a few leaves), textured ones only
+    (strong PDQ hash), files interleaved."""
+    from itertools import zip_longest
+
+    from provenance.fingerprint import perceptual_hash
+
+    per_file = []
+    for path in sorted(folder.glob("*.jpg")):
+        img = Image.open(path).convert("RGB")
+        scale = PHOTO_SIDE / max(img.size)
+        img = img.resize(
+            (round(img.width * scale), round(img.height * scale)), Image.Resampling.LANCZOS
+        )
+        patches = []
+        for y in range(0, img.height - PATCH + 1, PATCH):
+            for x in range(0, img.width - PATCH + 1, PATCH):
+                patch = img.crop((x, y, x + PATCH, y + PATCH))
+                if perceptual_hash(patch, dihedral=False).strong:
+                    patches.append(patch)
+        per_file.append(patches)
+    return [p for group in zip_longest(*per_file) for p in group if p is not None]
+
+
 def gan_images(model: Path, count: int, seed: int):
     from generation.gan_pipeline import GANPipeline
 
@@ -98,6 +126,12 @@ def picture_arguments(parser: argparse.ArgumentParser) -> None:
     `look_alike_pictures`), with the defaults every bench over them shares."""
     parser.add_argument("--emoji", type=Path, required=True)
     parser.add_argument("--wallpapers", type=Path, required=True)
+    parser.add_argument(
+        "--photos",
+        type=Path,
+        default=None,
+        help="photographs (scripts/bench_photographs.sh): adds the photographs kind",
+    )
     parser.add_argument("--gan-model", type=Path, default=None)
     parser.add_argument("--emoji-offset", type=int, default=1000)
     parser.add_argument("--per-kind", type=int, default=30, help="sources per kind and split")
@@ -118,8 +152,9 @@ def bench_pictures(
     count: int,
     emoji_offset: int,
     gan_model: Path,
+    photos: Path | None = None,
 ):
-    """The bench's pictures: for each of the four kinds, its 2 x `n` sources (the first `n`
+    """The bench's pictures: for each kind, its 2 x `n` sources (the first `n`
     the tuning split, the next `n` the held-out one) and its pool of others; the first
     `count` distractors drawn from every pool in turn; and the stylised works' contents
     (`look_alike_pictures` takes unused ones). bench/local_naming_bench.py uses the same."""
@@ -130,7 +165,9 @@ def bench_pictures(
     patches = wallpaper_patches(wallpapers, 100_000, 0)
     style_contents = stylised_contents(emoji, patches)
     stylised = stylised_images(style_contents, 2 * n + 700, 0)
+    photographs = photo_patches(photos) if photos else []
     others = (len(emoji) - 2 * n) + (len(patches) - 2 * n) + 700
+    others += max(0, len(photographs) - 2 * n)
     gan_extra = max(3_000, count - others)  # GAN outputs fill up to `count`
     kinds = {
         "emoji clip art": (emoji[first:last], emoji[:first] + emoji[last:]),
@@ -138,6 +175,8 @@ def bench_pictures(
         "GAN outputs": (gan_images(gan_model, 2 * n, 0), gan_images(gan_model, gan_extra, 100_000)),
         "stylised works": (stylised[: 2 * n], stylised[2 * n :]),
     }
+    if photographs:
+        kinds["photographs"] = (photographs[: 2 * n], photographs[2 * n :])
     pools = [extra for _, extra in kinds.values()]
     mixed = [im for group in zip_longest(*pools) for im in group if im is not None]
     return kinds, mixed[:count], style_contents
@@ -312,7 +351,7 @@ def main() -> int:
     n = args.per_kind
     gan_model = args.gan_model or default_model_dir()
     kinds, distractors, style_contents = bench_pictures(
-        args.emoji, args.wallpapers, n, args.distractors, args.emoji_offset, gan_model
+        args.emoji, args.wallpapers, n, args.distractors, args.emoji_offset, gan_model, args.photos
     )
     look_alikes = look_alike_pictures(gan_model, style_contents, n, args.look_alikes)
 
@@ -349,9 +388,15 @@ def main() -> int:
     counts = defaultdict(lambda: defaultdict(int))
     verify_seconds = []
     wrong = []
+    # each source's outcome per family, one letter each in families() order: N named,
+    # W another work named, S "similar to", - nothing (bench/patch_twins.py reads these)
+    position = {id(img): i for _, (items, _) in kinds.items() for i, img in enumerate(items)}
+    outcomes = {}
     for kind, split, aid, img in sources:
         if split not in splits:
             continue
+        letters = []
+        outcomes[f"{kind}/{position[id(img)]}"] = letters
         for name, transform in families().items():
             data = transform(img, f"{aid}")
             row = counts[(split, kind, name)]
@@ -363,11 +408,16 @@ def main() -> int:
             if result.artwork_id is not None and result.verdict != "tampered":
                 if result.artwork_id == aid:
                     row["named"] += 1
+                    letters.append("N")
                 else:
                     row["wrong"] += 1
                     wrong.append([split, kind, name, aid, result.artwork_id])
+                    letters.append("W")
             elif result.verdict == "similar_to":
                 row["similar"] += 1
+                letters.append("S")
+            else:
+                letters.append("-")
     look_alike_named = 0
     for img in look_alikes:
         with sessions() as s, s.begin():
@@ -395,6 +445,7 @@ def main() -> int:
         "verify_ms_median": round(statistics.median(verify_seconds) * 1000, 1),
         "verify_ms_p90": round(sorted(verify_seconds)[int(0.9 * len(verify_seconds))] * 1000, 1),
         "wrong": wrong,
+        "outcomes": {key: "".join(letters) for key, letters in outcomes.items()},
         "rows": [],
     }
     for split in splits:

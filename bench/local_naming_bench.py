@@ -66,7 +66,13 @@ def pictures(args) -> dict:
     """identify_bench.py's sources (kind, split, PNG) and distractors (PNG)."""
     n = args.per_kind
     kinds, distractors, _ = bench_pictures(
-        args.emoji, args.wallpapers, n, args.distractors, args.emoji_offset, gan_model(args)
+        args.emoji,
+        args.wallpapers,
+        n,
+        args.distractors,
+        args.emoji_offset,
+        gan_model(args),
+        args.photos,
     )
     return {
         "sources": [
@@ -79,7 +85,8 @@ def pictures(args) -> dict:
 
 
 def cache_key(args) -> list:
-    return [args.per_kind, args.distractors, args.emoji_offset, str(gan_model(args))]
+    key = [args.per_kind, args.distractors, args.emoji_offset, str(gan_model(args))]
+    return [*key, str(args.photos)] if args.photos else key  # (older caches had no photos)
 
 
 def setup(args) -> dict:

@@ -78,12 +78,19 @@ def main() -> int:
     parser.add_argument("--keep", type=Path, required=True)
     parser.add_argument("--emoji", type=Path, required=True)
     parser.add_argument("--wallpapers", type=Path, required=True)
+    parser.add_argument("--photos", type=Path, default=None, help="as identify_bench.py's")
     parser.add_argument("--emoji-offset", type=int, default=1000)
     parser.add_argument("--per-kind", type=int, default=30)
     parser.add_argument("--out", type=Path, default=Path("bench/results/identify_screenshots.json"))
     args = parser.parse_args()
 
-    from identify_bench import gan_images, sources_by_sha, stylised_images, wallpaper_patches
+    from identify_bench import (
+        gan_images,
+        photo_patches,
+        sources_by_sha,
+        stylised_images,
+        wallpaper_patches,
+    )
 
     from atelier.bootstrap import Services
     from atelier.config import Settings
@@ -101,6 +108,8 @@ def main() -> int:
         "GAN outputs": gan_images(default_model_dir(), 2 * n, 0),
         "stylised works": stylised_images(contents, 2 * n, 0),
     }
+    if args.photos:
+        kinds["photographs"] = photo_patches(args.photos)[: 2 * n]
     services = Services.from_settings(
         Settings(data_dir=args.keep, database_url=f"sqlite:///{args.keep / 'bench.db'}")
     )
