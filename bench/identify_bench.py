@@ -48,54 +48,54 @@ def encode(img: Image.Image, fmt: str = "PNG", **kw) -> bytes:
     return buf.getvalue()
 
 
-def wallpaper_patches(folder: Path, count: int, offset: int):
-    """Textured 384 px patches of the wallpapers (strong PDQ hash), files interleaved."""
-    from provenance.fingerprint import perceptual_hash
-
-    per_file = []
-    for path in sorted(folder.glob("*.webp")) + sorted(folder.glob("*.jpg")):
-        img = Image.open(path).convert("RGB")
-        if min(img.size) < PATCH:
-            continue
-        patches = []
-        for y in range(0, img.height - PATCH + 1, PATCH):
-            for x in range(0, img.width - PATCH + 1, PATCH):
-                patch = img.crop((x, y, x + PATCH, y + PATCH))
-                if perceptual_hash(patch, dihedral=False).strong:
-                    patches.append(patch)
-        per_file.append(patches)
-    from itertools import zip_longest
-
-    interleaved = [p for group in zip_longest(*per_file) for p in group if p is not None]
-    return interleaved[offset : offset + count]
-
-
 PHOTO_SIDE = 1536  # photographs are scaled to this long side before they are cut into patches
 
 
-def photo_patches(folder: Path) -> list:
-    """384 px patches of the photographs in `folder` (each scaled to PHOTO_SIDE on its long
-    side first, so a patch shows a scene's part, not a few leaves), textured ones only
-    (strong PDQ hash), files interleaved."""
-    from itertools import zip_longest
-
+def _textured_patches(img: Image.Image) -> list:
+    """The 384 px tiles of `img`, left to right and top to bottom, that have a strong PDQ
+    hash (textured enough to be told apart by it)."""
     from provenance.fingerprint import perceptual_hash
 
+    patches = []
+    for y in range(0, img.height - PATCH + 1, PATCH):
+        for x in range(0, img.width - PATCH + 1, PATCH):
+            patch = img.crop((x, y, x + PATCH, y + PATCH))
+            if perceptual_hash(patch, dihedral=False).strong:
+                patches.append(patch)
+    return patches
+
+
+def labelled_patches(kind: str, folder: Path) -> list[tuple[str, Image.Image]]:
+    """(file name, patch) of a kind's patches ("wallpaper patches": the wallpapers at their
+    own size; "photographs": each scaled to PHOTO_SIDE on its long side first, so a patch
+    shows a part of a scene, not a few leaves), files interleaved: the order the bench's
+    sources and distractors are taken in."""
+    from itertools import zip_longest
+
+    if kind == "photographs":
+        paths = sorted(folder.glob("*.jpg"))
+    else:
+        paths = sorted(folder.glob("*.webp")) + sorted(folder.glob("*.jpg"))
     per_file = []
-    for path in sorted(folder.glob("*.jpg")):
+    for path in paths:
         img = Image.open(path).convert("RGB")
-        scale = PHOTO_SIDE / max(img.size)
-        img = img.resize(
-            (round(img.width * scale), round(img.height * scale)), Image.Resampling.LANCZOS
-        )
-        patches = []
-        for y in range(0, img.height - PATCH + 1, PATCH):
-            for x in range(0, img.width - PATCH + 1, PATCH):
-                patch = img.crop((x, y, x + PATCH, y + PATCH))
-                if perceptual_hash(patch, dihedral=False).strong:
-                    patches.append(patch)
-        per_file.append(patches)
+        if kind == "photographs":
+            scale = PHOTO_SIDE / max(img.size)
+            size = (round(img.width * scale), round(img.height * scale))
+            img = img.resize(size, Image.Resampling.LANCZOS)
+        per_file.append([(path.name, patch) for patch in _textured_patches(img)])
     return [p for group in zip_longest(*per_file) for p in group if p is not None]
+
+
+def wallpaper_patches(folder: Path, count: int, offset: int):
+    """Textured 384 px patches of the wallpapers (strong PDQ hash), files interleaved."""
+    patches = labelled_patches("wallpaper patches", folder)[offset : offset + count]
+    return [patch for _, patch in patches]
+
+
+def photo_patches(folder: Path) -> list:
+    """Textured 384 px patches of the photographs in `folder`, files interleaved."""
+    return [patch for _, patch in labelled_patches("photographs", folder)]
 
 
 def gan_images(model: Path, count: int, seed: int):

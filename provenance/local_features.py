@@ -46,6 +46,7 @@ VOCABULARY_SIZE = 4096
 RATIO = 0.8
 REPROJECTION_PX = 5.0
 MIN_MATCHES = 6
+FIT_SCALES = (0.05, 20.0)  # a placement outside these scales (working px) is no fit
 AGREEMENT_TOLERANCE = 0.6  # |z_copy - z_work| below this (in standard deviations) agrees
 AGREEMENT_BLUR = 1.5  # px at the working size: JPEG blocks and resampling are not content
 FILL_TOLERANCE = 6  # grey levels: how flat a corner-joined area must be to count as fill
@@ -422,6 +423,11 @@ def _fit(query: Features, matcher, reference: Features):
         src, dst, method=cv2.RANSAC, ransacReprojThreshold=REPROJECTION_PX, maxIters=2000
     )
     if transform is None or mask is None:
+        return None, len(good), 0
+    scale = math.hypot(transform[0, 0], transform[1, 0])
+    if not FIT_SCALES[0] < scale < FIT_SCALES[1]:
+        # a collapsed fit: on a repeating texture RANSAC can shrink the whole work onto a
+        # few px of the copy, where many matches land within the reprojection error
         return None, len(good), 0
     return transform, len(good), int(mask.sum())
 

@@ -209,3 +209,17 @@ def test_the_two_nearest_search_keeps_only_clearly_nearest_matches_as_brute_forc
     assert matches == len(clear) == 58  # keypoints 0 and 1 tie, so neither is matched
     assert inliers == 58
     assert np.allclose(transform, [[1, 0, 5], [0, 1, 3]], atol=1e-3)
+
+
+def test_a_fit_that_shrinks_the_work_onto_a_few_pixels_is_no_fit():
+    # a repeating texture: every reference keypoint's match lands in one small patch of the
+    # copy, so a placement shrinking the whole work onto it "explains" all of them
+    rng = np.random.default_rng(3)
+    descriptors = rng.integers(0, 256, (40, lf.DESCRIPTOR_BYTES), dtype=np.uint8)
+    spread = rng.uniform(0, 400, (40, 2)).astype(np.float32)
+    clustered = (np.float32([200, 200]) + rng.uniform(-1.5, 1.5, (40, 2))).astype(np.float32)
+    query = lf.Features(clustered, descriptors, (400, 400), 1.0)
+    reference = lf.Features(spread, descriptors.copy(), (400, 400), 1.0)
+    transform, matches, inliers = lf._fit(query, lf._matcher(query), reference)
+    assert matches == 40
+    assert transform is None and inliers == 0
