@@ -82,6 +82,9 @@ def main() -> int:
     parser.add_argument("--emoji-offset", type=int, default=1000)
     parser.add_argument("--per-kind", type=int, default=30)
     parser.add_argument("--out", type=Path, default=Path("bench/results/identify_screenshots.json"))
+    parser.add_argument(
+        "--save", type=Path, default=None, help="also keep every screenshot here (PNG)"
+    )
     args = parser.parse_args()
 
     from identify_bench import (
@@ -115,6 +118,10 @@ def main() -> int:
     )
     sources = sources_by_sha(services.sessions, kinds, n)
     shots = screenshot_pages([img for *_, img in sources])
+    if args.save:
+        args.save.mkdir(parents=True, exist_ok=True)
+        for (kind, split, aid, _img), shot in zip(sources, shots, strict=True):
+            (args.save / f"{split}-{aid}.png").write_bytes(shot)
     signer = NoteSigner.generate("bench.example/log")
     counts = defaultdict(lambda: defaultdict(int))
     seconds = []
