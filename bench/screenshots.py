@@ -120,7 +120,7 @@ def main() -> int:
     shots = screenshot_pages([img for *_, img in sources])
     if args.save:
         args.save.mkdir(parents=True, exist_ok=True)
-        for (kind, split, aid, _img), shot in zip(sources, shots, strict=True):
+        for (_kind, split, aid, _img), shot in zip(sources, shots, strict=True):
             (args.save / f"{split}-{aid}.png").write_bytes(shot)
     signer = NoteSigner.generate("bench.example/log")
     counts = defaultdict(lambda: defaultdict(int))
