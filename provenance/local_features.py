@@ -6,7 +6,8 @@ Three steps, each measured in bench/identify_bench.py:
 1. **Features** (`extract`): ORB keypoints and binary descriptors of the grey picture
    scaled so its long side is `WORKING_SIDE` px (small clip art is scaled up, so a 90 px
    crop of a 128 px emoji and the emoji meet at similar scales). A query is also described
-   mirrored.
+   mirrored, and a query larger than that at its own size up to `QUERY_MAX_SIDE` (a
+   screenshot shows the work in a part of it).
 2. **Words** (`Vocabulary`): each descriptor's nearest of `VOCABULARY_SIZE` visual words
    (k-means centres trained by scripts/train_vocabulary.py, committed as
    provenance/data/orb_words.npy). Works are found by the words they share with the query
@@ -35,7 +36,8 @@ from PIL import Image
 
 WORKING_SIDE = 512
 ALIGN_SIDE = 256  # the pictures compared pixel by pixel after alignment
-QUERY_FEATURES = 1000
+QUERY_FEATURES = 1000  # at WORKING_SIDE; a larger query gets more (`query_side`)
+QUERY_MAX_SIDE = 1024  # the largest working size a query is described at
 REFERENCE_FEATURES = 700
 FAST_THRESHOLD = 10
 MIN_SIDE = 32  # px at the working size: thinner pictures get no keypoints
@@ -139,10 +141,18 @@ def _long_side(image: Image.Image, side: int) -> tuple[Image.Image, float]:
     return image, scale
 
 
-def working_grey(rgb: Image.Image) -> tuple[np.ndarray, float]:
-    """The grey picture with its long side at WORKING_SIDE px, and the scale applied."""
-    grey, scale = _long_side(rgb.convert("L"), WORKING_SIDE)
+def working_grey(rgb: Image.Image, side: int = WORKING_SIDE) -> tuple[np.ndarray, float]:
+    """The grey picture with its long side at `side` px, and the scale applied."""
+    grey, scale = _long_side(rgb.convert("L"), side)
     return np.asarray(grey), scale
+
+
+def query_side(rgb: Image.Image) -> int:
+    """The working size a query is described at: WORKING_SIDE, or its own long side up to
+    QUERY_MAX_SIDE when it is larger. A large copy often shows the work in a small part of
+    it (a screenshot of a page, a collage): shrunk to WORKING_SIDE, a work shown 500 px
+    wide in a 1280 px screenshot would keep only 200 px of its detail."""
+    return min(max(max(rgb.size), WORKING_SIDE), QUERY_MAX_SIDE)
 
 
 def align_picture(rgb: Image.Image) -> np.ndarray:
@@ -383,11 +393,13 @@ class Query:
     def of(cls, rgb: Image.Image) -> Query:
         import cv2
 
-        grey, scale = working_grey(rgb)
+        side = query_side(rgb)
+        grey, scale = working_grey(rgb, side)
         align = align_picture(rgb)
         as_float = align.astype(np.float32)
-        features = extract(grey, features=QUERY_FEATURES, spread=QUERY_SPREAD)
-        mirrored = extract(grey, features=QUERY_FEATURES, mirrored=True, spread=QUERY_SPREAD)
+        budget = round(QUERY_FEATURES * side / WORKING_SIDE)  # the same density per px
+        features = extract(grey, features=budget, spread=QUERY_SPREAD)
+        mirrored = extract(grey, features=budget, mirrored=True, spread=QUERY_SPREAD)
         return cls(
             scale=scale,
             align=align,

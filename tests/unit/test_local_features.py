@@ -223,3 +223,26 @@ def test_a_fit_that_shrinks_the_work_onto_a_few_pixels_is_no_fit():
     transform, matches, inliers = lf._fit(query, lf._matcher(query), reference)
     assert matches == 40
     assert transform is None and inliers == 0
+
+
+def page_screenshot(picture, width=1600, height=1100):
+    """`picture` shown about a fifth of a wide page's width, among the page's own text."""
+    page = Image.new("RGB", (width, height), (240, 242, 245))
+    draw = ImageDraw.Draw(page)
+    draw.rectangle((0, 0, width, 70), fill=(24, 119, 242))
+    for row in range(12):
+        draw.text((40, 100 + row * 80), f"post {row}: look what I found today #art", fill="black")
+        draw.text((1150, 100 + row * 80), "Like  Comment  Share", fill=(90, 90, 90))
+    shown = picture.resize((340, 340), Image.Resampling.LANCZOS)
+    page.paste(shown, (640, 360))
+    return page
+
+
+def test_a_work_shown_small_in_a_large_screenshot_is_still_placed():
+    original = detailed(11)
+    shot = page_screenshot(original)
+    query = lf.Query.of(shot)
+    assert query.features.size[0] == lf.QUERY_MAX_SIDE  # described larger than a work is
+    v = lf.verify(query, lf.describe(original))
+    assert lf.passes(v) and not v.mirrored
+    assert 0.95 < v.scale < 1.2  # 340 px of the 320 px work
