@@ -329,6 +329,11 @@ def main() -> int:
         "--setup-only", action="store_true", help="register everything (with --keep), then stop"
     )
     parser.add_argument(
+        "--registrations-only",
+        action="store_true",
+        help="with --reuse: time --time-registrations new registrations, then stop",
+    )
+    parser.add_argument(
         "--splits",
         default="tuning,held-out",
         help="which splits' copies to identify (comma-separated): tuning, held-out",
@@ -378,6 +383,14 @@ def main() -> int:
         sources, setup_info = register_everything(sessions, blobs, kinds, n, distractors)
     if args.setup_only:
         print(f"registered {len(sources)} sources and {setup_info['distractors']} distractors")
+        return 0
+    if args.registrations_only:
+        seconds = sorted(setup_info["register_seconds"])
+        print(
+            f"{len(seconds)} new registrations among {setup_info['distractors']} distractors: "
+            f"median {statistics.median(seconds) * 1000:.1f} ms, "
+            f"p90 {seconds[int(0.9 * len(seconds))] * 1000:.1f} ms"
+        )
         return 0
     registered_distractors = setup_info["distractors"]
     refused_distractors = setup_info["refused"]

@@ -226,14 +226,15 @@ def local_verdict(
         LocalMatch(stored[i][0], stored[i][1], v, stored[i][2].size, query.features.size)
         for i, v in lf.check_all(query, [features for *_, features in stored], PIXEL_CHECKS)
     ]
-    aligned = {artwork_id: features.align for artwork_id, _, features in stored}
+    by_id = {artwork_id: features for artwork_id, _, features in stored}
     naming = lf.name_source([m.verification for m in checked])
     if naming.named is not None:
         # the work named may have a twin the shortlist missed (its mirror image, another
         # colouring, a repeated tile): check the works PDQ puts near it, then decide again
         named = checked[naming.named]
         seen = {m.artwork_id for m in checked}
-        twins = _twins(session, blobs, aligned[named.artwork_id], seen, exclude_owner)
+        # (only the named work's picture is decoded: the others may never be needed)
+        twins = _twins(session, blobs, by_id[named.artwork_id].align, seen, exclude_owner)
         for artwork_id, owner_id, features in twins:
             v = lf.verify(query, features)
             checked.append(LocalMatch(artwork_id, owner_id, v, features.size, query.features.size))

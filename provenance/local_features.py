@@ -285,7 +285,10 @@ class WordIndex:
     def __init__(self, vocabulary_size: int = VOCABULARY_SIZE) -> None:
         self.vocabulary_size = vocabulary_size
         self._postings: list[list[int]] = [[] for _ in range(vocabulary_size)]
-        self._arrays: list[np.ndarray] | None = None
+        # each posting list as an array, made when a search first needs it; adding a work
+        # drops only the arrays of its own words (registration adds one work and searches
+        # again: converting all 4,096 lists each time cost ~60 ms at 10,000 works)
+        self._arrays: list[np.ndarray | None] = [None] * vocabulary_size
         self._norms = np.zeros(1, np.float64)  # by id; 0 for ids not indexed
         self._count = 0
         self._lock = threading.Lock()
@@ -299,6 +302,7 @@ class WordIndex:
         with self._lock:
             for w in distinct.tolist():
                 self._postings[w].append(ident)
+                self._arrays[w] = None
             if ident >= len(self._norms):
                 grown = np.zeros(max(ident + 1, 2 * len(self._norms)), np.float64)
                 grown[: len(self._norms)] = self._norms
@@ -306,7 +310,6 @@ class WordIndex:
             if self._norms[ident] == 0:
                 self._count += 1
             self._norms[ident] = math.sqrt(max(1, len(distinct)))
-            self._arrays = None
             self.max_id = max(self.max_id, ident)
 
     def search(self, words: np.ndarray, k: int) -> list[tuple[int, float]]:
@@ -315,9 +318,13 @@ class WordIndex:
         if not len(query) or not self._count:
             return []
         with self._lock:
-            if self._arrays is None:
-                self._arrays = [np.asarray(p, np.int64) for p in self._postings]
-            lists = [self._arrays[w] for w in query.tolist() if len(self._arrays[w])]
+            lists = []
+            for w in query.tolist():
+                array = self._arrays[w]
+                if array is None:
+                    array = self._arrays[w] = np.asarray(self._postings[w], np.int64)
+                if len(array):
+                    lists.append(array)
             norms = self._norms
             total = self._count
         if not lists:

@@ -246,3 +246,15 @@ def test_a_work_shown_small_in_a_large_screenshot_is_still_placed():
     v = lf.verify(query, lf.describe(original))
     assert lf.passes(v) and not v.mirrored
     assert 0.95 < v.scale < 1.2  # 340 px of the 320 px work
+
+
+def test_a_work_added_after_a_search_is_found_by_the_next_one():
+    # the index keeps each posting list as an array between searches: adding a work must
+    # refresh the arrays of its words, or registration's next search would miss it
+    index = lf.WordIndex(vocabulary_size=64)
+    index.add(1, np.array([1, 2, 3]))
+    index.add(2, np.array([4, 5, 6]))
+    assert [i for i, _ in index.search(np.array([1, 2, 3, 7, 8]), 5)] == [1]
+    index.add(3, np.array([7, 8, 9]))
+    found = [i for i, _ in index.search(np.array([1, 2, 3, 7, 8]), 5)]
+    assert found[0] == 1 and 3 in found and 2 not in found
