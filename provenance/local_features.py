@@ -646,6 +646,8 @@ def verify(query: Query, reference: Features, *, pixels: bool = True) -> Verific
     ):
         if best is not None and best[2] >= MIN_INLIERS:
             break  # it fits as it is: no need to try it mirrored
+        if matcher is None:  # a Query made by hand rather than by `Query.of`
+            matcher = _matcher(features)
         transform, matches, inliers = _fit(features, matcher, reference)
         if transform is not None and (best is None or inliers > best[2]):
             best = (transform, matches, inliers, mirrored)

@@ -258,3 +258,10 @@ def test_a_work_added_after_a_search_is_found_by_the_next_one():
     index.add(3, np.array([7, 8, 9]))
     found = [i for i, _ in index.search(np.array([1, 2, 3, 7, 8]), 5)]
     assert found[0] == 1 and 3 in found and 2 not in found
+
+
+def test_a_query_made_without_its_matchers_still_verifies():
+    original = detailed(4)
+    made = lf.Query.of(original.crop((20, 20, 300, 300)))
+    by_hand = dataclasses.replace(made, matcher=None, mirrored_matcher=None)
+    assert lf.passes(lf.verify(by_hand, lf.describe(original)))
