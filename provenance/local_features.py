@@ -28,8 +28,8 @@ import io
 import math
 import threading
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from importlib import resources
-from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -208,7 +208,9 @@ def extract(
     if mirrored:
         grey = np.ascontiguousarray(grey[:, ::-1])
     size = (grey.shape[1], grey.shape[0])
-    none = Features(np.zeros((0, 2), np.float32), np.zeros((0, 32), np.uint8), size, scale)
+    none = Features(
+        np.zeros((0, 2), np.float32), np.zeros((0, DESCRIPTOR_BYTES), np.uint8), size, scale
+    )
     if min(size) < MIN_SIDE:  # a sliver (4000x2 px) has no corners ORB can describe
         return none
     detected = features * SPREAD_POOL if spread else features
@@ -231,13 +233,13 @@ class Vocabulary:
     """Binary visual words: each descriptor's nearest centre by Hamming distance."""
 
     def __init__(self, centres: np.ndarray) -> None:
-        import faiss
-
-        if centres.ndim != 2 or centres.shape[1] != 32 or centres.dtype != np.uint8:
-            raise ValueError(f"centres must be (K, 32) uint8, got {centres.shape} {centres.dtype}")
+        if centres.ndim != 2 or centres.shape[1] != DESCRIPTOR_BYTES or centres.dtype != np.uint8:
+            raise ValueError(
+                f"centres must be (K, {DESCRIPTOR_BYTES}) uint8, "
+                f"got {centres.shape} {centres.dtype}"
+            )
         self.centres = centres
-        self._index = faiss.IndexBinaryFlat(256)
-        self._index.add(np.ascontiguousarray(centres))
+        self._index = _hamming_index(centres)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -391,10 +393,16 @@ class Query:
     rgb: np.ndarray  # `align` as float32
     blurred_grey: np.ndarray  # its grey levels, blurred by AGREEMENT_BLUR
     fill: np.ndarray  # its flat fill joined to the corners (`_fill`)
+
     # its descriptors, as it is and mirrored, indexed for the two-nearest search `_fit`
-    # runs once per reference (built here, once, rather than for every reference)
-    matcher: Any = None
-    mirrored_matcher: Any = None
+    # runs once per reference (built once per query, rather than for every reference)
+    @cached_property
+    def matcher(self):
+        return _hamming_index(self.features.descriptors)
+
+    @cached_property
+    def mirrored_matcher(self):
+        return _hamming_index(self.mirrored_features.descriptors)
 
     @classmethod
     def of(cls, rgb: Image.Image) -> Query:
@@ -412,8 +420,6 @@ class Query:
             align=align,
             features=features,
             mirrored_features=mirrored,
-            matcher=_matcher(features),
-            mirrored_matcher=_matcher(mirrored),
             rgb=as_float,
             blurred_grey=cv2.GaussianBlur(
                 cv2.cvtColor(as_float, cv2.COLOR_RGB2GRAY), (0, 0), AGREEMENT_BLUR
@@ -422,14 +428,14 @@ class Query:
         )
 
 
-def _matcher(features: Features):
-    """An exact Hamming index over `features`' descriptors (faiss's binary flat index:
-    the same two nearest as OpenCV's brute-force matcher, about four times faster)."""
+def _hamming_index(descriptors: np.ndarray):
+    """An exact Hamming index over binary descriptors (faiss's binary flat index: the same
+    two nearest as OpenCV's brute-force matcher, about four times faster)."""
     import faiss
 
     index = faiss.IndexBinaryFlat(8 * DESCRIPTOR_BYTES)
-    if len(features):
-        index.add(np.ascontiguousarray(features.descriptors, dtype=np.uint8))
+    if len(descriptors):
+        index.add(np.ascontiguousarray(descriptors, dtype=np.uint8))
     return index
 
 
@@ -640,14 +646,13 @@ def verify(query: Query, reference: Features, *, pixels: bool = True) -> Verific
     mirrored when that does not fit) and, when `pixels` and the reference has its alignment
     picture, measure how well the aligned pixels agree."""
     best = None
-    for mirrored, features, matcher in (
-        (False, query.features, query.matcher),
-        (True, query.mirrored_features, query.mirrored_matcher),
-    ):
+    for mirrored in (False, True):
         if best is not None and best[2] >= MIN_INLIERS:
             break  # it fits as it is: no need to try it mirrored
-        if matcher is None:  # a Query made by hand rather than by `Query.of`
-            matcher = _matcher(features)
+        if mirrored:
+            features, matcher = query.mirrored_features, query.mirrored_matcher
+        else:
+            features, matcher = query.features, query.matcher
         transform, matches, inliers = _fit(features, matcher, reference)
         if transform is not None and (best is None or inliers > best[2]):
             best = (transform, matches, inliers, mirrored)

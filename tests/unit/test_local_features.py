@@ -203,7 +203,7 @@ def test_the_two_nearest_search_keeps_only_clearly_nearest_matches_as_brute_forc
     noisy = descriptors.copy()
     noisy[:, 0] ^= 0b00000111
     reference = lf.Features(points - np.float32([5, 3]), noisy, (200, 200), 1.0)
-    transform, matches, inliers = lf._fit(query, lf._matcher(query), reference)
+    transform, matches, inliers = lf._fit(query, lf._hamming_index(query.descriptors), reference)
     pairs = cv2.BFMatcher(cv2.NORM_HAMMING).knnMatch(noisy, descriptors, k=2)
     clear = [p[0] for p in pairs if p[0].distance < lf.RATIO * p[1].distance]
     assert matches == len(clear) == 58  # keypoints 0 and 1 tie, so neither is matched
@@ -220,7 +220,7 @@ def test_a_fit_that_shrinks_the_work_onto_a_few_pixels_is_no_fit():
     clustered = (np.float32([200, 200]) + rng.uniform(-1.5, 1.5, (40, 2))).astype(np.float32)
     query = lf.Features(clustered, descriptors, (400, 400), 1.0)
     reference = lf.Features(spread, descriptors.copy(), (400, 400), 1.0)
-    transform, matches, inliers = lf._fit(query, lf._matcher(query), reference)
+    transform, matches, inliers = lf._fit(query, lf._hamming_index(query.descriptors), reference)
     assert matches == 40
     assert transform is None and inliers == 0
 
@@ -260,8 +260,8 @@ def test_a_work_added_after_a_search_is_found_by_the_next_one():
     assert found[0] == 1 and 3 in found and 2 not in found
 
 
-def test_a_query_made_without_its_matchers_still_verifies():
+def test_a_query_made_by_hand_builds_its_matchers_when_first_verified():
     original = detailed(4)
     made = lf.Query.of(original.crop((20, 20, 300, 300)))
-    by_hand = dataclasses.replace(made, matcher=None, mirrored_matcher=None)
+    by_hand = lf.Query(**{f.name: getattr(made, f.name) for f in dataclasses.fields(made)})
     assert lf.passes(lf.verify(by_hand, lf.describe(original)))
