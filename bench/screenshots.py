@@ -91,6 +91,7 @@ def main() -> int:
         gan_images,
         photo_patches,
         sources_by_sha,
+        stylised_contents,
         stylised_images,
         wallpaper_patches,
     )
@@ -104,7 +105,7 @@ def main() -> int:
     n = args.per_kind
     emoji = [Image.open(p).convert("RGB") for p in sorted(args.emoji.glob("*.png"))]
     patches = wallpaper_patches(args.wallpapers, 100_000, 0)
-    contents = [im for pair in zip(patches[::-1], emoji[2000:], strict=False) for im in pair]
+    contents = stylised_contents(emoji, patches)
     kinds = {
         "emoji clip art": emoji[args.emoji_offset : args.emoji_offset + 2 * n],
         "wallpaper patches": patches[: 2 * n],

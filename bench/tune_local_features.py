@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from copy_families import families
-from identify_bench import gan_images, stylised_images, wallpaper_patches
+from identify_bench import gan_images, stylised_contents, stylised_images, wallpaper_patches
 from PIL import Image
 
 
@@ -69,7 +69,7 @@ def main() -> int:
     n = 2 * args.per_kind
     emoji = [Image.open(p).convert("RGB") for p in sorted(args.emoji.glob("*.png"))]
     patches = wallpaper_patches(args.wallpapers, 100_000, 0)
-    contents = [im for pair in zip(patches[::-1], emoji[2000:], strict=False) for im in pair]
+    contents = stylised_contents(emoji, patches)
     stylised = stylised_images(contents, n + 300, 0)
     model = default_model_dir()
     kinds = {
