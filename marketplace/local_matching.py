@@ -24,7 +24,7 @@ from provenance.errors import InvalidImage
 from provenance.fingerprint import iscc_image_code
 from provenance.images import decode_image
 
-FEATURE_VERSION = 1  # the feature format and vocabulary a row was computed with
+FEATURE_VERSION = 2  # the feature format, detection and vocabulary a row was computed with
 SHORTLIST = 12  # candidates the word index proposes for the whole query (and lf.REGIONS more)
 PIXEL_CHECKS = 6  # candidates (most inliers first) whose aligned pixels are compared
 TWIN_CHECKS = 4  # near-duplicates of a named work checked beside it
@@ -63,6 +63,8 @@ def backfill(session: Session, blobs: BlobStore) -> int:
     ).all()
     done = 0
     for artwork in stale:
+        if _unchanged_since_1(session, blobs, artwork.id):
+            continue
         try:
             rgb = decode_image(blobs.get(artwork.blob_key)).rgb
         except (InvalidImage, KeyError, OSError):
@@ -76,6 +78,24 @@ def backfill(session: Session, blobs: BlobStore) -> int:
     if done:
         session.flush()
     return done
+
+
+def _unchanged_since_1(session: Session, blobs: BlobStore, artwork_id: int) -> bool:
+    """Whether a version-1 row stands as version 2, and is relabelled so. Version 2 describes
+    soft pictures by their softer corners when they have fewer than REFERENCE_FEATURES sharp
+    ones (`lf.extract`); a work stored with that many is described exactly as before, so only
+    the others are recomputed."""
+    row = session.get(ArtworkFeatures, artwork_id)
+    if row is None or row.version != 1:
+        return False
+    try:
+        stored = lf.Features.from_bytes(blobs.get(row.blob_key))
+    except (KeyError, OSError, ValueError):
+        return False
+    if len(stored) < lf.REFERENCE_FEATURES:
+        return False
+    row.version = FEATURE_VERSION
+    return True
 
 
 _INDEXES: dict[str, lf.WordIndex] = {}

@@ -40,6 +40,7 @@ QUERY_FEATURES = 1000  # at WORKING_SIDE; a larger query gets more (`query_side`
 QUERY_MAX_SIDE = 1024  # the largest working size a query is described at
 REFERENCE_FEATURES = 700
 FAST_THRESHOLD = 10
+SOFT_FAST_THRESHOLD = 3  # for soft pictures, and the soft parts of a copy (`extract`)
 MIN_SIDE = 32  # px at the working size: thinner pictures get no keypoints
 GRID = 4  # a query's keypoints are spread over GRID x GRID cells (`_spread`)
 SPREAD_POOL = 3  # ... chosen from this many times the budget
@@ -168,25 +169,54 @@ def describe(rgb: Image.Image) -> Features:
     )
 
 
-def _spread(keypoints, features: int, size: tuple[int, int]):
+def _ranks_in_cells(cells: np.ndarray) -> np.ndarray:
+    """For cells listed in order, each one's place among the earlier ones of its cell."""
+    order = np.argsort(cells, kind="stable")
+    sorted_cells = cells[order]
+    starts = np.flatnonzero(np.r_[True, sorted_cells[1:] != sorted_cells[:-1]])
+    lengths = np.diff(np.r_[starts, len(cells)])
+    ranks = np.empty(len(cells), np.int64)
+    ranks[order] = np.arange(len(cells)) - np.repeat(starts, lengths)
+    return ranks
+
+
+def _strongest_first(keypoints, size: tuple[int, int]):
+    """The keypoints strongest first (ties in their order), their cells and identities."""
+    keypoints = list(keypoints)
+    if not keypoints:
+        return [], np.zeros(0, np.int64), np.zeros(0, np.int64)
+    response = np.float32([k.response for k in keypoints])
+    order = np.argsort(-response, kind="stable")
+    keypoints = [keypoints[i] for i in order]
+    points = np.float32([k.pt for k in keypoints])
+    octave = np.int64([k.octave for k in keypoints]) & 0xFF
+    width, height = size
+    cx = np.minimum(GRID - 1, (points[:, 0] * GRID / width).astype(np.int64))
+    cy = np.minimum(GRID - 1, (points[:, 1] * GRID / height).astype(np.int64))
+    tenths = np.round(points.astype(np.float64) * 10).astype(np.int64)
+    identity = (tenths[:, 0] * 1_000_000 + tenths[:, 1]) * 256 + octave
+    return keypoints, cx + GRID * cy, identity
+
+
+def _spread(keypoints, features: int, size: tuple[int, int], soft=None):
     """At most `features` keypoints, spread over a GRID x GRID grid: each cell keeps its
     strongest up to an equal share, the rest of the budget goes to the strongest left over.
     Text (a caption, meme letters) has the strongest corners of a picture; spread out, it
-    cannot take the whole budget from the picture it covers part of."""
-    width, height = size
+    cannot take the whole budget from the picture it covers part of. A cell short of its
+    share is topped up from `soft()` (keypoints detected at SOFT_FAST_THRESHOLD, asked for
+    only then): the soft photograph under a caption keeps corners of its own."""
     share = max(1, features // (GRID * GRID))
-    ranked = sorted(keypoints, key=lambda k: -k.response)
-    taken, rest, per_cell = [], [], {}
-    for k in ranked:
-        cell = (
-            min(GRID - 1, int(k.pt[0] * GRID / width)),
-            min(GRID - 1, int(k.pt[1] * GRID / height)),
-        )
-        if per_cell.get(cell, 0) < share:
-            per_cell[cell] = per_cell.get(cell, 0) + 1
-            taken.append(k)
-        else:
-            rest.append(k)
+    sharp, cells, identity = _strongest_first(keypoints, size)
+    kept = _ranks_in_cells(cells) < share
+    taken = [k for k, keep in zip(sharp, kept, strict=True) if keep]
+    rest = [k for k, keep in zip(sharp, kept, strict=True) if not keep]
+    room = share - np.bincount(cells[kept], minlength=GRID * GRID)
+    if soft is not None and room.any():
+        soft, soft_cells, soft_identity = _strongest_first(soft(), size)
+        new = ~np.isin(soft_identity, identity)
+        ranks = np.full(len(soft), GRID * GRID * share, np.int64)
+        ranks[new] = _ranks_in_cells(soft_cells[new])
+        taken += [k for k, keep in zip(soft, ranks < room[soft_cells], strict=True) if keep]
     return (taken + rest)[:features]
 
 
@@ -198,7 +228,10 @@ def extract(
     spread: bool = False,
 ) -> Features:
     """ORB features of a picture (an RGB image, or a working-size grey array); with `spread`,
-    chosen across the picture rather than strongest first (`_spread`)."""
+    chosen across the picture rather than strongest first (`_spread`). Corners are taken at
+    FAST_THRESHOLD grey levels; a picture with fewer than `features` of them is described
+    by its strongest at SOFT_FAST_THRESHOLD instead (and a spread query's short cells
+    topped up from them), so soft photographs get keypoints too."""
     import cv2
 
     if isinstance(rgb, Image.Image):
@@ -214,13 +247,23 @@ def extract(
     if min(size) < MIN_SIDE:  # a sliver (4000x2 px) has no corners ORB can describe
         return none
     detected = features * SPREAD_POOL if spread else features
-    orb = cv2.ORB_create(nfeatures=detected, fastThreshold=FAST_THRESHOLD, edgeThreshold=15)
+
+    def orb(threshold: int):
+        return cv2.ORB_create(nfeatures=detected, fastThreshold=threshold, edgeThreshold=15)
+
     try:
         if spread:
-            chosen = _spread(orb.detect(grey, None), features, size)
-            keypoints, descriptors = orb.compute(grey, chosen)
+            sharp = orb(FAST_THRESHOLD).detect(grey, None)
+            soft = lambda: orb(SOFT_FAST_THRESHOLD).detect(grey, None)  # noqa: E731
+            keypoints, descriptors = orb(FAST_THRESHOLD).compute(
+                grey, _spread(sharp, features, size, soft)
+            )
         else:
-            keypoints, descriptors = orb.detectAndCompute(grey, None)
+            keypoints, descriptors = orb(FAST_THRESHOLD).detectAndCompute(grey, None)
+            if len(keypoints) < features:
+                # A soft picture (a misty photograph, a gentle gradient) has few corners
+                # as sharp as FAST_THRESHOLD grey levels: it is described by its softer ones.
+                keypoints, descriptors = orb(SOFT_FAST_THRESHOLD).detectAndCompute(grey, None)
     except cv2.error:  # a picture ORB cannot take is a picture without keypoints
         return none
     if descriptors is None:

@@ -50,6 +50,16 @@ def detailed(seed: int, size: int = 320) -> Image.Image:
     return img
 
 
+def soft(seed: int, size: int = 256, contrast: float = 8.0) -> Image.Image:
+    """A soft picture, like a misty photograph: smooth colour clouds whose grey levels
+    spread only `contrast` either side of mid-grey, so few corners are sharp."""
+    rng = np.random.default_rng(seed)
+    clouds = np.uint8(np.clip(128 + rng.normal(0, 40, (size // 8, size // 8, 3)), 0, 255))
+    img = np.asarray(Image.fromarray(clouds).resize((size, size), Image.Resampling.BICUBIC))
+    img = 128 + (img - img.mean()) / img.std() * contrast
+    return Image.fromarray(np.uint8(np.clip(img, 0, 255)))
+
+
 def save_tiny_generator(directory, seed: int = 0):
     """Save a 16 px GAN generator (8-d latents, 4 base channels) with `save_pretrained`, its
     weights scaled up so that its pictures have contrast; returns `directory`."""

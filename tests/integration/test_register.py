@@ -265,6 +265,43 @@ def test_a_registered_work_keeps_its_local_features_and_old_works_get_theirs(ses
         assert s.get(ArtworkFeatures, aid).version >= 1
 
 
+def test_features_from_before_soft_corners_are_recomputed_only_where_they_change(sessions, blobs):
+    import dataclasses
+
+    from db.models import ArtworkFeatures
+    from marketplace.local_matching import FEATURE_VERSION, backfill, local_verdict
+    from provenance import local_features as lf
+    from tests.factories import detailed, soft
+
+    ada = new_user(sessions, "ada")
+    with sessions() as s, s.begin():
+        sharp = register_artwork(s, blobs, encode(detailed(34)), owner_id=ada, title="Sharp").id
+        misty = register_artwork(s, blobs, encode(soft(3)), owner_id=ada, title="Misty").id
+    with sessions() as s, s.begin():
+        # as version 1 stored them: the sharp work's features as they are, the soft work's
+        # from its few sharp corners only
+        sharp_row, misty_row = s.get(ArtworkFeatures, sharp), s.get(ArtworkFeatures, misty)
+        sharp_key = sharp_row.blob_key
+        assert len(lf.Features.from_bytes(blobs.get(sharp_key))) == lf.REFERENCE_FEATURES
+        stored = lf.Features.from_bytes(blobs.get(misty_row.blob_key))
+        assert len(stored) > 100
+        few = dataclasses.replace(
+            stored, points=stored.points[:2], descriptors=stored.descriptors[:2]
+        )
+        misty_row.blob_key = blobs.put(few.to_bytes())
+        sharp_row.version = misty_row.version = 1
+    crop = soft(3).crop((13, 13, 243, 243))
+    with sessions() as s, s.begin():
+        assert backfill(s, blobs) == 1  # the soft work alone is described again
+        assert backfill(s, blobs) == 0
+        sharp_row, misty_row = s.get(ArtworkFeatures, sharp), s.get(ArtworkFeatures, misty)
+        assert sharp_row.version == misty_row.version == FEATURE_VERSION
+        assert sharp_row.blob_key == sharp_key
+        assert len(lf.Features.from_bytes(blobs.get(misty_row.blob_key))) > 100
+    with sessions() as s:
+        assert local_verdict(s, blobs, crop).named.artwork_id == misty
+
+
 def test_training_on_a_cropped_copy_of_someone_elses_work_is_refused(sessions, blobs):
     from marketplace.training_jobs import check_training_rights
     from tests.factories import detailed

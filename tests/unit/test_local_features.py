@@ -9,7 +9,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from provenance import local_features as lf
 from provenance.images import trim_borders
-from tests.factories import detailed
+from tests.factories import detailed, soft
 
 
 def check(copy, original):
@@ -40,6 +40,85 @@ def test_a_mirrored_turned_captioned_copy_is_named_with_a_plain_reason():
     naming = lf.name_source([v])
     assert naming.named == 0
     assert "mirrored" in naming.reason and "turned 15°" in naming.reason
+
+
+def test_a_soft_picture_is_described_by_its_softer_corners_and_its_copies_named():
+    # a misty photograph has almost no corners FAST_THRESHOLD grey levels sharp: before the
+    # soft corners it had 1 keypoint, and none of its copies could be placed
+    original = soft(1)
+    features = lf.describe(original)
+    assert len(features) > 200
+    crop = original.crop((13, 13, 243, 243))
+    assert lf.passes(check(crop, original))
+    # under a caption, whose letters have the sharpest corners, its own cells keep theirs
+    assert lf.passes(check(captioned(crop), original))
+    assert not lf.passes(check(crop, soft(2)))
+
+
+def _spread_by_hand(keypoints, features, size, soft=()):
+    """_spread written plainly, one keypoint at a time."""
+    width, height = size
+    share = max(1, features // (lf.GRID * lf.GRID))
+
+    def cell(k):
+        return (
+            min(lf.GRID - 1, int(k.pt[0] * lf.GRID / width)),
+            min(lf.GRID - 1, int(k.pt[1] * lf.GRID / height)),
+        )
+
+    def key(k):
+        return (round(k.pt[0] * 10), round(k.pt[1] * 10), k.octave & 0xFF)
+
+    taken, rest, per_cell = [], [], {}
+    for k in sorted(keypoints, key=lambda k: -k.response):
+        if per_cell.get(cell(k), 0) < share:
+            per_cell[cell(k)] = per_cell.get(cell(k), 0) + 1
+            taken.append(k)
+        else:
+            rest.append(k)
+    seen = {key(k) for k in keypoints}
+    for k in sorted(soft, key=lambda k: -k.response):
+        if per_cell.get(cell(k), 0) < share and key(k) not in seen:
+            per_cell[cell(k)] = per_cell.get(cell(k), 0) + 1
+            taken.append(k)
+    return (taken + rest)[:features]
+
+
+def test_spreading_keeps_each_cells_strongest_and_tops_up_short_cells_from_the_soft_ones():
+    import cv2
+
+    rng = np.random.default_rng(5)
+
+    def keypoints(n, right_only):
+        x = rng.uniform(256 if right_only else 0, 511, n)
+        y = rng.uniform(0, 383, n)
+        response = rng.integers(0, 50, n) / 7.0  # ties among them
+        return [
+            cv2.KeyPoint(float(a), float(b), 31, -1, float(r), 0)
+            for a, b, r in zip(x, y, response, strict=True)
+        ]
+
+    sharp = keypoints(900, right_only=True)  # the left half is soft
+    soft = keypoints(700, right_only=False) + sharp[:50]  # soft detection finds the sharp too
+    for budget in (100, 400, 1000):
+        for extra in ((), soft):
+            chosen = lf._spread(sharp, budget, (512, 384), (lambda e=extra: e) if extra else None)
+            assert chosen == _spread_by_hand(sharp, budget, (512, 384), extra)
+    chosen = lf._spread(sharp, 400, (512, 384), lambda: soft)
+    assert len(chosen) == 400 and len({id(k) for k in chosen}) == 400
+    assert sum(k.pt[0] < 256 for k in chosen) == 8 * (400 // 16)  # the soft half's full share
+
+
+def test_a_sharp_picture_is_described_by_its_sharp_corners_alone():
+    import cv2
+
+    grey, _ = lf.working_grey(detailed(7))
+    orb = cv2.ORB_create(
+        nfeatures=lf.REFERENCE_FEATURES, fastThreshold=lf.FAST_THRESHOLD, edgeThreshold=15
+    )
+    _, sharp = orb.detectAndCompute(grey, None)
+    assert len(sharp) == lf.REFERENCE_FEATURES  # enough: the soft ones are not looked for
+    assert np.array_equal(lf.describe(detailed(7)).descriptors, sharp)
 
 
 def test_unrelated_pictures_do_not_pass():
