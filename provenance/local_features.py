@@ -54,7 +54,7 @@ AGREEMENT_TOLERANCE = 0.6  # |z_copy - z_work| below this (in standard deviation
 AGREEMENT_BLUR = 1.5  # px at the working size: JPEG blocks and resampling are not content
 FILL_TOLERANCE = 6  # grey levels: how flat a corner-joined area must be to count as fill
 MIN_SPREAD = 4.0  # grey levels: the least spread a picture is normalised by
-ROBUST_ROUNDS = 5  # refits of the copy's grey levels onto the work's (`_robust_line`)
+ROBUST_ROUNDS = 5  # refits of the copy's grey levels onto the work's (`_robust_lines`)
 EDGE_THRESHOLD = 0.5  # gradient of the normalised grey levels (standard deviations per px)
 FEATURE_FORMAT = 1
 DESCRIPTOR_BYTES = 32  # an ORB descriptor: 256 bits
@@ -534,17 +534,7 @@ def _normalised(grey: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return (grey - values.mean()) / max(float(values.std()), MIN_SPREAD)
 
 
-def _robust_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
-    """Gain and offset of y ~ gain * x + offset (x: the work's normalised grey levels, y:
-    the copy's grey levels). Starts from matching the copy's mean and spread, then refits
-    by least squares on the pixels the line already explains (within AGREEMENT_TOLERANCE),
-    ROBUST_ROUNDS times: letters or a sticker over part of the copy shift its mean and
-    spread, not the pixels that still show the work. The gain stays at least MIN_SPREAD,
-    as `_normalised`'s spread does, so a flat copy cannot blow up the comparison."""
-    x = x.astype(np.float64)
-    y = y.astype(np.float64)
-    gain = max(float(y.std()), MIN_SPREAD)
-    offset = float(y.mean()) - gain * float(x.mean())
+def _refit(x, y, gain, offset) -> tuple[float, float]:
     for _ in range(ROBUST_ROUNDS):
         keep = np.abs(y - (gain * x + offset)) < AGREEMENT_TOLERANCE * gain
         xs, ys = x[keep], y[keep]
@@ -553,6 +543,27 @@ def _robust_line(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
         gain = max(float(((xs - xs.mean()) * (ys - ys.mean())).mean() / xs.var()), MIN_SPREAD)
         offset = float(ys.mean() - gain * xs.mean())
     return gain, offset
+
+
+def _robust_lines(x: np.ndarray, y: np.ndarray) -> list[tuple[float, float]]:
+    """Gains and offsets of y ~ gain * x + offset (x: the work's normalised grey levels, y:
+    the copy's grey levels), from several starts. Each start is refitted by least squares
+    on the pixels the line already explains (within AGREEMENT_TOLERANCE), ROBUST_ROUNDS
+    times: letters or a sticker over part of the copy shift its mean and spread, not the
+    pixels that still show the work. The starts: matching the copy's mean and spread, and
+    matching its quantiles (middle half, middle 80%), which a sticker moves less. The gain
+    stays at least MIN_SPREAD, as `_normalised`'s spread does, so a flat copy cannot blow
+    up the comparison."""
+    x = x.astype(np.float64)
+    y = y.astype(np.float64)
+    starts = [(max(float(y.std()), MIN_SPREAD), float(y.mean()), float(x.mean()))]
+    for low, high in ((25, 75), (10, 90)):
+        xl, xh = np.percentile(x, (low, high))
+        yl, yh = np.percentile(y, (low, high))
+        if xh - xl > 0.05:
+            gain = max(float((yh - yl) / (xh - xl)), MIN_SPREAD)
+            starts.append((gain, float(np.median(y)), float(np.median(x))))
+    return [_refit(x, y, gain, my - gain * mx) for gain, my, mx in starts]
 
 
 def _gradient(grey: np.ndarray) -> np.ndarray:
@@ -634,15 +645,29 @@ def agreement(query: Query, reference: Features, transform: np.ndarray, mirrored
         return Agreement()
     grey_r = cv2.cvtColor(warped_rgb, cv2.COLOR_RGB2GRAY)
     zr = _normalised(cv2.GaussianBlur(grey_r, (0, 0), AGREEMENT_BLUR), inside)
-    # the copy's grey levels in the work's units: a robust line, so the letters of a
-    # caption or a sticker's colours (nothing of the work) do not shift the whole picture
-    gain, offset = _robust_line(zr[inside], query.blurred_grey[inside])
-    zq = (query.blurred_grey - offset) / gain
-    close = np.abs(zq - zr) < AGREEMENT_TOLERANCE
-    gq, gr = _gradient(zq), _gradient(zr)
+    gr = _gradient(zr)
     # the work's own edges: a caption or a sticker adds edges to the copy, which must not
     # count against it beyond the little of the work they hide
     edges = inside & (gr > EDGE_THRESHOLD)
+    # the copy's grey levels in the work's units: robust lines, so the letters of a caption
+    # or a sticker's colours (nothing of the work) do not shift the whole picture; the one
+    # that explains most of the work's edges is taken
+    lines = _robust_lines(zr[inside], query.blurred_grey[inside])
+    at_edges, work_edges = query.blurred_grey[edges], zr[edges]
+    if len(at_edges) >= 16:
+        # and the line that explains the work's own edges, which are what count: on clip
+        # art the white is the copy's fill, so a sticker beside the figure is as much of
+        # the pixels compared as the figure, and the line over all of them is the sticker's
+        lines += _robust_lines(work_edges, at_edges)
+
+    def edges_explained(line: tuple[float, float]) -> float:
+        gain, offset = line
+        return float((np.abs((at_edges - offset) / gain - work_edges) < AGREEMENT_TOLERANCE).mean())
+
+    gain, offset = max(lines, key=edges_explained) if len(at_edges) else lines[0]
+    zq = (query.blurred_grey - offset) / gain
+    close = np.abs(zq - zr) < AGREEMENT_TOLERANCE
+    gq = _gradient(zq)
     a, b = gq[inside], gr[inside]
     a, b = a - a.mean(), b - b.mean()
     scale2 = abs(float(np.linalg.det(m[:, :2])))  # area scale, reference -> query

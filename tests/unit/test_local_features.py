@@ -228,8 +228,24 @@ def test_the_robust_line_ignores_what_does_not_fit_it():
     x = rng.normal(size=4000)
     y = 30.0 * x + 100.0
     y[:1200] = 255.0  # letters: nothing of the work
-    gain, offset = lf._robust_line(x, y)
-    assert abs(gain - 30.0) < 0.5 and abs(offset - 100.0) < 0.5
+    for gain, offset in lf._robust_lines(x, y):
+        assert abs(gain - 30.0) < 0.5 and abs(offset - 100.0) < 0.5
+
+
+def test_a_sticker_as_large_as_the_figure_on_clip_art_does_not_hide_it():
+    # on white clip art only the figure is compared (the white is the copy's fill), so a
+    # sticker beside it is as much of the compared pixels as the figure: the grey-level line
+    # fitted over all of them was the sticker's, and 0.725 of the figure's edges agreed
+    from PIL import ImageDraw
+
+    original = Image.new("RGB", (320, 320), "white")
+    original.paste(detailed(9, 120), (20, 100))
+    copy = original.copy()
+    draw = ImageDraw.Draw(copy)
+    draw.ellipse((150, 90, 290, 230), fill=(250, 200, 30), outline="black", width=2)
+    draw.regular_polygon((220, 160, 56), 5, fill=(220, 40, 60))
+    v = check(copy, original)
+    assert lf.passes(v) and v.pixels.edge_agreement > 0.95, v.pixels
 
 
 def test_a_work_sharing_only_a_corner_with_the_copy_is_no_rival():
