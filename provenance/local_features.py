@@ -603,6 +603,9 @@ class Agreement:
         overlap: share of the reference that the query shows.
         colour_error: mean absolute RGB difference over the overlap left after the best
             affine colour map (`_colour_residual`).
+        colour_core_error: the same over the COLOUR_CORE share of the overlap the map
+            explains best, refitted on it: the letters of a meme or a sticker are nothing of
+            any work, and over all the pixels they hide how much closer one colouring is.
     """
 
     agreement: float = 0.0
@@ -610,19 +613,28 @@ class Agreement:
     gradient_correlation: float = 0.0
     overlap: float = 0.0
     colour_error: float = math.inf
+    colour_core_error: float = math.inf
 
 
-def _colour_residual(work: np.ndarray, copy: np.ndarray) -> float:
+def _colour_residuals(work: np.ndarray, copy: np.ndarray) -> tuple[float, float]:
     """Mean absolute difference (0-255) left after the best affine colour map from the
     work's pixels to the copy's: brightness, contrast, saturation and greyscale edits are
     affine in RGB and leave almost nothing; another colouring of the same drawing (a
-    skin-tone variant) changes some regions and not others, and stays."""
+    skin-tone variant) changes some regions and not others, and stays. Then the same over
+    the COLOUR_CORE share of the pixels the map explains best, the map refitted on them
+    CORE_ROUNDS times (`Agreement.colour_core_error`)."""
     if len(work) < 16:
-        return math.inf
+        return math.inf, math.inf
     design = np.hstack([work.astype(np.float64), np.ones((len(work), 1))])  # (N, 4)
     target = copy.astype(np.float64)  # (N, 3)
     mapping, *_ = np.linalg.lstsq(design, target, rcond=None)
-    return float(np.abs(design @ mapping - target).mean())
+    residual = np.abs(design @ mapping - target).mean(axis=1)
+    whole, core = float(residual.mean()), residual
+    for _ in range(CORE_ROUNDS):
+        keep = core <= np.quantile(core, COLOUR_CORE)
+        mapping, *_ = np.linalg.lstsq(design[keep], target[keep], rcond=None)
+        core = np.abs(design @ mapping - target).mean(axis=1)
+    return whole, float(core[core <= np.quantile(core, COLOUR_CORE)].mean())
 
 
 def agreement(query: Query, reference: Features, transform: np.ndarray, mirrored: bool):
@@ -671,6 +683,7 @@ def agreement(query: Query, reference: Features, transform: np.ndarray, mirrored
     a, b = gq[inside], gr[inside]
     a, b = a - a.mean(), b - b.mean()
     scale2 = abs(float(np.linalg.det(m[:, :2])))  # area scale, reference -> query
+    colour, core = _colour_residuals(warped_rgb[inside], query.rgb[inside])
     return Agreement(
         agreement=float(close[inside].mean()),
         edge_agreement=float(close[edges].mean()) if edges.sum() >= 16 else 0.0,
@@ -678,7 +691,8 @@ def agreement(query: Query, reference: Features, transform: np.ndarray, mirrored
             (a * b).sum() / max(math.sqrt(float((a * a).sum() * (b * b).sum())), 1e-9)
         ),
         overlap=min(1.0, int(footprint.sum()) / max(1.0, scale2 * ref.shape[0] * ref.shape[1])),
-        colour_error=_colour_residual(warped_rgb[inside], query.rgb[inside]),
+        colour_error=colour,
+        colour_core_error=core,
     )
 
 
@@ -767,6 +781,8 @@ MIN_OVERLAP = 0.2  # share of the work the copy must show
 SIMILAR_INLIERS = 12  # shown as "similar to" below the naming bar
 RIVAL_INLIERS = 0.25  # a passing work with fewer than this share of the best one's inliers
 # is set aside before colours are compared
+COLOUR_CORE = 0.8  # share of the overlap `Agreement.colour_core_error` is measured over
+CORE_ROUNDS = 3
 COLOUR_RATIO = 0.8  # between two works that both align, the named one's colour error
 # must be below this share of the other's
 
@@ -795,13 +811,29 @@ def passes(v: Verification) -> bool:
     )
 
 
+def _closest_colours(checked: list[Verification], passing: list[int], error: str) -> int | None:
+    """The passing work whose colour `error` is below COLOUR_RATIO of every other's; else,
+    among those not clearly worse than the best, the one fit that is not mirrored (a work
+    and its mirror image are told apart by the copy not being mirrored); else None."""
+    errors = {i: getattr(checked[i].pixels, error) for i in passing}
+    by_colour = sorted(passing, key=lambda i: (errors[i], checked[i].mirrored))
+    best = errors[by_colour[0]]
+    if best < COLOUR_RATIO * errors[by_colour[1]]:
+        return by_colour[0]
+    close = [i for i in passing if COLOUR_RATIO * errors[i] <= best]
+    unmirrored = [i for i in close if not checked[i].mirrored]
+    return unmirrored[0] if len(unmirrored) == 1 else None
+
+
 def name_source(checked: list[Verification]) -> Naming:
     """Name the one reference a query copies, or none.
 
     A reference is named when its keypoints agree on one placement and its pixels, moved by
     that placement, agree with the query's over the overlap (`passes`). When several pass
     (an emoji and its skin-tone or mirrored variant), the one whose colours are clearly
-    closer is named, an unmirrored fit winning a tie with a mirrored one; otherwise none is.
+    closer is named: over the whole overlap, or else over the part the colour map explains
+    best (a meme's letters hide the difference over the whole); an unmirrored fit wins a
+    tie with a mirrored one; otherwise none is named.
     """
     order = sorted(range(len(checked)), key=lambda i: -checked[i].inliers)
     similar = [i for i in order if checked[i].inliers >= SIMILAR_INLIERS]
@@ -814,21 +846,14 @@ def name_source(checked: list[Verification]) -> Naming:
     if not passing:
         return Naming(None, similar, "no registered work lines up with it closely enough")
     if len(passing) > 1:
-        by_colour = sorted(
-            passing, key=lambda i: (checked[i].pixels.colour_error, checked[i].mirrored)
-        )
-        first, second = by_colour[0], by_colour[1]
-        best = checked[first].pixels.colour_error
-        if best < COLOUR_RATIO * checked[second].pixels.colour_error:
-            pick = first
+        # by the colours over the whole overlap, or else over the part the colour map
+        # explains best (`Agreement.colour_core_error`): a meme's letters hide the difference
+        for error in ("colour_error", "colour_core_error"):
+            pick = _closest_colours(checked, passing, error)
+            if pick is not None:
+                break
         else:
-            # the works whose colours are not clearly worse than the best: a work and its
-            # mirror image among them are told apart by the copy not being mirrored
-            close = [i for i in passing if COLOUR_RATIO * checked[i].pixels.colour_error <= best]
-            unmirrored = [i for i in close if not checked[i].mirrored]
-            if len(unmirrored) != 1:
-                return Naming(None, similar, "two registered works line up with it equally well")
-            pick = unmirrored[0]
+            return Naming(None, similar, "two registered works line up with it equally well")
     else:
         pick = passing[0]
     v = checked[pick]

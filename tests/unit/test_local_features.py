@@ -136,13 +136,14 @@ def test_features_survive_storage():
     assert np.abs(again.align.astype(int) - features.align.astype(int)).max() == 0
 
 
-def fake(inliers=40, edge=0.97, colour=5.0, mirrored=False, overlap=0.8):
+def fake(inliers=40, edge=0.97, colour=5.0, mirrored=False, overlap=0.8, core=None):
     pixels = lf.Agreement(
         agreement=edge,
         edge_agreement=edge,
         gradient_correlation=0.9,
         overlap=overlap,
         colour_error=colour,
+        colour_core_error=colour if core is None else core,
     )
     return lf.Verification(inliers, inliers, mirrored, np.eye(2, 3), 1.0, 0.0, pixels)
 
@@ -221,6 +222,27 @@ def test_meme_letters_over_a_copy_do_not_shift_how_its_pixels_compare():
     v = check(memed(original), original)
     assert lf.passes(v), v.pixels
     assert v.pixels.edge_agreement > 0.95
+
+
+def test_another_colouring_under_meme_letters_is_told_apart_by_the_colours_the_letters_leave():
+    # the letters' white and black are far from both colourings, so over the whole overlap
+    # the two works' colour errors were within COLOUR_RATIO (62.3 and 52.3): nobody named
+    original = Image.new("RGB", (320, 320), "white")
+    original.paste(detailed(8, 200), (60, 60))
+    pixels = np.asarray(original).copy()
+    pixels[60:260, 60:160] = pixels[60:260, 60:160][..., [2, 0, 1]]  # half the figure recoloured
+    query = lf.Query.of(memed(original))
+    checked = [
+        lf.verify(query, lf.describe(Image.fromarray(pixels))),
+        lf.verify(query, lf.describe(original)),
+    ]
+    assert all(lf.passes(v) for v in checked)
+    assert checked[0].pixels.colour_error * lf.COLOUR_RATIO < checked[1].pixels.colour_error
+    assert lf.name_source(checked).named == 1
+    # the colours over the whole overlap still decide first; the core only breaks their tie
+    assert lf.name_source([fake(colour=20.0, core=1.0), fake(colour=4.0, core=3.0)]).named == 1
+    assert lf.name_source([fake(colour=5.0, core=1.0), fake(colour=5.5, core=3.0)]).named == 0
+    assert lf.name_source([fake(colour=5.0, core=2.9), fake(colour=5.5, core=3.0)]).named is None
 
 
 def test_the_robust_line_ignores_what_does_not_fit_it():
