@@ -175,6 +175,10 @@ def _stored_features(session: Session, blobs: BlobStore, ids, exclude_owner: int
     return out
 
 
+def _finite(value: float) -> float | None:
+    return round(value, 2) if value != float("inf") else None
+
+
 @dataclass(frozen=True)
 class LocalMatch:
     """One registered work checked against a query."""
@@ -195,9 +199,8 @@ class LocalMatch:
             "rotation_degrees": round(v.rotation_degrees, 1),
             "edge_agreement": round(v.pixels.edge_agreement, 4),
             "overlap": round(v.pixels.overlap, 3),
-            "colour_error": round(v.pixels.colour_error, 2)
-            if v.pixels.colour_error != float("inf")
-            else None,
+            "colour_error": _finite(v.pixels.colour_error),
+            "colour_core_error": _finite(v.pixels.colour_core_error),
             # work working px -> copy working px (mirrored first when `mirrored`): the
             # Verify page draws where the work lies in the copy with it
             "transform": None if v.transform is None else np.round(v.transform, 4).tolist(),
