@@ -25,6 +25,7 @@ Everything here is pure: numpy, OpenCV and Pillow over images and arrays.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import threading
 from dataclasses import dataclass, field, replace
@@ -545,25 +546,25 @@ def _refit(x, y, gain, offset) -> tuple[float, float]:
     return gain, offset
 
 
-def _robust_lines(x: np.ndarray, y: np.ndarray) -> list[tuple[float, float]]:
+def _robust_lines(x: np.ndarray, y: np.ndarray):
     """Gains and offsets of y ~ gain * x + offset (x: the work's normalised grey levels, y:
-    the copy's grey levels), from several starts. Each start is refitted by least squares
-    on the pixels the line already explains (within AGREEMENT_TOLERANCE), ROBUST_ROUNDS
-    times: letters or a sticker over part of the copy shift its mean and spread, not the
-    pixels that still show the work. The starts: matching the copy's mean and spread, and
-    matching its quantiles (middle half, middle 80%), which a sticker moves less. The gain
-    stays at least MIN_SPREAD, as `_normalised`'s spread does, so a flat copy cannot blow
-    up the comparison."""
+    the copy's grey levels), one per start, made as they are asked for. Each start is
+    refitted by least squares on the pixels the line already explains (within
+    AGREEMENT_TOLERANCE), ROBUST_ROUNDS times: letters or a sticker over part of the copy
+    shift its mean and spread, not the pixels that still show the work. The starts: matching
+    the copy's mean and spread, then matching its quantiles (middle half, middle 80%), which
+    a sticker moves less. The gain stays at least MIN_SPREAD, as `_normalised`'s spread
+    does, so a flat copy cannot blow up the comparison."""
     x = x.astype(np.float64)
     y = y.astype(np.float64)
-    starts = [(max(float(y.std()), MIN_SPREAD), float(y.mean()), float(x.mean()))]
+    gain = max(float(y.std()), MIN_SPREAD)
+    yield _refit(x, y, gain, float(y.mean()) - gain * float(x.mean()))
     for low, high in ((25, 75), (10, 90)):
         xl, xh = np.percentile(x, (low, high))
         yl, yh = np.percentile(y, (low, high))
         if xh - xl > 0.05:
             gain = max(float((yh - yl) / (xh - xl)), MIN_SPREAD)
-            starts.append((gain, float(np.median(y)), float(np.median(x))))
-    return [_refit(x, y, gain, my - gain * mx) for gain, my, mx in starts]
+            yield _refit(x, y, gain, float(np.median(y)) - gain * float(np.median(x)))
 
 
 def _gradient(grey: np.ndarray) -> np.ndarray:
@@ -605,7 +606,8 @@ class Agreement:
             affine colour map (`_colour_residual`).
         colour_core_error: the same over the COLOUR_CORE share of the overlap the map
             explains best, refitted on it: the letters of a meme or a sticker are nothing of
-            any work, and over all the pixels they hide how much closer one colouring is.
+            any work, and over all the pixels they hide how much closer one colouring is
+            (inf where the work's edges do not agree: it only tells passing works apart).
     """
 
     agreement: float = 0.0
@@ -616,29 +618,40 @@ class Agreement:
     colour_core_error: float = math.inf
 
 
-def _colour_residuals(work: np.ndarray, copy: np.ndarray) -> tuple[float, float]:
+def _colour_residuals(
+    work: np.ndarray, copy: np.ndarray, *, core: bool = True
+) -> tuple[float, float]:
     """Mean absolute difference (0-255) left after the best affine colour map from the
     work's pixels to the copy's: brightness, contrast, saturation and greyscale edits are
     affine in RGB and leave almost nothing; another colouring of the same drawing (a
     skin-tone variant) changes some regions and not others, and stays. Then the same over
     the COLOUR_CORE share of the pixels the map explains best, the map refitted on them
-    CORE_ROUNDS times (`Agreement.colour_core_error`)."""
+    CORE_ROUNDS times (`Agreement.colour_core_error`; inf unless `core`)."""
     if len(work) < 16:
         return math.inf, math.inf
     design = np.hstack([work.astype(np.float64), np.ones((len(work), 1))])  # (N, 4)
     target = copy.astype(np.float64)  # (N, 3)
     mapping, *_ = np.linalg.lstsq(design, target, rcond=None)
     residual = np.abs(design @ mapping - target).mean(axis=1)
-    whole, core = float(residual.mean()), residual
+    if not core:
+        return float(residual.mean()), math.inf
+    fitted = residual
     for _ in range(CORE_ROUNDS):
-        keep = core <= np.quantile(core, COLOUR_CORE)
+        keep = fitted <= np.quantile(fitted, COLOUR_CORE)
         mapping, *_ = np.linalg.lstsq(design[keep], target[keep], rcond=None)
-        core = np.abs(design @ mapping - target).mean(axis=1)
-    return whole, float(core[core <= np.quantile(core, COLOUR_CORE)].mean())
+        fitted = np.abs(design @ mapping - target).mean(axis=1)
+    return float(residual.mean()), float(fitted[fitted <= np.quantile(fitted, COLOUR_CORE)].mean())
 
 
-def agreement(query: Query, reference: Features, transform: np.ndarray, mirrored: bool):
-    """The `Agreement` of a reference with the query under a fitted transform."""
+def agreement(
+    query: Query,
+    reference: Features,
+    transform: np.ndarray,
+    mirrored: bool,
+    thorough: bool = True,
+):
+    """The `Agreement` of a reference with the query under a fitted transform; unless
+    `thorough`, from the first grey-level line alone and without the core colours."""
     import cv2
 
     m = _to_align_frame(transform, query, reference, mirrored)
@@ -661,29 +674,44 @@ def agreement(query: Query, reference: Features, transform: np.ndarray, mirrored
     # the work's own edges: a caption or a sticker adds edges to the copy, which must not
     # count against it beyond the little of the work they hide
     edges = inside & (gr > EDGE_THRESHOLD)
-    # the copy's grey levels in the work's units: robust lines, so the letters of a caption
-    # or a sticker's colours (nothing of the work) do not shift the whole picture; the one
-    # that explains most of the work's edges is taken
-    lines = _robust_lines(zr[inside], query.blurred_grey[inside])
+    # the copy's grey levels in the work's units: a robust line, so the letters of a caption
+    # or a sticker's colours (nothing of the work) do not shift the whole picture. Lines
+    # from more starts are tried while the work's edges do not agree (MIN_EDGE_AGREEMENT),
+    # over all the pixels and then over the work's edges alone: on clip art the white is
+    # the copy's fill, so a sticker beside the figure is as much of the pixels compared as
+    # the figure, and the line over all of them is the sticker's. The line that explains
+    # most of the work's edges is kept.
     at_edges, work_edges = query.blurred_grey[edges], zr[edges]
-    if len(at_edges) >= 16:
-        # and the line that explains the work's own edges, which are what count: on clip
-        # art the white is the copy's fill, so a sticker beside the figure is as much of
-        # the pixels compared as the figure, and the line over all of them is the sticker's
-        lines += _robust_lines(work_edges, at_edges)
 
     def edges_explained(line: tuple[float, float]) -> float:
         gain, offset = line
+        if not len(at_edges):
+            return 0.0
         return float((np.abs((at_edges - offset) / gain - work_edges) < AGREEMENT_TOLERANCE).mean())
 
-    gain, offset = max(lines, key=edges_explained) if len(at_edges) else lines[0]
+    lines = _robust_lines(zr[inside], query.blurred_grey[inside])
+    if not thorough:
+        lines = itertools.islice(lines, 1)
+    elif len(at_edges) >= 16:
+        lines = itertools.chain(lines, _robust_lines(work_edges, at_edges))
+    best, best_share = None, -1.0
+    for line in lines:
+        share = edges_explained(line)
+        if share > best_share:
+            best, best_share = line, share
+        if best_share >= MIN_EDGE_AGREEMENT:
+            break
+    gain, offset = best
     zq = (query.blurred_grey - offset) / gain
     close = np.abs(zq - zr) < AGREEMENT_TOLERANCE
     gq = _gradient(zq)
     a, b = gq[inside], gr[inside]
     a, b = a - a.mean(), b - b.mean()
     scale2 = abs(float(np.linalg.det(m[:, :2])))  # area scale, reference -> query
-    colour, core = _colour_residuals(warped_rgb[inside], query.rgb[inside])
+    # (the colours over the core are compared only between works that pass: `name_source`)
+    colour, core = _colour_residuals(
+        warped_rgb[inside], query.rgb[inside], core=thorough and best_share >= MIN_EDGE_AGREEMENT
+    )
     return Agreement(
         agreement=float(close[inside].mean()),
         edge_agreement=float(close[edges].mean()) if edges.sum() >= 16 else 0.0,
@@ -754,7 +782,9 @@ def with_pixels(query: Query, reference: Features, v: Verification) -> Verificat
         return v
     if not 0.2 < v.scale < 5.0:
         return v
-    return replace(v, pixels=agreement(query, reference, v.transform, v.mirrored))
+    # a fit with fewer than MIN_INLIERS cannot be named whatever its pixels say: one line
+    thorough = v.inliers >= MIN_INLIERS
+    return replace(v, pixels=agreement(query, reference, v.transform, v.mirrored, thorough))
 
 
 def check_all(
