@@ -5,7 +5,8 @@ Three steps, each measured in bench/identify_bench.py:
 
 1. **Features** (`extract`): ORB keypoints and binary descriptors of the grey picture
    scaled so its long side is `WORKING_SIDE` px (small clip art is scaled up, so a 90 px
-   crop of a 128 px emoji and the emoji meet at similar scales). A query is also described
+   crop of a 128 px emoji and the emoji meet at similar scales); a soft picture, short of
+   corners `FAST_THRESHOLD` grey levels sharp, by its softer ones. A query is also described
    mirrored, and a query larger than that at its own size up to `QUERY_MAX_SIDE` (a
    screenshot shows the work in a part of it).
 2. **Words** (`Vocabulary`): each descriptor's nearest of `VOCABULARY_SIZE` visual words
@@ -603,7 +604,7 @@ class Agreement:
         gradient_correlation: Pearson correlation of the two gradient magnitudes.
         overlap: share of the reference that the query shows.
         colour_error: mean absolute RGB difference over the overlap left after the best
-            affine colour map (`_colour_residual`).
+            affine colour map (`_colour_residuals`).
         colour_core_error: the same over the COLOUR_CORE share of the overlap the map
             explains best, refitted on it: the letters of a meme or a sticker are nothing of
             any work, and over all the pixels they hide how much closer one colouring is
