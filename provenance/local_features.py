@@ -255,11 +255,10 @@ def extract(
 
     try:
         if spread:
-            sharp = orb(FAST_THRESHOLD).detect(grey, None)
+            sharp = orb(FAST_THRESHOLD)
             soft = lambda: orb(SOFT_FAST_THRESHOLD).detect(grey, None)  # noqa: E731
-            keypoints, descriptors = orb(FAST_THRESHOLD).compute(
-                grey, _spread(sharp, features, size, soft)
-            )
+            chosen = _spread(sharp.detect(grey, None), features, size, soft)
+            keypoints, descriptors = sharp.compute(grey, chosen)
         else:
             keypoints, descriptors = orb(FAST_THRESHOLD).detectAndCompute(grey, None)
             if len(keypoints) < features:
@@ -715,7 +714,7 @@ def agreement(
     )
     return Agreement(
         agreement=float(close[inside].mean()),
-        edge_agreement=float(close[edges].mean()) if edges.sum() >= 16 else 0.0,
+        edge_agreement=best_share if len(at_edges) >= 16 else 0.0,  # = close[edges].mean()
         gradient_correlation=float(
             (a * b).sum() / max(math.sqrt(float((a * a).sum() * (b * b).sum())), 1e-9)
         ),
