@@ -318,7 +318,7 @@ def registered_matches(
     if blobs is not None and rgb is not None and not found:
         from marketplace.local_matching import local_verdict
 
-        verdict = local_verdict(session, blobs, rgb, exclude_owner=exclude_owner)
+        verdict = local_verdict(session, blobs, rgb, exclude_owner=exclude_owner, evidence=False)
         if verdict.named is not None:
             artwork = session.get(Artwork, verdict.named.artwork_id)
             found.append(RegisteredMatch(artwork, -1, False, verdict.reason))

@@ -28,7 +28,9 @@ from __future__ import annotations
 import io
 import itertools
 import math
+import struct
 import threading
+import zipfile
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib import resources
@@ -58,7 +60,10 @@ FILL_TOLERANCE = 6  # grey levels: how flat a corner-joined area must be to coun
 MIN_SPREAD = 4.0  # grey levels: the least spread a picture is normalised by
 ROBUST_ROUNDS = 5  # refits of the copy's grey levels onto the work's (`_robust_lines`)
 EDGE_THRESHOLD = 0.5  # gradient of the normalised grey levels (standard deviations per px)
-FEATURE_FORMAT = 1
+FEATURE_FORMAT = 2  # the storage layout (`Features.to_bytes`); format 1 (.npz) is still read
+_MAGIC = b"ATLF"
+# magic, format, keypoints, PNG bytes, width, height, scale
+_HEADER = struct.Struct("<4sIIIIId")
 DESCRIPTOR_BYTES = 32  # an ORB descriptor: 256 bits
 
 
@@ -99,7 +104,9 @@ class Features:
         return len(self.points)
 
     def to_bytes(self) -> bytes:
-        """A compact, versioned serialisation (what registration stores)."""
+        """A compact, versioned serialisation (what registration stores): a fixed header
+        (`_HEADER`: magic, FEATURE_FORMAT, counts, size, scale), then the points, the
+        descriptors and the alignment picture as PNG, each as raw bytes."""
         if isinstance(self._align, bytes):
             png = self._align  # as it was read back: store it unchanged
         else:
@@ -108,30 +115,57 @@ class Features:
                 # a fast PNG level: ~5 ms instead of ~9 ms a work, ~10% larger
                 Image.fromarray(self._align).save(picture, "PNG", compress_level=1)
             png = picture.getvalue()
-        buf = io.BytesIO()
-        np.savez(
-            buf,
-            format=np.int32(FEATURE_FORMAT),
-            points=self.points.astype(np.float32),
-            descriptors=self.descriptors.astype(np.uint8),
-            size=np.int32(self.size),
-            scale=np.float64(self.scale),
-            align_png=np.frombuffer(png, np.uint8),
+        points = np.ascontiguousarray(self.points, "<f4").reshape(-1, 2)
+        descriptors = np.ascontiguousarray(self.descriptors, np.uint8).reshape(-1, DESCRIPTOR_BYTES)
+        if len(points) != len(descriptors):
+            raise ValueError("each keypoint needs one descriptor")
+        header = _HEADER.pack(
+            _MAGIC, FEATURE_FORMAT, len(points), len(png), *self.size, float(self.scale)
         )
-        return buf.getvalue()
+        return b"".join([header, points.tobytes(), descriptors.tobytes(), png])
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Features:
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            if int(z["format"]) != FEATURE_FORMAT:
-                raise ValueError(f"unknown feature format {int(z['format'])}")
-            return cls(
-                z["points"],
-                z["descriptors"],
-                (int(z["size"][0]), int(z["size"][1])),
-                float(z["scale"]),
-                z["align_png"].tobytes(),  # decoded when first compared (`align`)
-            )
+        """Features as `to_bytes` wrote them, or as format 1 wrote them (a NumPy .npz
+        archive: slower to read, ~0.8 ms against ~0.02 ms). Raises ValueError for anything
+        else, a truncated blob included."""
+        data = bytes(data)
+        if data[:2] == b"PK":
+            return cls._from_npz(data)
+        if len(data) < _HEADER.size or data[:4] != _MAGIC:
+            raise ValueError("not a feature blob")
+        _magic, version, count, png_length, width, height, scale = _HEADER.unpack_from(data)
+        if version != FEATURE_FORMAT:
+            raise ValueError(f"unknown feature format {version}")
+        start = _HEADER.size
+        ends = np.cumsum([start, 8 * count, DESCRIPTOR_BYTES * count, png_length])
+        if ends[-1] != len(data):
+            raise ValueError("a truncated or padded feature blob")
+        return cls(
+            np.frombuffer(data, "<f4", 2 * count, int(ends[0])).reshape(count, 2),
+            np.frombuffer(data, np.uint8, DESCRIPTOR_BYTES * count, int(ends[1])).reshape(
+                count, DESCRIPTOR_BYTES
+            ),
+            (width, height),
+            scale,
+            data[int(ends[2]) : int(ends[3])],  # decoded when first compared (`align`)
+        )
+
+    @classmethod
+    def _from_npz(cls, data: bytes) -> Features:
+        try:
+            with np.load(io.BytesIO(data), allow_pickle=False) as z:
+                if int(z["format"]) != 1:
+                    raise ValueError(f"unknown feature format {int(z['format'])}")
+                return cls(
+                    z["points"],
+                    z["descriptors"],
+                    (int(z["size"][0]), int(z["size"][1])),
+                    float(z["scale"]),
+                    z["align_png"].tobytes(),
+                )
+        except (OSError, KeyError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"an unreadable feature blob: {exc}") from None
 
 
 def _long_side(image: Image.Image, side: int) -> tuple[Image.Image, float]:
@@ -788,18 +822,26 @@ def with_pixels(query: Query, reference: Features, v: Verification) -> Verificat
 
 
 def check_all(
-    query: Query, references: list[Features], pixel_checks: int
+    query: Query, references: list[Features], pixel_checks: int, *, below_bar: bool = True
 ) -> list[tuple[int, Verification]]:
     """Verify a query against each reference: the placement for every one, then the aligned
     pixels for the `pixel_checks` with the most agreeing keypoints (comparing pixels costs
-    most). Returns (position in `references`, verification) pairs, most agreeing keypoints
-    first, an earlier position first among equals."""
+    most). With `below_bar` False, only the pixels that can decide a naming are compared:
+    those of fits with MIN_INLIERS or more (`name_source` names none below, and lists them
+    as similar by their keypoints alone; their pixels are evidence for a person to read).
+    Returns (position in `references`, verification) pairs, most agreeing keypoints first,
+    an earlier position first among equals."""
     found = sorted(
         ((i, verify(query, features, pixels=False)) for i, features in enumerate(references)),
         key=lambda item: (-item[1].inliers, item[0]),
     )
     return [
-        (i, with_pixels(query, references[i], v) if rank < pixel_checks else v)
+        (
+            i,
+            with_pixels(query, references[i], v)
+            if rank < pixel_checks and (below_bar or v.inliers >= MIN_INLIERS)
+            else v,
+        )
         for rank, (i, v) in enumerate(found)
     ]
 

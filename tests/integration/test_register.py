@@ -302,6 +302,56 @@ def test_features_from_before_soft_corners_are_recomputed_only_where_they_change
         assert local_verdict(s, blobs, crop).named.artwork_id == misty
 
 
+def test_features_stored_as_npz_are_rewritten_in_the_raw_layout_not_recomputed(sessions, blobs):
+    import dataclasses
+    import io
+
+    import numpy as np
+
+    from db.models import ArtworkFeatures
+    from marketplace.local_matching import FEATURE_VERSION, backfill, local_verdict
+    from provenance import local_features as lf
+    from tests.factories import detailed
+
+    ada = new_user(sessions, "ada")
+    with sessions() as s, s.begin():
+        aid = register_artwork(s, blobs, encode(detailed(35)), owner_id=ada, title="Old").id
+    with sessions() as s, s.begin():
+        row = s.get(ArtworkFeatures, aid)
+        features = lf.Features.from_bytes(blobs.get(row.blob_key))
+        # as version 2 stored them (a NumPy archive), and marked so a recomputation shows:
+        # the first 400 keypoints only
+        kept = dataclasses.replace(
+            features, points=features.points[:400], descriptors=features.descriptors[:400]
+        )
+        png, buf = io.BytesIO(), io.BytesIO()
+        Image.fromarray(features.align).save(png, "PNG")
+        np.savez(
+            buf,
+            format=np.int32(1),
+            points=kept.points,
+            descriptors=kept.descriptors,
+            size=np.int32(kept.size),
+            scale=np.float64(kept.scale),
+            align_png=np.frombuffer(png.getvalue(), np.uint8),
+        )
+        row.blob_key = blobs.put(buf.getvalue())
+        row.version = 2
+    with sessions() as s, s.begin():
+        assert backfill(s, blobs) == 0  # nothing described again
+        row = s.get(ArtworkFeatures, aid)
+        assert row.version == FEATURE_VERSION
+        data = blobs.get(row.blob_key)
+        assert data[:4] == b"ATLF"
+        again = lf.Features.from_bytes(data)
+        assert np.array_equal(again.descriptors, kept.descriptors)
+        assert np.array_equal(again.align, features.align)
+    with sessions() as s, s.begin():
+        assert backfill(s, blobs) == 0
+        crop = detailed(35).crop((30, 30, 290, 290))
+        assert local_verdict(s, blobs, crop).named.artwork_id == aid
+
+
 def test_training_on_a_cropped_copy_of_someone_elses_work_is_refused(sessions, blobs):
     from marketplace.training_jobs import check_training_rights
     from tests.factories import detailed

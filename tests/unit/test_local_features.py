@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pytest
 from PIL import Image, ImageDraw, ImageOps
 
 from provenance import local_features as lf
@@ -134,6 +135,67 @@ def test_features_survive_storage():
     assert np.array_equal(again.points, features.points)
     assert again.size == features.size and again.align.shape == features.align.shape
     assert np.abs(again.align.astype(int) - features.align.astype(int)).max() == 0
+
+
+def _format_1(features: lf.Features) -> bytes:
+    """A blob as format 1 stored it (a NumPy .npz archive), for the reading tests."""
+    import io
+
+    png = io.BytesIO()
+    Image.fromarray(features.align).save(png, "PNG")
+    buf = io.BytesIO()
+    np.savez(
+        buf,
+        format=np.int32(1),
+        points=features.points.astype(np.float32),
+        descriptors=features.descriptors.astype(np.uint8),
+        size=np.int32(features.size),
+        scale=np.float64(features.scale),
+        align_png=np.frombuffer(png.getvalue(), np.uint8),
+    )
+    return buf.getvalue()
+
+
+def test_features_stored_in_format_1_are_still_read():
+    features = lf.describe(detailed(6))
+    old = lf.Features.from_bytes(_format_1(features))
+    assert np.array_equal(old.descriptors, features.descriptors)
+    assert np.array_equal(old.points, features.points)
+    assert (old.size, old.scale) == (features.size, features.scale)
+    assert np.array_equal(old.align, features.align)
+    # and it verifies like the features it came from
+    query = lf.Query.of(detailed(6).crop((20, 20, 200, 180)))
+    assert lf.verify(query, old).inliers == lf.verify(query, features).inliers >= lf.MIN_INLIERS
+
+
+def test_a_damaged_feature_blob_is_refused_as_such():
+    blob = lf.describe(detailed(6)).to_bytes()
+    for damaged in (blob[:-1], blob + b"x", blob[:10], b"", b"PK\x03\x04 not a zip", b"hello"):
+        with pytest.raises(ValueError):
+            lf.Features.from_bytes(damaged)
+    newer = bytearray(blob)
+    newer[4] = lf.FEATURE_FORMAT + 1
+    with pytest.raises(ValueError, match="unknown feature format"):
+        lf.Features.from_bytes(bytes(newer))
+
+
+def test_the_guard_compares_only_the_pixels_that_can_name():
+    # unrelated pictures share a few keypoints by chance (6-8 here): below the naming bar,
+    # their pixels are evidence for Verify, and the copyright guard skips comparing them
+    query = lf.Query.of(detailed(6).crop((20, 20, 200, 180)))
+    refs = [lf.describe(detailed(k)) for k in range(12)]
+    full = lf.check_all(query, refs, 20)
+    lean = lf.check_all(query, refs, 20, below_bar=False)
+    assert [i for i, _ in full] == [i for i, _ in lean]
+    below = [i for i, (_, v) in enumerate(full) if lf.MIN_MATCHES <= v.inliers < lf.MIN_INLIERS]
+    assert below and any(full[i][1].pixels.edge_agreement > 0 for i in below)
+    assert all(lean[i][1].pixels == lf.Agreement() for i in below)
+    for (_, a), (_, b) in zip(full, lean, strict=True):
+        if a.inliers >= lf.MIN_INLIERS:
+            assert a.pixels == b.pixels
+    by_full = lf.name_source([v for _, v in full])
+    by_lean = lf.name_source([v for _, v in lean])
+    assert by_full == by_lean and full[by_full.named][0] == 6
 
 
 def fake(inliers=40, edge=0.97, colour=5.0, mirrored=False, overlap=0.8, core=None):
