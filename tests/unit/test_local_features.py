@@ -439,6 +439,50 @@ def test_a_work_added_after_a_search_is_found_by_the_next_one():
     assert found[0] == 1 and 3 in found and 2 not in found
 
 
+def test_the_word_index_scores_as_its_definition_says_while_works_are_added():
+    # tf-idf over each word counted once per work, normalised by the square root of the
+    # work's word count; searches between adds see every work added so far (the posting
+    # lists grow in place, and a search reads views of them)
+    import math
+
+    rng = np.random.default_rng(5)
+    index = lf.WordIndex(vocabulary_size=96)
+    works: dict[int, set[int]] = {}
+    for ident in range(1, 401):
+        words = rng.integers(0, 96 if ident % 3 else 12, rng.integers(1, 40))
+        index.add(ident, words)
+        works[ident] = set(words.tolist())
+        if ident % 25:
+            continue
+        query = rng.integers(0, 96, 30)
+        postings = {w: [i for i, ws in works.items() if w in ws] for w in set(query.tolist())}
+        scores = {}
+        for ids in postings.values():
+            for i in ids:
+                scores[i] = scores.get(i, 0.0) + math.log1p(len(works) / len(ids))
+        expected = sorted(
+            ((i, v / math.sqrt(len(works[i]))) for i, v in scores.items()),
+            key=lambda item: (-item[1], item[0]),
+        )[:7]
+        found = index.search(query, 7)
+        assert [i for i, _ in found] == [i for i, _ in expected]
+        assert np.allclose([v for _, v in found], [v for _, v in expected])
+
+
+def test_adding_many_works_at_once_indexes_them_as_adding_each():
+    rng = np.random.default_rng(6)
+    works = [(i, rng.integers(0, 200, rng.integers(0, 60))) for i in range(1, 501)]
+    one_by_one, at_once = lf.WordIndex(vocabulary_size=200), lf.WordIndex(vocabulary_size=200)
+    for ident, words in works:
+        one_by_one.add(ident, words)
+    for batch in (works[:150], works[150:153], works[153:]):  # grows lists already there
+        at_once.add_many(batch)
+    assert len(at_once) == len(one_by_one) == 500 and at_once.max_id == 500
+    for _ in range(20):
+        query = rng.integers(0, 200, 40)
+        assert at_once.search(query, 9) == one_by_one.search(query, 9)
+
+
 def test_a_query_made_by_hand_builds_its_matchers_when_first_verified():
     original = detailed(4)
     made = lf.Query.of(original.crop((20, 20, 300, 300)))
