@@ -364,11 +364,12 @@ class WordIndex:
 
     def __init__(self, vocabulary_size: int = VOCABULARY_SIZE) -> None:
         self.vocabulary_size = vocabulary_size
-        # each word's posting list: the first `_lengths[w]` entries of a growing array
-        # (doubled when full), so adding a work appends in place and a search reads views:
+        # each word's posting list: the first `_lengths[w]` entries of a growing int32
+        # array (doubled when full), so adding a work appends in place and a search reads
+        # views (4-8 bytes an entry, where a Python list of ints took about 36):
         # lists kept as Python lists and converted on search cost a registration ~20 ms at
         # 10,000 works, the lists of every word the work added being converted again
-        self._postings = [np.zeros(0, np.int64) for _ in range(vocabulary_size)]
+        self._postings = [np.zeros(0, np.int32) for _ in range(vocabulary_size)]
         self._lengths = [0] * vocabulary_size
         self._norms = np.zeros(1, np.float64)  # by id; 0 for ids not indexed
         self._count = 0
@@ -379,12 +380,14 @@ class WordIndex:
         return self._count
 
     def add(self, ident: int, words: np.ndarray) -> None:
+        if not 0 <= ident < 2**31:
+            raise ValueError(f"work ids go from 0 to 2**31 - 1, got {ident}")
         distinct = np.unique(words)
         with self._lock:
             for w in distinct.tolist():
                 postings, used = self._postings[w], self._lengths[w]
                 if used == len(postings):
-                    grown = np.empty(max(8, 2 * len(postings)), np.int64)
+                    grown = np.empty(max(8, 2 * len(postings)), np.int32)
                     grown[:used] = postings
                     postings = self._postings[w] = grown
                 postings[used] = ident
@@ -407,6 +410,8 @@ class WordIndex:
             return
         distinct = [np.unique(words) for _, words in works]
         idents = np.fromiter((i for i, _ in works), np.int64, len(works))
+        if idents.min() < 0 or idents.max() >= 2**31:
+            raise ValueError("work ids go from 0 to 2**31 - 1")
         counts = np.fromiter((len(d) for d in distinct), np.int64, len(works))
         words = np.concatenate(distinct).astype(np.int64)
         owners = np.repeat(idents, counts)
@@ -418,7 +423,7 @@ class WordIndex:
                 w = int(words[start])
                 postings, used = self._postings[w], self._lengths[w]
                 if used + end - start > len(postings):
-                    grown = np.empty(max(8, 2 * len(postings), used + end - start), np.int64)
+                    grown = np.empty(max(8, 2 * len(postings), used + end - start), np.int32)
                     grown[:used] = postings[:used]
                     postings = self._postings[w] = grown
                 postings[used : used + end - start] = owners[start:end]
