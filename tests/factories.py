@@ -152,3 +152,21 @@ def hostile_files() -> list[tuple[str, bytes]]:
         ("image.tga", encode(art_image(84, 64), "TGA")),
         ("progressive.jpg", encode(art_image(85, 96), "JPEG", progressive=True)),
     ]
+
+
+def features_as_format_1(features) -> bytes:
+    """Local features as format 1 stored them (a NumPy .npz archive), for the tests of
+    reading and upgrading old blobs."""
+    png = io.BytesIO()
+    Image.fromarray(features.align).save(png, "PNG")
+    buf = io.BytesIO()
+    np.savez(
+        buf,
+        format=np.int32(1),
+        points=features.points.astype(np.float32),
+        descriptors=features.descriptors.astype(np.uint8),
+        size=np.int32(features.size),
+        scale=np.float64(features.scale),
+        align_png=np.frombuffer(png.getvalue(), np.uint8),
+    )
+    return buf.getvalue()

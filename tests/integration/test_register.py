@@ -304,14 +304,13 @@ def test_features_from_before_soft_corners_are_recomputed_only_where_they_change
 
 def test_features_stored_as_npz_are_rewritten_in_the_raw_layout_not_recomputed(sessions, blobs):
     import dataclasses
-    import io
 
     import numpy as np
 
     from db.models import ArtworkFeatures
     from marketplace.local_matching import FEATURE_VERSION, backfill, local_verdict
     from provenance import local_features as lf
-    from tests.factories import detailed
+    from tests.factories import detailed, features_as_format_1
 
     ada = new_user(sessions, "ada")
     with sessions() as s, s.begin():
@@ -324,18 +323,7 @@ def test_features_stored_as_npz_are_rewritten_in_the_raw_layout_not_recomputed(s
         kept = dataclasses.replace(
             features, points=features.points[:400], descriptors=features.descriptors[:400]
         )
-        png, buf = io.BytesIO(), io.BytesIO()
-        Image.fromarray(features.align).save(png, "PNG")
-        np.savez(
-            buf,
-            format=np.int32(1),
-            points=kept.points,
-            descriptors=kept.descriptors,
-            size=np.int32(kept.size),
-            scale=np.float64(kept.scale),
-            align_png=np.frombuffer(png.getvalue(), np.uint8),
-        )
-        row.blob_key = blobs.put(buf.getvalue())
+        row.blob_key = blobs.put(features_as_format_1(kept))
         row.version = 2
     with sessions() as s, s.begin():
         assert backfill(s, blobs) == 0  # nothing described again

@@ -10,7 +10,7 @@ from PIL import Image, ImageDraw, ImageOps
 
 from provenance import local_features as lf
 from provenance.images import trim_borders
-from tests.factories import detailed, soft
+from tests.factories import detailed, features_as_format_1, soft
 
 
 def check(copy, original):
@@ -137,28 +137,9 @@ def test_features_survive_storage():
     assert np.abs(again.align.astype(int) - features.align.astype(int)).max() == 0
 
 
-def _format_1(features: lf.Features) -> bytes:
-    """A blob as format 1 stored it (a NumPy .npz archive), for the reading tests."""
-    import io
-
-    png = io.BytesIO()
-    Image.fromarray(features.align).save(png, "PNG")
-    buf = io.BytesIO()
-    np.savez(
-        buf,
-        format=np.int32(1),
-        points=features.points.astype(np.float32),
-        descriptors=features.descriptors.astype(np.uint8),
-        size=np.int32(features.size),
-        scale=np.float64(features.scale),
-        align_png=np.frombuffer(png.getvalue(), np.uint8),
-    )
-    return buf.getvalue()
-
-
 def test_features_stored_in_format_1_are_still_read():
     features = lf.describe(detailed(6))
-    old = lf.Features.from_bytes(_format_1(features))
+    old = lf.Features.from_bytes(features_as_format_1(features))
     assert np.array_equal(old.descriptors, features.descriptors)
     assert np.array_equal(old.points, features.points)
     assert (old.size, old.scale) == (features.size, features.scale)
