@@ -113,7 +113,12 @@ def read_bitmap_glyphs(font_path: Path) -> list[tuple[str, bytes]]:
 
     Glyphs are sorted by name so the order never depends on the font's internal layout.
     """
-    from fontTools.ttLib import TTFont
+    try:
+        from fontTools.ttLib import TTFont
+    except ModuleNotFoundError:
+        raise SystemExit(
+            "reading the emoji font needs fontTools: pip install -e '.[data]'"
+        ) from None
 
     font = TTFont(str(font_path), lazy=True)
     cblc = font["CBLC"]
