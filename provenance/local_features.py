@@ -380,33 +380,12 @@ class WordIndex:
         return self._count
 
     def add(self, ident: int, words: np.ndarray) -> None:
-        if not 0 <= ident < 2**31:
-            raise ValueError(f"work ids go from 0 to 2**31 - 1, got {ident}")
-        distinct = np.unique(words)
-        with self._lock:
-            for w in distinct.tolist():
-                postings, used = self._postings[w], self._lengths[w]
-                if used == len(postings):
-                    grown = np.empty(max(8, 2 * len(postings)), np.int32)
-                    grown[:used] = postings
-                    postings = self._postings[w] = grown
-                postings[used] = ident
-                self._lengths[w] = used + 1
-            if ident >= len(self._norms):
-                grown = np.zeros(max(ident + 1, 2 * len(self._norms)), np.float64)
-                grown[: len(self._norms)] = self._norms
-                self._norms = grown
-            if self._norms[ident] == 0:
-                self._count += 1
-            self._norms[ident] = math.sqrt(max(1, len(distinct)))
-            self.max_id = max(self.max_id, ident)
+        self.add_many([(ident, words)])
 
     def add_many(self, works: list[tuple[int, np.ndarray]]) -> None:
         """`add` each (id, words) of `works` in turn, in one pass over the posting lists (a
-        process building the index of 10,000 works: ~3 s one by one)."""
-        if len(works) < 64:
-            for ident, words in works:
-                self.add(ident, words)
+        process building the index of 10,000 works at once: ~2 s)."""
+        if not works:
             return
         distinct = [np.unique(words) for _, words in works]
         idents = np.fromiter((i for i, _ in works), np.int64, len(works))
@@ -417,9 +396,9 @@ class WordIndex:
         owners = np.repeat(idents, counts)
         order = np.argsort(words, kind="stable")  # each word's works in the order given
         words, owners = words[order], owners[order]
-        bounds = np.flatnonzero(np.r_[True, words[1:] != words[:-1], True])
+        bounds = np.flatnonzero(np.r_[True, words[1:] != words[:-1], True]) if len(words) else []
         with self._lock:
-            for start, end in itertools.pairwise(bounds.tolist()):
+            for start, end in itertools.pairwise(list(bounds)):
                 w = int(words[start])
                 postings, used = self._postings[w], self._lengths[w]
                 if used + end - start > len(postings):
