@@ -78,6 +78,9 @@ defaults
     # a purchase a dead replica may have made is retried by the client with its key)
     option redispatch
     retries 2
+    # a replica killed with a connection open answers nothing: a page, its config or a file
+    # (GET) is asked of another; a POST is retried only when it never reached a replica
+    retry-on conn-failure empty-response response-timeout
 frontend atelier
     bind 127.0.0.1:$PORT
     # the replicas believe X-Forwarded-For from HAProxy alone: a client's own goes
@@ -89,6 +92,7 @@ backend replicas
     balance roundrobin
     # Gradio's queue keeps a person's events on the replica that took them: stick by cookie
     cookie atelier_replica insert indirect nocache httponly
+    http-request disable-l7-retry if METH_POST
     option httpchk GET /health
     http-check expect status 200
     default-server inter 1s fall 2 rise 2

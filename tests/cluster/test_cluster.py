@@ -132,9 +132,14 @@ def test_a_burst_of_buyers_survives_a_replica_killed_midway(cluster, tmp_path):
     def go(i: int) -> None:
         key, target, client = f"burst-{uuid.uuid4()}", listing_ids[i % LISTINGS], buyers[i]
         start.wait()
+        token = client.token
         for attempt in range(8):
             attempts[i] = attempt + 1
             try:
+                if client is None:
+                    # the replica went away with the request: the same key, on a new
+                    # connection (which may itself meet the dying replica: try again)
+                    client = signed_in(url, token)
                 outcomes[i] = client.submit(target, None, key, api_name="/buy").result(timeout=60)
                 return
             except Exception as exc:
@@ -142,9 +147,8 @@ def test_a_burst_of_buyers_survives_a_replica_killed_midway(cluster, tmp_path):
                 if "sold" in words or "not for sale" in words or "is not active" in words:
                     outcomes[i] = "refused: " + words
                     return
-                # the replica went away with the request: the same key, on a new connection
                 time.sleep(1)
-                client = signed_in(url, client.token)
+                client = None
         outcomes[i] = "gave up"
 
     threads = [threading.Thread(target=go, args=(i,)) for i in range(BUYERS)]
@@ -163,6 +167,8 @@ def test_a_burst_of_buyers_survives_a_replica_killed_midway(cluster, tmp_path):
     print("attempts:", sorted(attempts.values()), "killed after", round(killed_at, 2), "s")
     # the kill came while requests were in flight: some buyers had to try again
     assert any(n > 1 for n in attempts.values()), attempts
+    # every buyer ended with an answer (a thread that died on the way would leave none)
+    assert len(outcomes) == BUYERS, outcomes
     assert "gave up" not in outcomes.values(), outcomes
     bought = [i for i, o in outcomes.items() if o.startswith("✓ Bought")]
     assert len(bought) == LISTINGS, outcomes
