@@ -352,6 +352,39 @@ def cmd_log_publish(args, ctx: Services) -> None:
     emit(args, data, text)
 
 
+def cmd_features_backfill(args, ctx: Services) -> None:
+    from marketplace.local_matching import backfill, stale_ids
+
+    if args.batch < 1:
+        raise CommandError("--batch must be at least 1")
+    with ctx.sessions() as s:
+        ids = stale_ids(s)
+    described = 0
+    for start in range(0, len(ids), args.batch):
+        chunk = ids[start : start + args.batch]
+        with ctx.sessions() as s, s.begin():
+            described += backfill(s, ctx.blobs, chunk)
+        if not args.json:
+            print(f"  {start + len(chunk)} of {len(ids)} works looked at", file=sys.stderr)
+    with ctx.sessions() as s:
+        unreadable = len(set(stale_ids(s)) & set(ids))
+    data = {
+        "stale": len(ids),
+        "described": described,
+        "rewritten": len(ids) - described - unreadable,
+        "unreadable": unreadable,
+    }
+    text = (
+        f"{len(ids) - unreadable} of {len(ids)} works brought up to date ({described} "
+        f"described again, {data['rewritten']} stored in the current layout)"
+    )
+    if unreadable:
+        text += f"; {unreadable} skipped: their originals could not be read"
+    if not ids:
+        text = "every work's keypoint description is up to date"
+    emit(args, data, text)
+
+
 def cmd_log_verify(args, ctx: Services) -> None:
     from marketplace.transparency import audit_log
 
@@ -530,6 +563,16 @@ def build_parser() -> argparse.ArgumentParser:
         parent=db,
         needs_db=False,
     )
+
+    features = group("features", "the keypoint descriptions copies are matched by")
+    p = add(
+        "backfill",
+        cmd_features_backfill,
+        "describe the works registered before a release that changed the descriptions (a "
+        "server does it on its first match otherwise): atelier features backfill",
+        parent=features,
+    )
+    p.add_argument("--batch", type=int, default=200, help="works per transaction (default 200)")
 
     user = group("user", "accounts")
     p = add(

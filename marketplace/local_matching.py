@@ -53,16 +53,28 @@ def save_features(
     )
 
 
-def backfill(session: Session, blobs: BlobStore) -> int:
-    """Compute and store the features of works that have none (registered before migration
-    0007) or have them from an older FEATURE_VERSION; returns how many. A work whose image
-    cannot be read is skipped (it cannot be matched anyway)."""
-    stale = session.scalars(
+def _stale():
+    return (
         select(Artwork)
         .outerjoin(ArtworkFeatures, ArtworkFeatures.artwork_id == Artwork.id)
         .where(ArtworkFeatures.artwork_id.is_(None) | (ArtworkFeatures.version != FEATURE_VERSION))
         .order_by(Artwork.id)
-    ).all()
+    )
+
+
+def stale_ids(session: Session) -> list[int]:
+    """The works whose features `backfill` would compute or rewrite, by id."""
+    return list(session.scalars(_stale().with_only_columns(Artwork.id)))
+
+
+def backfill(session: Session, blobs: BlobStore, ids: list[int] | None = None) -> int:
+    """Compute and store the features of works that have none (registered before migration
+    0007) or have them from an older FEATURE_VERSION; returns how many. A work whose image
+    cannot be read is skipped (it cannot be matched anyway). With `ids`, only those works
+    are looked at (`atelier features backfill` goes through a large database in batches,
+    one transaction each)."""
+    query = _stale() if ids is None else _stale().where(Artwork.id.in_(ids))
+    stale = session.scalars(query).all()
     done = 0
     for artwork in stale:
         if _still_valid(session, blobs, artwork.id):

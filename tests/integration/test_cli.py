@@ -220,3 +220,51 @@ def test_the_owner_discloses_a_recipe_that_anyone_checks_and_others_cannot_read(
     assert code == 1
     code, _data, err = cli("recipe", str(art["id"]), "--as", "bob")
     assert code == 1 and "only the owner, the creator and licensees" in err
+
+
+def test_features_backfill_brings_every_work_up_to_date_in_batches(cli, tmp_path):
+    import dataclasses
+
+    from atelier.bootstrap import Services
+    from db.models import Artwork, ArtworkFeatures
+    from marketplace.local_matching import FEATURE_VERSION, local_verdict
+    from provenance import local_features as lf
+    from tests.factories import detailed, encode, features_as_format_1
+
+    cli("user", "create", "ada", "--password-stdin", stdin=PASSWORD + "\n")
+    ids = []
+    for seed in (40, 41, 42):
+        image = tmp_path / f"art{seed}.png"
+        image.write_bytes(encode(detailed(seed)))
+        code, art, _ = cli("register", str(image), "--owner", "ada", "--title", f"Work {seed}")
+        assert code == 0
+        ids.append(art["id"])
+    never, old_layout, lost = ids
+    services = Services.from_settings()
+    with services.sessions() as s, s.begin():
+        s.delete(s.get(ArtworkFeatures, never))  # registered before features existed
+        row = s.get(ArtworkFeatures, old_layout)  # stored by version 2, as a NumPy archive
+        features = lf.Features.from_bytes(services.blobs.get(row.blob_key))
+        few = dataclasses.replace(
+            features, points=features.points[:300], descriptors=features.descriptors[:300]
+        )
+        row.blob_key, row.version = services.blobs.put(features_as_format_1(few)), 2
+        s.delete(s.get(ArtworkFeatures, lost))  # and its original is gone from the store
+        s.get(Artwork, lost).blob_key = "0" * 64
+
+    code, done, err = cli("features", "backfill", "--batch", "2")
+    assert code == 0, err
+    assert done == {"stale": 3, "described": 1, "rewritten": 1, "unreadable": 1}
+    with services.sessions() as s:
+        assert s.get(ArtworkFeatures, never).version == FEATURE_VERSION
+        row = s.get(ArtworkFeatures, old_layout)
+        assert row.version == FEATURE_VERSION
+        kept = lf.Features.from_bytes(services.blobs.get(row.blob_key))
+        assert len(kept) == 300  # rewritten, not described again
+        assert s.get(ArtworkFeatures, lost) is None
+        crop = detailed(40).crop((30, 30, 290, 290))
+        assert local_verdict(s, services.blobs, crop).named.artwork_id == never
+    code, again, _ = cli("features", "backfill")
+    assert again == {"stale": 1, "described": 0, "rewritten": 0, "unreadable": 1}
+    code, _, err = cli("features", "backfill", "--batch", "0")
+    assert code == 1 and "--batch must be at least 1" in err
