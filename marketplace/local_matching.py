@@ -219,6 +219,8 @@ class LocalMatch:
             "scale": round(v.scale, 3),
             "rotation_degrees": round(v.rotation_degrees, 1),
             "edge_agreement": round(v.pixels.edge_agreement, 4),
+            # outside the part of the copy where the edges disagree most (an overlay)
+            "edge_core_agreement": round(v.pixels.edge_core_agreement, 4),
             "overlap": round(v.pixels.overlap, 3),
             "colour_error": _finite(v.pixels.colour_error),
             "colour_core_error": _finite(v.pixels.colour_core_error),

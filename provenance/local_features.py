@@ -665,6 +665,9 @@ class Agreement:
             explains best, refitted on it: the letters of a meme or a sticker are nothing of
             any work, and over all the pixels they hide how much closer one colouring is
             (inf where the work's edges do not agree: it only tells passing works apart).
+        edge_core_agreement: edge agreement over the work outside the part of the copy
+            where it disagrees most (`_edge_core_share`); measured for fits of MIN_INLIERS
+            or more whose edges fall short of MIN_EDGE_AGREEMENT (else 0).
     """
 
     agreement: float = 0.0
@@ -673,6 +676,35 @@ class Agreement:
     overlap: float = 0.0
     colour_error: float = math.inf
     colour_core_error: float = math.inf
+    edge_core_agreement: float = 0.0
+
+
+def _edge_core_share(inside: np.ndarray, edges: np.ndarray, close: np.ndarray) -> float:
+    """The share of the work's edges that agree once the grid cells (CORE_GRID x CORE_GRID
+    over the copy) holding most of the disagreement are set aside, up to EDGE_SET_ASIDE of
+    the overlap's area: a meme's letters or a sticker hide the work in one place, so the
+    rest of a copy agrees almost everywhere, where another work (a restyling, a look-alike)
+    disagrees all over."""
+    h, w = inside.shape
+    rows = np.linspace(0, h, CORE_GRID + 1).astype(int)[:-1]
+    cols = np.linspace(0, w, CORE_GRID + 1).astype(int)[:-1]
+
+    def per_cell(mask: np.ndarray) -> np.ndarray:
+        counts = np.add.reduceat(mask.astype(np.int64), rows, axis=0)
+        return np.add.reduceat(counts, cols, axis=1).ravel()
+
+    area, on_edges, agreeing = per_cell(inside), per_cell(edges), per_cell(edges & close)
+    if on_edges.sum() < 16:
+        return 0.0
+    budget = EDGE_SET_ASIDE * area.sum()
+    kept_edges, kept_agreeing, set_aside = int(on_edges.sum()), int(agreeing.sum()), 0
+    for cell in np.argsort(-(on_edges - agreeing), kind="stable"):
+        if set_aside + area[cell] > budget:
+            break
+        set_aside += area[cell]
+        kept_edges -= on_edges[cell]
+        kept_agreeing -= agreeing[cell]
+    return kept_agreeing / kept_edges if kept_edges >= 16 else 0.0
 
 
 def _colour_residuals(
@@ -761,6 +793,11 @@ def agreement(
     gain, offset = best
     zq = (query.blurred_grey - offset) / gain
     close = np.abs(zq - zr) < AGREEMENT_TOLERANCE
+    core_edges = (
+        _edge_core_share(inside, edges, close)
+        if thorough and len(at_edges) >= 16 and best_share < MIN_EDGE_AGREEMENT
+        else 0.0
+    )
     gq = _gradient(zq)
     a, b = gq[inside], gr[inside]
     a, b = a - a.mean(), b - b.mean()
@@ -778,6 +815,7 @@ def agreement(
         overlap=min(1.0, int(footprint.sum()) / max(1.0, scale2 * ref.shape[0] * ref.shape[1])),
         colour_error=colour,
         colour_core_error=core,
+        edge_core_agreement=core_edges,
     )
 
 
@@ -880,6 +918,12 @@ COLOUR_CORE = 0.8  # share of the overlap `Agreement.colour_core_error` is measu
 CORE_ROUNDS = 3
 COLOUR_RATIO = 0.8  # between two works that both align, the named one's colour error
 # must be below this share of the other's
+# a work whose edges agree only outside an overlay (`passes_outside_an_overlay`)
+DOMINANT_INLIERS = 40  # ... lines up by this many keypoints
+DOMINANT_RATIO = 4  # ... and this many times as many as any other work
+CORE_GRID = 8  # the copy's cells, CORE_GRID x CORE_GRID
+EDGE_SET_ASIDE = 0.2  # the share of the overlap's area set aside where the edges disagree most
+MIN_CORE_EDGE_AGREEMENT = 0.9  # edge agreement over the rest
 
 
 @dataclass(frozen=True)
@@ -902,6 +946,19 @@ def passes(v: Verification) -> bool:
     return (
         v.inliers >= MIN_INLIERS
         and v.pixels.edge_agreement >= MIN_EDGE_AGREEMENT
+        and v.pixels.overlap >= MIN_OVERLAP
+    )
+
+
+def passes_outside_an_overlay(v: Verification, runner_up: int) -> bool:
+    """Whether a work whose edges fall short only where the copy hides it passes: its
+    keypoints line up DOMINANT_RATIO times as many as any other work's (`runner_up`, the
+    most inliers of another), and its edges agree MIN_CORE_EDGE_AGREEMENT outside the
+    EDGE_SET_ASIDE of the copy where they disagree most (a meme's letters, a sticker)."""
+    return (
+        v.inliers >= DOMINANT_INLIERS
+        and v.inliers >= DOMINANT_RATIO * runner_up
+        and v.pixels.edge_core_agreement >= MIN_CORE_EDGE_AGREEMENT
         and v.pixels.overlap >= MIN_OVERLAP
     )
 
@@ -933,6 +990,11 @@ def name_source(checked: list[Verification]) -> Naming:
     order = sorted(range(len(checked)), key=lambda i: -checked[i].inliers)
     similar = [i for i in order if checked[i].inliers >= SIMILAR_INLIERS]
     passing = [i for i in order if passes(checked[i])]
+    if not passing and order:
+        # a work that alone lines up, hidden in one place by letters or a sticker
+        runner_up = checked[order[1]].inliers if len(order) > 1 else 0
+        if passes_outside_an_overlay(checked[order[0]], runner_up):
+            passing = [order[0]]
     if passing:
         # a work that lines up by a fraction of the keypoints the best one does shares only
         # a corner with the copy (a neighbouring tile of one wallpaper): it is not a rival
@@ -969,6 +1031,13 @@ def describe_fit(v: Verification) -> str:
         size = "" if abs(v.scale - 1) < 0.03 else f" at {v.scale:.0%} of its size"
         parts.append(f"the whole work{size}")
     edit = ", ".join(parts)
+    if v.pixels.edge_agreement < MIN_EDGE_AGREEMENT:  # named by `passes_outside_an_overlay`
+        return (
+            f"{v.inliers} keypoints line up under one placement ({edit}), no other work's "
+            f"nearly as many, and {v.pixels.edge_core_agreement:.0%} of the aligned detail "
+            "matches the work outside the part of the copy that hides it (letters or a "
+            "sticker, at most a fifth of it)."
+        )
     return (
         f"{v.inliers} keypoints line up under one placement ({edit}), and "
         f"{v.pixels.edge_agreement:.0%} of the aligned detail matches the work."

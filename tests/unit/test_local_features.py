@@ -469,3 +469,60 @@ def test_a_query_made_by_hand_builds_its_matchers_when_first_verified():
     made = lf.Query.of(original.crop((20, 20, 300, 300)))
     by_hand = lf.Query(**{f.name: getattr(made, f.name) for f in dataclasses.fields(made)})
     assert lf.passes(lf.verify(by_hand, lf.describe(original)))
+
+
+def stickered(picture, seed: int, share: float = 0.24):
+    """Another picture pasted over a corner of `picture`, covering `share` of it."""
+    out = picture.copy()
+    side = int((share * picture.width * picture.height) ** 0.5)
+    out.paste(detailed(seed, side).rotate(33), (picture.width - side - 10, 10))
+    return out
+
+
+def test_a_work_hidden_in_one_place_by_a_sticker_is_named_by_the_edges_around_it():
+    # a quarter of the copy is another picture: 0.81-0.83 of the work's edges agree, under
+    # the 0.85 bar, so the copy was only "similar to"; outside the cells the sticker covers
+    # they all but agree, and no other work lines up
+    original = detailed(22)
+    v = check(stickered(original, 72), original)
+    assert not lf.passes(v) and v.pixels.edge_agreement < lf.MIN_EDGE_AGREEMENT
+    assert v.pixels.edge_core_agreement > 0.93
+    naming = lf.name_source([v, fake(inliers=12, edge=0.0)])
+    assert naming.named == 0
+    assert "outside the part of the copy that hides it" in naming.reason
+    # a work lining up a quarter as well leaves the copy to a person's judgement
+    rival = fake(inliers=v.inliers // 3, edge=0.5)
+    assert lf.name_source([v, rival]).named is None
+
+
+def test_disagreement_in_one_place_is_set_aside_and_disagreement_everywhere_is_not():
+    rng = np.random.default_rng(3)
+    inside = np.ones((256, 256), bool)
+    edges = rng.random((256, 256)) < 0.3
+    hidden = np.ones_like(inside)
+    hidden[:, 224:] = False  # a band over an eighth of the copy disagrees
+    assert lf._edge_core_share(inside, edges, hidden) == 1.0
+    spread = rng.random((256, 256)) > 0.2  # as much disagreement, all over
+    assert lf._edge_core_share(inside, edges, spread) < 0.85
+    # what is set aside is bounded by the area, not by how much disagrees
+    wider = np.ones_like(inside)
+    wider[:, 128:] = False  # half the copy disagrees
+    assert lf._edge_core_share(inside, edges, wider) < 0.7
+
+
+def test_each_bar_of_a_work_hidden_in_one_place_is_needed():
+    def hidden(inliers=120, core=0.95, overlap=0.9):
+        v = fake(inliers=inliers, edge=0.8, overlap=overlap)
+        return dataclasses.replace(
+            v, pixels=dataclasses.replace(v.pixels, edge_core_agreement=core)
+        )
+
+    assert lf.passes_outside_an_overlay(hidden(), runner_up=10)
+    assert not lf.passes(hidden())
+    assert not lf.passes_outside_an_overlay(hidden(), runner_up=120 // lf.DOMINANT_RATIO + 1)
+    assert not lf.passes_outside_an_overlay(hidden(inliers=lf.DOMINANT_INLIERS - 1), runner_up=0)
+    assert not lf.passes_outside_an_overlay(
+        hidden(core=lf.MIN_CORE_EDGE_AGREEMENT - 0.01), runner_up=0
+    )
+    assert not lf.passes_outside_an_overlay(hidden(overlap=lf.MIN_OVERLAP - 0.01), runner_up=0)
+    assert lf.name_source([hidden(), fake(inliers=10, edge=0.3)]).named == 0
