@@ -28,10 +28,12 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/atelier serve --host $(HOST) --port $(PORT)
 
-# ruff, then the import contracts (pyproject.toml's [tool.importlinter]): provenance and
+# ruff (its checks, and the Python's formatting; the docs' examples are laid out by hand),
+# then the import contracts (pyproject.toml's [tool.importlinter]): provenance and
 # generation stay pure, the marketplace never reaches up into the pages or the settings
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check --exclude "*.md" .
 	$(BIN)/lint-imports
 
 # the browser tests (tests/browser) drive Debian's Chromium; install it if it is missing

@@ -65,8 +65,7 @@ def main() -> int:
     with services.sessions() as s, s.begin():
         seller = sign_up(s, "ada", "a long password", hasher=FAST_HASHER).id
         buyers = [
-            sign_up(s, f"buyer{i}", "a long password", hasher=FAST_HASHER).id
-            for i in range(WORKS)
+            sign_up(s, f"buyer{i}", "a long password", hasher=FAST_HASHER).id for i in range(WORKS)
         ]
     pictures = [encode(art_image(3000 + i, 256), "PNG") for i in range(WORKS)]
     works, offers = [], []
@@ -86,6 +85,7 @@ def main() -> int:
     for offer, buyer in zip(offers, buyers, strict=True):
         with services.sessions() as s, s.begin():
             purchases.purchase(s, offer, buyer, f"k{offer}")
+
     def cropped(picture):
         w, h = picture.size
         return picture.crop((w // 5, h // 6, w, h))
