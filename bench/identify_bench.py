@@ -519,24 +519,24 @@ def main() -> int:
         report[f"{split}_wrong"] = wrongs
     print(
         f"\n{len(sources)} sources among {registered_distractors} distractors "
-        f"({refused_distractors} refused by the guard); held-out split (tuning never saw it)\n"
+        f"({refused_distractors} refused by the guard)"
     )
     kind_names = list(kinds)
-    print("| copy | " + " | ".join(kind_names) + " | all | wrong |")
-    print("|---|" + "---|" * (len(kind_names) + 2))
-    for name in families():
-        cells = []
-        for kind in kind_names:
-            r = counts[("held-out", kind, name)]
-            cells.append(f"{r['named'] / max(1, r['copies']):.0%}")
-        rows = [counts[("held-out", k, name)] for k in kind_names]
-        total = sum(r["copies"] for r in rows)
-        print(
-            f"| {name} | "
-            + " | ".join(cells)
-            + f" | {sum(r['named'] for r in rows) / max(1, total):.0%} | "
-            f"{sum(r['wrong'] for r in rows)} |"
-        )
+    for split in splits:
+        heading = "held-out split (tuning never saw it)" if split == "held-out" else "tuning split"
+        print(f"\n{heading}\n")
+        print("| copy | " + " | ".join(kind_names) + " | all | wrong |")
+        print("|---|" + "---|" * (len(kind_names) + 2))
+        for name in families():
+            rows = [counts[(split, k, name)] for k in kind_names]
+            cells = [f"{r['named'] / max(1, r['copies']):.0%}" for r in rows]
+            total = sum(r["copies"] for r in rows)
+            print(
+                f"| {name} | "
+                + " | ".join(cells)
+                + f" | {sum(r['named'] for r in rows) / max(1, total):.0%} | "
+                f"{sum(r['wrong'] for r in rows)} |"
+            )
     for split in splits:
         print(f"{split}: {report[f'{split}_named']:.1%} named, {report[f'{split}_wrong']} wrong")
     print(f"look-alikes never registered: {look_alike_named} of {len(look_alikes)} named")
