@@ -279,7 +279,16 @@ def local_verdict(
         )
     ]
     by_id = {artwork_id: features for artwork_id, _, features in stored}
-    naming = lf.name_source([m.verification for m in checked])
+
+    def tell(i: int, j: int) -> int | None:
+        # two works that both line up, told apart where they differ (`lf.tell_apart`)
+        a, b = checked[i], checked[j]
+        pick = lf.tell_apart(
+            query, (by_id[a.artwork_id], a.verification), (by_id[b.artwork_id], b.verification)
+        )
+        return None if pick is None else (i, j)[pick]
+
+    naming = lf.name_source([m.verification for m in checked], tell)
     if naming.named is not None:
         # the work named may have a twin the shortlist missed (its mirror image, another
         # colouring, a repeated tile): check the works PDQ puts near it, then decide again
@@ -290,8 +299,9 @@ def local_verdict(
         for artwork_id, owner_id, features in twins:
             v = lf.verify(query, features)
             checked.append(LocalMatch(artwork_id, owner_id, v, features.size, query.features.size))
+            by_id[artwork_id] = features
         if twins:
-            naming = lf.name_source([m.verification for m in checked])
+            naming = lf.name_source([m.verification for m in checked], tell)
     return LocalVerdict(
         named=None if naming.named is None else checked[naming.named],
         similar=[checked[i] for i in naming.similar],

@@ -31,6 +31,7 @@ import math
 import struct
 import threading
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from importlib import resources
@@ -918,6 +919,11 @@ COLOUR_CORE = 0.8  # share of the overlap `Agreement.colour_core_error` is measu
 CORE_ROUNDS = 3
 COLOUR_RATIO = 0.8  # between two works that both align, the named one's colour error
 # must be below this share of the other's
+# else, where the two works differ (`tell_apart`):
+DIFFERING = 24.0  # mean absolute RGB difference of their predictions of the copy
+DIFFERING_AREA = 5  # px at ALIGN_SIDE: a difference thinner than this is misplacement
+MIN_DIFFERING = 40  # pixels at ALIGN_SIDE that must vote
+TELL_APART = 0.85  # share of the votes the work picked must have
 # a work whose edges agree only outside an overlay (`passes_outside_an_overlay`)
 DOMINANT_INLIERS = 40  # ... lines up by this many keypoints
 DOMINANT_RATIO = 4  # ... and this many times as many as any other work
@@ -963,6 +969,18 @@ def passes_outside_an_overlay(v: Verification, runner_up: int) -> bool:
     )
 
 
+def _told_apart(checked, passing: list[int], tell) -> int | None:
+    """The passing work `tell` picks over each other passing one (the closest colours
+    first), or None."""
+    if tell is None:
+        return None
+    first = min(passing, key=lambda i: checked[i].pixels.colour_error)
+    for other in passing:
+        if other != first and tell(first, other) != first:
+            return None
+    return first
+
+
 def _closest_colours(checked: list[Verification], passing: list[int], error: str) -> int | None:
     """The passing work whose colour `error` is below COLOUR_RATIO of every other's; else,
     among those not clearly worse than the best, the one fit that is not mirrored (a work
@@ -977,7 +995,90 @@ def _closest_colours(checked: list[Verification], passing: list[int], error: str
     return unmirrored[0] if len(unmirrored) == 1 else None
 
 
-def name_source(checked: list[Verification]) -> Naming:
+def _warped(query: Query, reference: Features, v: Verification):
+    """The reference's alignment picture moved onto the query's by `v`'s placement, and
+    where it lands (without a 2 px rim and the query's own fill)."""
+    import cv2
+
+    m = _to_align_frame(v.transform, query, reference, v.mirrored)
+    h, w = query.align.shape[:2]
+    ref = reference.align.astype(np.float32)
+    warped = cv2.warpAffine(ref, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+    inside = cv2.warpAffine(
+        np.ones(ref.shape[:2], np.uint8), m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0
+    )
+    inside = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool) & ~query.fill
+    return warped, inside
+
+
+def _predicted_colours(work: np.ndarray, copy: np.ndarray) -> np.ndarray:
+    """The copy's colours as the work's predict them: the affine colour map fitted over the
+    COLOUR_CORE share of the pixels it explains best (letters and stickers left out)."""
+    design = np.hstack([work.astype(np.float64), np.ones((len(work), 1))])
+    target = copy.astype(np.float64)
+    keep = np.ones(len(work), bool)
+    for _ in range(CORE_ROUNDS + 1):
+        mapping, *_ = np.linalg.lstsq(design[keep], target[keep], rcond=None)
+        fitted = np.abs(design @ mapping - target).mean(axis=1)
+        keep = fitted <= np.quantile(fitted, COLOUR_CORE)
+    return design @ mapping
+
+
+def tell_apart(
+    query: Query, a: tuple[Features, Verification], b: tuple[Features, Verification]
+) -> int | None:
+    """Which of two works that both line up with the query it shows, judged where the two
+    works differ: 0 for `a`, 1 for `b`, None when it cannot be told.
+
+    Two drawings alike but for a part (the same face as "woman" and "woman judge", a
+    skin-tone variant, a small change) have colour errors within COLOUR_RATIO over the
+    whole overlap, the part being small. Over the pixels where the two works' predictions
+    of the copy differ by DIFFERING or more (each work's colours mapped onto the copy's)
+    in areas at least DIFFERING_AREA px across, and where the copy is nearer one of them
+    than half that difference (a sticker or letters are near neither), each pixel votes
+    for the work it is nearer; a work is picked when at least MIN_DIFFERING pixels vote
+    and TELL_APART of them for it.
+    """
+    (ref_a, va), (ref_b, vb) = a, b
+    if va.transform is None or vb.transform is None:
+        return None
+    if not ref_a.align.size or not ref_b.align.size:
+        return None
+    warped_a, inside_a = _warped(query, ref_a, va)
+    warped_b, inside_b = _warped(query, ref_b, vb)
+    both = inside_a & inside_b
+    if both.sum() < 64:
+        return None
+    import cv2
+
+    copy = query.rgb[both]
+    pa = _predicted_colours(warped_a[both], copy)
+    pb = _predicted_colours(warped_b[both], copy)
+    apart = np.abs(pa - pb).mean(axis=1)
+    # where the works differ as areas do: the thin lines along edges where two placements
+    # of the same drawing disagree by a pixel are opened away
+    differing = np.zeros(both.shape, np.uint8)
+    differing[both] = apart >= DIFFERING
+    kernel = np.ones((DIFFERING_AREA, DIFFERING_AREA), np.uint8)
+    differing = cv2.morphologyEx(differing, cv2.MORPH_OPEN, kernel)[both].astype(bool)
+    ea = np.abs(copy - pa).mean(axis=1)
+    eb = np.abs(copy - pb).mean(axis=1)
+    voting = differing & (np.minimum(ea, eb) < 0.5 * apart)
+    votes = int(voting.sum())
+    if votes < MIN_DIFFERING:
+        return None
+    for_a = int((ea[voting] < eb[voting]).sum())
+    if for_a >= TELL_APART * votes:
+        return 0
+    if votes - for_a >= TELL_APART * votes:
+        return 1
+    return None
+
+
+def name_source(
+    checked: list[Verification],
+    tell: Callable[[int, int], int | None] | None = None,
+) -> Naming:
     """Name the one reference a query copies, or none.
 
     A reference is named when its keypoints agree on one placement and its pixels, moved by
@@ -985,7 +1086,9 @@ def name_source(checked: list[Verification]) -> Naming:
     (an emoji and its skin-tone or mirrored variant), the one whose colours are clearly
     closer is named: over the whole overlap, or else over the part the colour map explains
     best (a meme's letters hide the difference over the whole); an unmirrored fit wins a
-    tie with a mirrored one; otherwise none is named.
+    tie with a mirrored one; else, with `tell` (two indexes -> the one the copy shows, by
+    the pixels where those two works differ: `tell_apart`), the work it picks over every
+    other passing one; otherwise none is named.
     """
     order = sorted(range(len(checked)), key=lambda i: -checked[i].inliers)
     similar = [i for i in order if checked[i].inliers >= SIMILAR_INLIERS]
@@ -1010,7 +1113,9 @@ def name_source(checked: list[Verification]) -> Naming:
             if pick is not None:
                 break
         else:
-            return Naming(None, similar, "two registered works line up with it equally well")
+            pick = _told_apart(checked, passing, tell)
+            if pick is None:
+                return Naming(None, similar, "two registered works line up with it equally well")
     else:
         pick = passing[0]
     v = checked[pick]

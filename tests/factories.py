@@ -170,3 +170,18 @@ def features_as_format_1(features) -> bytes:
         align_png=np.frombuffer(png.getvalue(), np.uint8),
     )
     return buf.getvalue()
+
+
+def alike_but_for_a_part(seed: int):
+    """A drawing, and the same drawing with a small part (20 x 25 px of 320) recoloured."""
+    original = Image.new("RGB", (320, 320), "white")
+    original.paste(detailed(seed, 200), (60, 60))
+    pixels = np.asarray(original).copy()
+    pixels[110:130, 110:135] = pixels[110:130, 110:135][..., [2, 0, 1]]
+    return original, Image.fromarray(pixels)
+
+
+def jpeg_copy(picture, box=(10, 10, 310, 310)):
+    buf = io.BytesIO()
+    picture.crop(box).save(buf, "JPEG", quality=80)
+    return Image.open(buf).convert("RGB")

@@ -323,6 +323,23 @@ def test_of_two_alike_works_a_crop_of_one_names_that_one(sessions, blobs, materi
     assert result.verdict == "copy_of" and result.artwork_id == original
 
 
+def test_of_two_works_alike_but_for_a_part_a_copy_names_the_one_it_shows(
+    sessions, blobs, material, signer
+):
+    # the same drawing, one with a small part recoloured: over the whole overlap their
+    # colours are too close to tell, over the part where they differ the copy is one
+    from tests.factories import alike_but_for_a_part, jpeg_copy
+
+    ada = new_user(sessions, "ada")
+    one, other = alike_but_for_a_part(9)
+    ids = [
+        new_artwork_from(sessions, blobs, ada, w, t) for w, t in ((one, "One"), (other, "Other"))
+    ]
+    for work, expected in zip((one, other), ids, strict=True):
+        result = check_with_blobs(sessions, blobs, encode(jpeg_copy(work)), material, signer)
+        assert result.verdict == "copy_of" and result.artwork_id == expected, result.evidence
+
+
 def disc_variant(colour) -> Image.Image:
     from PIL import ImageDraw
 

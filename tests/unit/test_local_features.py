@@ -10,7 +10,13 @@ from PIL import Image, ImageDraw, ImageOps
 
 from provenance import local_features as lf
 from provenance.images import trim_borders
-from tests.factories import detailed, features_as_format_1, soft
+from tests.factories import (
+    alike_but_for_a_part,
+    detailed,
+    features_as_format_1,
+    jpeg_copy,
+    soft,
+)
 
 
 def check(copy, original):
@@ -526,3 +532,35 @@ def test_each_bar_of_a_work_hidden_in_one_place_is_needed():
     )
     assert not lf.passes_outside_an_overlay(hidden(overlap=lf.MIN_OVERLAP - 0.01), runner_up=0)
     assert lf.name_source([hidden(), fake(inliers=10, edge=0.3)]).named == 0
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+def test_two_works_alike_but_for_a_part_are_told_apart_where_they_differ(seed):
+    # over the whole overlap their colours are within COLOUR_RATIO of each other (7.2 and
+    # 7.7): nobody was named; over the part where they differ the copy is the one
+    one, other = alike_but_for_a_part(seed)
+    references = [lf.describe(one), lf.describe(other)]
+    for shown, source in ((0, one), (1, other)):
+        query = lf.Query.of(jpeg_copy(source))
+        checked = [lf.verify(query, r) for r in references]
+        assert all(lf.passes(v) for v in checked)
+        assert lf.name_source(checked).named is None
+
+        def tell(i, j, query=query, checked=checked):
+            pick = lf.tell_apart(query, (references[i], checked[i]), (references[j], checked[j]))
+            return None if pick is None else (i, j)[pick]
+
+        assert lf.name_source(checked, tell).named == shown
+
+
+def test_works_cannot_be_told_apart_where_the_copy_hides_the_difference_or_there_is_none():
+    one, other = alike_but_for_a_part(8)
+    hidden = one.copy()
+    ImageDraw.Draw(hidden).rectangle((100, 100, 145, 140), fill=(250, 200, 30))
+    query = lf.Query.of(jpeg_copy(hidden, (0, 0, 320, 320)))
+    a, b = lf.describe(one), lf.describe(other)
+    assert lf.tell_apart(query, (a, lf.verify(query, a)), (b, lf.verify(query, b))) is None
+    # the same drawing twice: two placements disagree only by a pixel along the edges
+    query = lf.Query.of(jpeg_copy(one))
+    twin = lf.describe(one.copy())
+    assert lf.tell_apart(query, (a, lf.verify(query, a)), (twin, lf.verify(query, twin))) is None
