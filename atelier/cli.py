@@ -374,14 +374,15 @@ def cmd_features_backfill(args, ctx: Services) -> None:
         "rewritten": len(ids) - described - unreadable,
         "unreadable": unreadable,
     }
-    text = (
-        f"{len(ids) - unreadable} of {len(ids)} works brought up to date ({described} "
-        f"described again, {data['rewritten']} stored in the current layout)"
-    )
-    if unreadable:
-        text += f"; {unreadable} skipped: their originals could not be read"
     if not ids:
         text = "every work's keypoint description is up to date"
+    else:
+        text = (
+            f"{len(ids) - unreadable} of {len(ids)} works brought up to date ({described} "
+            f"described again, {data['rewritten']} stored in the current layout)"
+        )
+        if unreadable:
+            text += f"; {unreadable} skipped: their originals could not be read"
     emit(args, data, text)
 
 

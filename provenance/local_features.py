@@ -708,6 +708,34 @@ def _edge_core_share(inside: np.ndarray, edges: np.ndarray, close: np.ndarray) -
     return kept_agreeing / kept_edges if kept_edges >= 16 else 0.0
 
 
+def _warped(query: Query, reference: Features, transform: np.ndarray, mirrored: bool):
+    """The reference's alignment picture moved onto the query's by a fitted transform: the
+    map between the two alignment pictures, the moved picture (float32), where it lands
+    (less a 2 px rim, where interpolation mixes in the border) and that less the copy's own
+    flat fill around the picture (padding, the corners a rotation opens up)."""
+    import cv2
+
+    m = _to_align_frame(transform, query, reference, mirrored)
+    h, w = query.align.shape[:2]
+    ref = reference.align.astype(np.float32)
+    warped = cv2.warpAffine(ref, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
+    lands = cv2.warpAffine(
+        np.ones(ref.shape[:2], np.uint8), m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0
+    )
+    footprint = cv2.erode(lands, np.ones((5, 5), np.uint8)).astype(bool)
+    return m, warped, footprint, footprint & ~query.fill
+
+
+def _core_mapping(design: np.ndarray, target: np.ndarray, fitted: np.ndarray) -> np.ndarray:
+    """The affine colour map refitted CORE_ROUNDS times over the COLOUR_CORE share of the
+    pixels the last map explains best (`fitted`: each pixel's residual under it)."""
+    for _ in range(CORE_ROUNDS):
+        keep = fitted <= np.quantile(fitted, COLOUR_CORE)
+        mapping, *_ = np.linalg.lstsq(design[keep], target[keep], rcond=None)
+        fitted = np.abs(design @ mapping - target).mean(axis=1)
+    return mapping
+
+
 def _colour_residuals(
     work: np.ndarray, copy: np.ndarray, *, core: bool = True
 ) -> tuple[float, float]:
@@ -725,11 +753,8 @@ def _colour_residuals(
     residual = np.abs(design @ mapping - target).mean(axis=1)
     if not core:
         return float(residual.mean()), math.inf
-    fitted = residual
-    for _ in range(CORE_ROUNDS):
-        keep = fitted <= np.quantile(fitted, COLOUR_CORE)
-        mapping, *_ = np.linalg.lstsq(design[keep], target[keep], rcond=None)
-        fitted = np.abs(design @ mapping - target).mean(axis=1)
+    mapping = _core_mapping(design, target, residual)
+    fitted = np.abs(design @ mapping - target).mean(axis=1)
     return float(residual.mean()), float(fitted[fitted <= np.quantile(fitted, COLOUR_CORE)].mean())
 
 
@@ -744,17 +769,8 @@ def agreement(
     `thorough`, from the first grey-level line alone and without the core colours."""
     import cv2
 
-    m = _to_align_frame(transform, query, reference, mirrored)
-    h, w = query.align.shape[:2]
-    ref = reference.align.astype(np.float32)
-    warped_rgb = cv2.warpAffine(ref, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
-    inside = cv2.warpAffine(
-        np.ones(ref.shape[:2], np.uint8), m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0
-    )
-    # leave out a 2 px rim, where interpolation mixes in the border, and the copy's own
-    # flat fill around the picture (padding, the corners a rotation opens up)
-    footprint = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool)
-    inside = footprint & ~query.fill
+    m, warped_rgb, footprint, inside = _warped(query, reference, transform, mirrored)
+    ref = reference.align
     covered = int(inside.sum())
     if covered < 64:
         return Agreement()
@@ -995,33 +1011,14 @@ def _closest_colours(checked: list[Verification], passing: list[int], error: str
     return unmirrored[0] if len(unmirrored) == 1 else None
 
 
-def _warped(query: Query, reference: Features, v: Verification):
-    """The reference's alignment picture moved onto the query's by `v`'s placement, and
-    where it lands (without a 2 px rim and the query's own fill)."""
-    import cv2
-
-    m = _to_align_frame(v.transform, query, reference, v.mirrored)
-    h, w = query.align.shape[:2]
-    ref = reference.align.astype(np.float32)
-    warped = cv2.warpAffine(ref, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
-    inside = cv2.warpAffine(
-        np.ones(ref.shape[:2], np.uint8), m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0
-    )
-    inside = cv2.erode(inside, np.ones((5, 5), np.uint8)).astype(bool) & ~query.fill
-    return warped, inside
-
-
 def _predicted_colours(work: np.ndarray, copy: np.ndarray) -> np.ndarray:
     """The copy's colours as the work's predict them: the affine colour map fitted over the
     COLOUR_CORE share of the pixels it explains best (letters and stickers left out)."""
     design = np.hstack([work.astype(np.float64), np.ones((len(work), 1))])
     target = copy.astype(np.float64)
-    keep = np.ones(len(work), bool)
-    for _ in range(CORE_ROUNDS + 1):
-        mapping, *_ = np.linalg.lstsq(design[keep], target[keep], rcond=None)
-        fitted = np.abs(design @ mapping - target).mean(axis=1)
-        keep = fitted <= np.quantile(fitted, COLOUR_CORE)
-    return design @ mapping
+    mapping, *_ = np.linalg.lstsq(design, target, rcond=None)
+    fitted = np.abs(design @ mapping - target).mean(axis=1)
+    return design @ _core_mapping(design, target, fitted)
 
 
 def tell_apart(
@@ -1044,8 +1041,8 @@ def tell_apart(
         return None
     if not ref_a.align.size or not ref_b.align.size:
         return None
-    warped_a, inside_a = _warped(query, ref_a, va)
-    warped_b, inside_b = _warped(query, ref_b, vb)
+    _, warped_a, _, inside_a = _warped(query, ref_a, va.transform, va.mirrored)
+    _, warped_b, _, inside_b = _warped(query, ref_b, vb.transform, vb.mirrored)
     both = inside_a & inside_b
     if both.sum() < 64:
         return None
