@@ -151,3 +151,22 @@ def families() -> dict[str, callable]:
         "saturation -20%": lambda im, s: jpeg(ImageEnhance.Color(im).enhance(0.8)),
         "greyscale": lambda im, s: jpeg(ImageOps.grayscale(im)),
     }
+
+
+def print_family_table(count, kinds: list[str], names: list[str]) -> None:
+    """Print a markdown table of copies named: a row per copy family (`names`), a column
+    per kind, all kinds and the wrong names; then a row over every family.
+    `count(kind, name)` -> that cell's counts: "copies", "named" and "wrong"."""
+
+    def named(rows) -> float:
+        return sum(r["named"] for r in rows) / max(1, sum(r["copies"] for r in rows))
+
+    print("| copy | " + " | ".join(kinds) + " | all | wrong |")
+    print("|---|" + "---|" * (len(kinds) + 2))
+    for name in names:
+        rows = [count(kind, name) for kind in kinds]
+        cells = " | ".join(f"{named([r]):.0%}" for r in rows)
+        print(f"| {name} | {cells} | **{named(rows):.0%}** | {sum(r['wrong'] for r in rows)} |")
+    every = [count(kind, name) for kind in kinds for name in names]
+    cells = " | ".join(f"{named([count(kind, n) for n in names]):.0%}" for kind in kinds)
+    print(f"| **all** | {cells} | **{named(every):.1%}** | {sum(r['wrong'] for r in every)} |")

@@ -36,7 +36,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from copy_families import families
+from copy_families import families, print_family_table
 from PIL import Image
 
 PATCH = 384
@@ -525,18 +525,11 @@ def main() -> int:
     for split in splits:
         heading = "held-out split (tuning never saw it)" if split == "held-out" else "tuning split"
         print(f"\n{heading}\n")
-        print("| copy | " + " | ".join(kind_names) + " | all | wrong |")
-        print("|---|" + "---|" * (len(kind_names) + 2))
-        for name in families():
-            rows = [counts[(split, k, name)] for k in kind_names]
-            cells = [f"{r['named'] / max(1, r['copies']):.0%}" for r in rows]
-            total = sum(r["copies"] for r in rows)
-            print(
-                f"| {name} | "
-                + " | ".join(cells)
-                + f" | {sum(r['named'] for r in rows) / max(1, total):.0%} | "
-                f"{sum(r['wrong'] for r in rows)} |"
-            )
+        print_family_table(
+            lambda kind, name, split=split: counts[(split, kind, name)],
+            kind_names,
+            list(families()),
+        )
     for split in splits:
         print(f"{split}: {report[f'{split}_named']:.1%} named, {report[f'{split}_wrong']} wrong")
     print(f"look-alikes never registered: {look_alike_named} of {len(look_alikes)} named")

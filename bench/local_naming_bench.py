@@ -8,14 +8,15 @@ The same four kinds of sources, the same tuning and held-out splits and the same
 distractors as bench/identify_bench.py, with none of its database: every work is described
 as registration describes it (`provenance.local_features.describe`), indexed by its visual
 words, and each copy of each source goes through what `marketplace.local_matching` does for
-a query: the word index's shortlist, PDQ's 5 nearest, verification, `name_source`, then
-the named work's PDQ twins checked beside it. Around it, only PDQ is emulated: a distractor
-within PDQ's match distance of a source is left out, as the copyright guard refuses it at
-registration (the full bench's guard also refuses distractors that local features name);
-no exact, pixel, trimmed or PDQ naming comes before the keypoints. So it measures the
-keypoint stage alone, in minutes rather than the full bench's hours, and a change to that
-stage can be measured on the held-out split against the one before it. `--cache` keeps
-the pictures, their features and hashes, so a second run (another commit) skips them.
+a query: the word index's shortlist, PDQ's 5 nearest, verification, `name_source` (with
+`tell_apart`), then the named work's PDQ twins and word neighbours checked beside it.
+Around it, only PDQ is emulated: a distractor within PDQ's match distance of a source is
+left out, as the copyright guard refuses it at registration (the full bench's guard also
+refuses distractors that local features name); no exact, pixel, trimmed or PDQ naming comes
+before the keypoints. So it measures the keypoint stage alone, in minutes rather than the
+full bench's hours, and a change to that stage can be measured on the held-out split
+against the one before it. `--cache` keeps the pictures, their features and hashes, so a
+second run (another commit) skips them.
 
 Prints, per copy family and kind, the share named right, and the wrong names; how many of
 identify_bench.py's 200 never-registered look-alikes are named; the median time of one
@@ -37,7 +38,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from copy_families import families
+from copy_families import families, print_family_table
 from identify_bench import (
     bench_pictures,
     look_alike_pictures,
@@ -182,7 +183,14 @@ class Hashes:
 def name(index, refs, hashes, vocabulary, rgb):
     """What identification's keypoint stage does for one query: the id named, or None."""
     from marketplace.identification import LOCAL_PDQ_CANDIDATES
-    from marketplace.local_matching import PIXEL_CHECKS, SHORTLIST, TWIN_CHECKS
+    from marketplace.local_matching import (
+        CLEAN_COVERAGE,
+        CLEAN_EDGES,
+        NEIGHBOUR_CHECKS,
+        PIXEL_CHECKS,
+        SHORTLIST,
+        TWIN_CHECKS,
+    )
     from provenance import local_features as lf
     from provenance.fingerprint import perceptual_hash
 
@@ -196,15 +204,30 @@ def name(index, refs, hashes, vocabulary, rgb):
     checked = [
         (ids[i], v) for i, v in lf.check_all(query, [refs[i - 1] for i in ids], PIXEL_CHECKS)
     ]
-    naming = lf.name_source([v for _, v in checked])
+
+    def tell(i, j):
+        (a, va), (b, vb) = checked[i], checked[j]
+        pick = lf.tell_apart(query, (refs[a - 1], va), (refs[b - 1], vb))
+        return None if pick is None else (i, j)[pick]
+
+    naming = lf.name_source([v for _, v in checked], tell)
     if naming.named is not None:  # the named work's twins, as local_verdict checks them
-        align = refs[checked[naming.named][0] - 1].align
+        named, fit = checked[naming.named]
         seen = {i for i, _ in checked}
-        twins = hashes.near_copies(perceptual_hash(Image.fromarray(align)).dihedral)
+        twins = hashes.near_copies(perceptual_hash(Image.fromarray(refs[named - 1].align)).dihedral)
         twins = [i for i in twins if i not in seen][:TWIN_CHECKS]
-        checked += [(i, lf.verify(query, refs[i - 1])) for i in twins]
+        seen |= set(twins)
+        if fit.pixels.edge_agreement < CLEAN_EDGES or fit.pixels.coverage < CLEAN_COVERAGE:
+            words = vocabulary.words(refs[named - 1].descriptors)
+            near = index.search(words, NEIGHBOUR_CHECKS + len(seen))
+            twins += [i for i, _ in near if i not in seen][:NEIGHBOUR_CHECKS]
+        for i in twins:
+            v = lf.verify(query, refs[i - 1], pixels=False)
+            if v.inliers >= lf.MIN_INLIERS:
+                v = lf.with_pixels(query, refs[i - 1], v)
+            checked.append((i, v))
         if twins:
-            naming = lf.name_source([v for _, v in checked])
+            naming = lf.name_source([v for _, v in checked], tell)
     return None if naming.named is None else checked[naming.named][0]
 
 
@@ -279,25 +302,7 @@ def main() -> int:
         f"{len(data['distractors']) - refused} distractors ({refused} refused by the "
         "emulated guard); the keypoint stage alone\n"
     )
-    print("| copy | " + " | ".join(KINDS) + " | all | wrong |")
-    print("|---|" + "---|" * (len(KINDS) + 2))
-    for family in wanted:
-        rows = [counts[(kind, family)] for kind in KINDS]
-        cells = [f"{r['named'] / max(1, r['copies']):.0%}" for r in rows]
-        n_all = sum(r["copies"] for r in rows)
-        print(
-            f"| {family} | "
-            + " | ".join(cells)
-            + f" | **{sum(r['named'] for r in rows) / n_all:.0%}**"
-            f" | {sum(r['wrong'] for r in rows)} |"
-        )
-    per_kind = []
-    for kind in KINDS:
-        rows = [r for (k, _), r in counts.items() if k == kind]
-        per_kind.append(
-            f"{sum(r['named'] for r in rows) / max(1, sum(r['copies'] for r in rows)):.0%}"
-        )
-    print("| **all** | " + " | ".join(per_kind) + f" | **{named / total:.1%}** | {len(wrong)} |")
+    print_family_table(lambda kind, family: counts[(kind, family)], KINDS, wanted)
     print(f"\nlook-alikes never registered: {alike_named} of {args.look_alikes} named")
     median = statistics.median(seconds) * 1000
     print(f"\nquery median {median:.1f} ms (p90 {np.percentile(seconds, 90) * 1000:.1f} ms)")

@@ -30,6 +30,14 @@ FEATURE_VERSION = 3
 SHORTLIST = 12  # candidates the word index proposes for the whole query (and lf.REGIONS more)
 PIXEL_CHECKS = 6  # candidates (most inliers first) whose aligned pixels are compared
 TWIN_CHECKS = 4  # near-duplicates of a named work checked beside it
+# works whose visual words are most like a named work's, checked beside it: the query's own
+# words miss a source whose keypoints a crop, a caption or a turn left few (the other
+# tiles of a wallpaper, the same face drawn twice), where the named work's words find it
+NEIGHBOUR_CHECKS = 12
+# ... unless the named work's edges agree this much over this much of the copy: then no
+# other work can explain more of it (its twins, PDQ's near copies, are still checked)
+CLEAN_EDGES = 0.97
+CLEAN_COVERAGE = 0.95
 
 
 def words_bytes(features: lf.Features) -> bytes:
@@ -177,6 +185,22 @@ def _twins(
     return _stored_features(session, blobs, ids, exclude_owner) if ids else []
 
 
+def _neighbours(
+    session: Session,
+    blobs: BlobStore,
+    index: lf.WordIndex,
+    features: lf.Features,
+    seen: set[int],
+    exclude_owner: int | None,
+):
+    """The NEIGHBOUR_CHECKS registered works whose visual words are most like `features'`
+    (a named work's), not yet checked and not `exclude_owner`'s: (id, owner id, features)."""
+    words = lf.bundled_vocabulary().words(features.descriptors)
+    near = [i for i, _ in index.search(words, NEIGHBOUR_CHECKS + len(seen)) if i not in seen]
+    ids = near[:NEIGHBOUR_CHECKS]
+    return _stored_features(session, blobs, ids, exclude_owner) if ids else []
+
+
 def _stored_features(session: Session, blobs: BlobStore, ids, exclude_owner: int | None):
     """(id, owner id, features) of the works `ids` that have stored features, leaving out
     `exclude_owner`'s works and any whose blob cannot be read."""
@@ -222,6 +246,7 @@ class LocalMatch:
             # outside the part of the copy where the edges disagree most (an overlay)
             "edge_core_agreement": round(v.pixels.edge_core_agreement, 4),
             "overlap": round(v.pixels.overlap, 3),
+            "coverage": round(v.pixels.coverage, 3),
             "colour_error": _finite(v.pixels.colour_error),
             "colour_core_error": _finite(v.pixels.colour_core_error),
             # work working px -> copy working px (mirrored first when `mirrored`): the
@@ -296,8 +321,16 @@ def local_verdict(
         seen = {m.artwork_id for m in checked}
         # (only the named work's picture is decoded: the others may never be needed)
         twins = _twins(session, blobs, by_id[named.artwork_id].align, seen, exclude_owner)
+        seen |= {artwork_id for artwork_id, *_ in twins}
+        fit = named.verification.pixels
+        if fit.edge_agreement < CLEAN_EDGES or fit.coverage < CLEAN_COVERAGE:
+            twins += _neighbours(
+                session, blobs, index, by_id[named.artwork_id], seen, exclude_owner
+            )
         for artwork_id, owner_id, features in twins:
-            v = lf.verify(query, features)
+            v = lf.verify(query, features, pixels=False)
+            if v.inliers >= lf.MIN_INLIERS:
+                v = lf.with_pixels(query, features, v)
             checked.append(LocalMatch(artwork_id, owner_id, v, features.size, query.features.size))
             by_id[artwork_id] = features
         if twins:

@@ -669,6 +669,9 @@ class Agreement:
         edge_core_agreement: edge agreement over the work outside the part of the copy
             where it disagrees most (`_edge_core_share`); measured for fits of MIN_INLIERS
             or more whose edges fall short of MIN_EDGE_AGREEMENT (else 0).
+        coverage: share of the copy's picture (its own flat fill left out) that the work
+            covers once aligned: a neighbouring tile of one wallpaper covers the part of a
+            copy it shares with the copy's source, the source all of it.
     """
 
     agreement: float = 0.0
@@ -678,6 +681,7 @@ class Agreement:
     colour_error: float = math.inf
     colour_core_error: float = math.inf
     edge_core_agreement: float = 0.0
+    coverage: float = 0.0
 
 
 def _edge_core_share(inside: np.ndarray, edges: np.ndarray, close: np.ndarray) -> float:
@@ -833,6 +837,7 @@ def agreement(
         colour_error=colour,
         colour_core_error=core,
         edge_core_agreement=core_edges,
+        coverage=covered / max(1, int((~query.fill).sum())),
     )
 
 
@@ -946,6 +951,10 @@ DOMINANT_RATIO = 4  # ... and this many times as many as any other work
 CORE_GRID = 8  # the copy's cells, CORE_GRID x CORE_GRID
 EDGE_SET_ASIDE = 0.2  # the share of the overlap's area set aside where the edges disagree most
 MIN_CORE_EDGE_AGREEMENT = 0.9  # edge agreement over the rest
+# a passing work covering this much less of the copy than another passing work that lines
+# up by at least as many keypoints shows only a part of what that one shows (a
+# neighbouring tile of one wallpaper, sharing the copy's motif): it is not a rival
+COVERAGE_MARGIN = 0.1
 
 
 @dataclass(frozen=True)
@@ -983,6 +992,14 @@ def passes_outside_an_overlay(v: Verification, runner_up: int) -> bool:
         and v.pixels.edge_core_agreement >= MIN_CORE_EDGE_AGREEMENT
         and v.pixels.overlap >= MIN_OVERLAP
     )
+
+
+def _shows_more(a: Verification, b: Verification) -> bool:
+    """Whether `a` explains more of the copy than `b`: it covers COVERAGE_MARGIN more of
+    the copy's picture and lines up by at least as many keypoints. Both pass, so `b` agrees
+    with the copy where it lies and `a` over a larger part of it, which `b` cannot explain
+    (the other tiles of a wallpaper whose motif the copy shows)."""
+    return a.pixels.coverage >= b.pixels.coverage + COVERAGE_MARGIN and a.inliers >= b.inliers
 
 
 def _told_apart(checked, passing: list[int], tell) -> int | None:
@@ -1100,6 +1117,9 @@ def name_source(
         # a corner with the copy (a neighbouring tile of one wallpaper): it is not a rival
         most = checked[passing[0]].inliers
         passing = [i for i in passing if checked[i].inliers >= RIVAL_INLIERS * most]
+        passing = [
+            i for i in passing if not any(_shows_more(checked[j], checked[i]) for j in passing)
+        ]
     if not passing:
         return Naming(None, similar, "no registered work lines up with it closely enough")
     if len(passing) > 1:

@@ -45,6 +45,12 @@ def evidence_text(match: dict) -> str:
         aligned = match.get("alignment") or {}
         agree = aligned.get("edge_agreement")
         pixels = f"; aligned, {agree:.0%} of the work's detail matches" if agree else ""
+        core = aligned.get("edge_core_agreement") or 0.0
+        if agree and core > agree:  # letters or a sticker hide the work in one place
+            pixels += f" ({core:.0%} outside the part the copy hides)"
+        coverage = aligned.get("coverage")
+        if agree and coverage is not None and coverage < 0.95:
+            pixels += f", over {coverage:.0%} of the picture checked"
         return (
             f"{match.get('inliers', 0)} keypoints line up under one placement (ORB, RANSAC)"
             f"{pixels}; the whole pictures' perceptual hashes differ by {distance} of "

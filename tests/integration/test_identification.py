@@ -422,3 +422,22 @@ def test_the_verify_page_says_why_a_cropped_copy_is_named(
     assert found["verdict"] == "copy_of" and found["artwork_id"] == art
     line = confidence_line(found)
     assert line.startswith("High: ") and "keypoints line up" in line and "turned 8°" in line
+
+
+def test_the_evidence_line_gives_the_figures_the_naming_rested_on():
+    """A copy named outside a sticker was shown only the whole-picture figure (81%) beside
+    a reason that cited 94%; a work covering part of a copy did not say it."""
+    from ui.verify import evidence_text
+
+    def keypoints(**alignment):
+        return {"signal": "keypoints", "distance": 90, "inliers": 64, "alignment": alignment}
+
+    hidden = evidence_text(keypoints(edge_agreement=0.81, edge_core_agreement=0.94, coverage=1.0))
+    assert "81% of the work's detail matches (94% outside the part the copy hides)" in hidden
+    assert "of the picture" not in hidden
+    part = evidence_text(keypoints(edge_agreement=0.97, edge_core_agreement=0.0, coverage=0.55))
+    assert "97% of the work's detail matches, over 55% of the picture checked" in part
+    assert "outside" not in part
+    # evidence stored before coverage was measured reads as before
+    old = evidence_text(keypoints(edge_agreement=0.97))
+    assert old.startswith("64 keypoints line up") and "picture;" not in old

@@ -350,3 +350,28 @@ def test_training_on_a_cropped_copy_of_someone_elses_work_is_refused(sessions, b
     crop = encode(detailed(33).crop((40, 20, 300, 300)), "JPEG")
     with sessions() as s, pytest.raises(NotOwner, match=f"artwork #{aid}"):
         check_training_rights(s, bob, [("crop.jpg", crop)], blobs=blobs)
+
+
+def test_a_source_the_word_index_missed_is_found_among_the_named_works_neighbours(
+    sessions, blobs, monkeypatch
+):
+    from PIL import ImageDraw
+
+    from marketplace import local_matching
+    from tests.factories import detailed, jpeg_copy
+
+    ada = new_user(sessions, "ada")
+    big = detailed(34)
+    with sessions() as s, s.begin():
+        whole = register_artwork(s, blobs, encode(big), owner_id=ada, title="Whole").id
+        left = big.crop((0, 0, 180, 320))
+        part = register_artwork(s, blobs, encode(left), owner_id=ada, title="Its left").id
+    copy = big.copy()
+    ImageDraw.Draw(copy).ellipse((200, 100, 300, 200), fill=(250, 60, 200))
+    # in a crowded index the copy's own words may propose only the part (a neighbouring
+    # tile of a wallpaper, in the identify bench): the part's neighbours hold the whole
+    monkeypatch.setattr(local_matching.lf, "shortlist", lambda *args, **kwargs: [part])
+    with sessions() as s:
+        verdict = local_matching.local_verdict(s, blobs, jpeg_copy(copy, (0, 0, 320, 320)))
+    assert [m["artwork_id"] for m in verdict.checked][:2] == [part, whole]
+    assert verdict.named.artwork_id == whole

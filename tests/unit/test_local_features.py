@@ -185,7 +185,7 @@ def test_the_guard_compares_only_the_pixels_that_can_name():
     assert by_full == by_lean and full[by_full.named][0] == 6
 
 
-def fake(inliers=40, edge=0.97, colour=5.0, mirrored=False, overlap=0.8, core=None):
+def fake(inliers=40, edge=0.97, colour=5.0, mirrored=False, overlap=0.8, core=None, coverage=1.0):
     pixels = lf.Agreement(
         agreement=edge,
         edge_agreement=edge,
@@ -193,6 +193,7 @@ def fake(inliers=40, edge=0.97, colour=5.0, mirrored=False, overlap=0.8, core=No
         overlap=overlap,
         colour_error=colour,
         colour_core_error=colour if core is None else core,
+        coverage=coverage,
     )
     return lf.Verification(inliers, inliers, mirrored, np.eye(2, 3), 1.0, 0.0, pixels)
 
@@ -202,6 +203,32 @@ def test_of_two_works_that_both_line_up_the_one_with_clearly_closer_colours_is_n
     # equally close: nobody is named, both are shown
     tie = lf.name_source([fake(colour=5.0), fake(colour=5.5)])
     assert tie.named is None and sorted(tie.similar) == [0, 1]
+
+
+def test_a_work_showing_only_part_of_what_another_shows_is_not_its_rival():
+    # a neighbouring tile of one wallpaper: it agrees where it lies (away from the sticker,
+    # so its colours are closer), but the work covering all of the copy explains more
+    whole, part = fake(inliers=60, colour=15.0), fake(inliers=30, colour=3.0, coverage=0.55)
+    assert lf.name_source([part, whole]).named == 1
+    # covering about as much, the colours decide as before
+    nearly = fake(inliers=30, colour=3.0, coverage=1.0 - lf.COVERAGE_MARGIN / 2)
+    assert lf.name_source([nearly, whole]).named == 0
+    # covering more by fewer keypoints is no proof either: the colours decide
+    fewer = fake(inliers=20, colour=15.0)
+    assert lf.name_source([part, fewer]).named == 0
+
+
+def test_a_sticker_on_a_work_names_the_work_not_a_registered_part_of_it():
+    big = detailed(4, 320)
+    tile = big.crop((0, 0, 180, 320))  # registered too: the part the sticker leaves clear
+    copy = big.copy()
+    ImageDraw.Draw(copy).ellipse((200, 100, 300, 200), fill=(250, 60, 200))
+    query = lf.Query.of(jpeg_copy(copy, (0, 0, 320, 320)))
+    of_tile, of_big = lf.verify(query, lf.describe(tile)), lf.verify(query, lf.describe(big))
+    assert lf.passes(of_tile) and lf.passes(of_big)
+    assert of_tile.pixels.colour_error < lf.COLOUR_RATIO * of_big.pixels.colour_error
+    assert of_big.pixels.coverage > 0.95 and of_tile.pixels.coverage < 0.6
+    assert lf.name_source([of_tile, of_big]).named == 1
 
 
 def test_a_work_and_its_mirror_image_the_unmirrored_fit_is_named():
