@@ -217,16 +217,21 @@ def name(index, refs, hashes, vocabulary, rgb):
         twins = hashes.near_copies(perceptual_hash(Image.fromarray(refs[named - 1].align)).dihedral)
         twins = [i for i in twins if i not in seen][:TWIN_CHECKS]
         seen |= set(twins)
+        neighbours = []
         if fit.pixels.edge_agreement < CLEAN_EDGES or fit.pixels.coverage < CLEAN_COVERAGE:
             words = vocabulary.words(refs[named - 1].descriptors)
             near = index.search(words, NEIGHBOUR_CHECKS + len(seen))
-            twins += [i for i, _ in near if i not in seen][:NEIGHBOUR_CHECKS]
-        for i in twins:
+            neighbours = [i for i, _ in near if i not in seen][:NEIGHBOUR_CHECKS]
+        added = False
+        for position, i in enumerate(twins + neighbours):
             v = lf.verify(query, refs[i - 1], pixels=False)
             if v.inliers >= lf.MIN_INLIERS:
                 v = lf.with_pixels(query, refs[i - 1], v)
+            if position >= len(twins) and not lf.passes(v):
+                continue  # a neighbour counts only as a rival that passes
+            added = True
             checked.append((i, v))
-        if twins:
+        if added:
             naming = lf.name_source([v for _, v in checked], tell)
     return None if naming.named is None else checked[naming.named][0]
 

@@ -323,17 +323,25 @@ def local_verdict(
         twins = _twins(session, blobs, by_id[named.artwork_id].align, seen, exclude_owner)
         seen |= {artwork_id for artwork_id, *_ in twins}
         fit = named.verification.pixels
+        neighbours = []
         if fit.edge_agreement < CLEAN_EDGES or fit.coverage < CLEAN_COVERAGE:
-            twins += _neighbours(
+            neighbours = _neighbours(
                 session, blobs, index, by_id[named.artwork_id], seen, exclude_owner
             )
-        for artwork_id, owner_id, features in twins:
+        added = False
+        for position, (artwork_id, owner_id, features) in enumerate(twins + neighbours):
             v = lf.verify(query, features, pixels=False)
             if v.inliers >= lf.MIN_INLIERS:
                 v = lf.with_pixels(query, features, v)
+            # a neighbour counts only as a rival that passes: chosen for resembling the
+            # named work, the others line up with the copy by more keypoints than the
+            # works its own words proposed, which is no evidence against the named one
+            if position >= len(twins) and not lf.passes(v):
+                continue
+            added = True
             checked.append(LocalMatch(artwork_id, owner_id, v, features.size, query.features.size))
             by_id[artwork_id] = features
-        if twins:
+        if added:
             naming = lf.name_source([m.verification for m in checked], tell)
     return LocalVerdict(
         named=None if naming.named is None else checked[naming.named],

@@ -375,3 +375,39 @@ def test_a_source_the_word_index_missed_is_found_among_the_named_works_neighbour
         verdict = local_matching.local_verdict(s, blobs, jpeg_copy(copy, (0, 0, 320, 320)))
     assert [m["artwork_id"] for m in verdict.checked][:2] == [part, whole]
     assert verdict.named.artwork_id == whole
+
+
+def test_a_neighbour_that_does_not_pass_does_not_unname_a_copy_named_outside_a_sticker(
+    sessions, blobs, monkeypatch
+):
+    """Checked beside a work named outside a sticker, a neighbour lining up by more than a
+    quarter of its keypoints without passing (chosen for resembling the named work) took
+    the named work's dominance away: GAN outputs' memes went from named to "similar to"."""
+    from marketplace import local_matching
+    from tests.factories import detailed, jpeg_copy
+    from tests.unit.test_local_features import stickered
+
+    ada = new_user(sessions, "ada")
+    work = detailed(22)
+    half_redrawn = work.copy()
+    half_redrawn.paste(detailed(62).crop((0, 0, 150, 320)), (170, 0))
+    with sessions() as s, s.begin():
+        named = register_artwork(s, blobs, encode(work), owner_id=ada, title="Work").id
+        other = register_artwork(s, blobs, encode(half_redrawn), owner_id=ada, title="Redrawn").id
+    monkeypatch.setattr(local_matching.lf, "shortlist", lambda *args, **kwargs: [named])
+    proposed = []
+    neighbours = local_matching._neighbours
+
+    def spied(*args, **kwargs):
+        found = neighbours(*args, **kwargs)
+        proposed.extend(artwork_id for artwork_id, *_ in found)
+        return found
+
+    monkeypatch.setattr(local_matching, "_neighbours", spied)
+    with sessions() as s:
+        verdict = local_matching.local_verdict(
+            s, blobs, jpeg_copy(stickered(work, 72), (0, 0, 320, 320))
+        )
+    assert proposed == [other]  # checked beside the named work, it did not pass
+    assert verdict.named is not None and verdict.named.artwork_id == named
+    assert "outside the part of the copy that hides it" in verdict.reason
