@@ -227,7 +227,7 @@ def name(index, refs, hashes, vocabulary, rgb):
             v = lf.verify(query, refs[i - 1], pixels=False)
             if v.inliers >= lf.MIN_INLIERS:
                 v = lf.with_pixels(query, refs[i - 1], v)
-            if position >= len(twins) and not lf.passes(v):
+            if position >= len(twins) and not (lf.passes(v) or lf.hidden_in_one_place(v)):
                 continue  # a neighbour counts only as a rival that passes
             added = True
             checked.append((i, v))

@@ -333,10 +333,11 @@ def local_verdict(
             v = lf.verify(query, features, pixels=False)
             if v.inliers >= lf.MIN_INLIERS:
                 v = lf.with_pixels(query, features, v)
-            # a neighbour counts only as a rival that passes: chosen for resembling the
-            # named work, the others line up with the copy by more keypoints than the
-            # works its own words proposed, which is no evidence against the named one
-            if position >= len(twins) and not lf.passes(v):
+            # a neighbour counts only as a rival that passes (or would but for an overlay):
+            # chosen for resembling the named work, the others line up with the copy by
+            # more keypoints than the works its own words proposed, which is no evidence
+            # against the named one
+            if position >= len(twins) and not (lf.passes(v) or lf.hidden_in_one_place(v)):
                 continue
             added = True
             checked.append(LocalMatch(artwork_id, owner_id, v, features.size, query.features.size))

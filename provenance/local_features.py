@@ -952,9 +952,10 @@ CORE_GRID = 8  # the copy's cells, CORE_GRID x CORE_GRID
 EDGE_SET_ASIDE = 0.2  # the share of the overlap's area set aside where the edges disagree most
 MIN_CORE_EDGE_AGREEMENT = 0.9  # edge agreement over the rest
 # a passing work covering this much less of the copy than another passing work that lines
-# up by at least as many keypoints shows only a part of what that one shows (a
+# up by at least half as many keypoints shows only a part of what that one shows (a
 # neighbouring tile of one wallpaper, sharing the copy's motif): it is not a rival
 COVERAGE_MARGIN = 0.1
+SHOWS_MORE_INLIERS = 0.5
 
 
 @dataclass(frozen=True)
@@ -981,25 +982,36 @@ def passes(v: Verification) -> bool:
     )
 
 
-def passes_outside_an_overlay(v: Verification, runner_up: int) -> bool:
-    """Whether a work whose edges fall short only where the copy hides it passes: its
-    keypoints line up DOMINANT_RATIO times as many as any other work's (`runner_up`, the
-    most inliers of another), and its edges agree MIN_CORE_EDGE_AGREEMENT outside the
-    EDGE_SET_ASIDE of the copy where they disagree most (a meme's letters, a sticker)."""
+def hidden_in_one_place(v: Verification) -> bool:
+    """Whether a work's edges fall short only where the copy hides it: at least
+    DOMINANT_INLIERS keypoints line up and MIN_CORE_EDGE_AGREEMENT of its edges agree
+    outside the EDGE_SET_ASIDE of the copy where they disagree most."""
     return (
         v.inliers >= DOMINANT_INLIERS
-        and v.inliers >= DOMINANT_RATIO * runner_up
         and v.pixels.edge_core_agreement >= MIN_CORE_EDGE_AGREEMENT
         and v.pixels.overlap >= MIN_OVERLAP
     )
 
 
+def passes_outside_an_overlay(v: Verification, runner_up: int) -> bool:
+    """Whether a work whose edges fall short only where the copy hides it passes: its
+    keypoints line up DOMINANT_RATIO times as many as any other work's (`runner_up`, the
+    most inliers of another), and its edges agree MIN_CORE_EDGE_AGREEMENT outside the
+    EDGE_SET_ASIDE of the copy where they disagree most (a meme's letters, a sticker)."""
+    return hidden_in_one_place(v) and v.inliers >= DOMINANT_RATIO * runner_up
+
+
 def _shows_more(a: Verification, b: Verification) -> bool:
     """Whether `a` explains more of the copy than `b`: it covers COVERAGE_MARGIN more of
-    the copy's picture and lines up by at least as many keypoints. Both pass, so `b` agrees
-    with the copy where it lies and `a` over a larger part of it, which `b` cannot explain
-    (the other tiles of a wallpaper whose motif the copy shows)."""
-    return a.pixels.coverage >= b.pixels.coverage + COVERAGE_MARGIN and a.inliers >= b.inliers
+    the copy's picture and lines up by at least SHOWS_MORE_INLIERS of `b`'s keypoints
+    (a registered part of a work is described at its own size, so over the same area it
+    can line up by more). `b` agrees with the copy where it lies and `a` over a larger
+    part of it, which `b` cannot explain (the other tiles of a wallpaper whose motif the
+    copy shows, a registered part of the work the copy shows)."""
+    return (
+        a.pixels.coverage >= b.pixels.coverage + COVERAGE_MARGIN
+        and a.inliers >= SHOWS_MORE_INLIERS * b.inliers
+    )
 
 
 def _told_apart(checked, passing: list[int], tell) -> int | None:
@@ -1102,7 +1114,9 @@ def name_source(
     best (a meme's letters hide the difference over the whole); an unmirrored fit wins a
     tie with a mirrored one; else, with `tell` (two indexes -> the one the copy shows, by
     the pixels where those two works differ: `tell_apart`), the work it picks over every
-    other passing one; otherwise none is named.
+    other passing one; otherwise none is named. A passing work that shows less of the copy
+    than another (`_shows_more`) is no rival, and a work hidden in one place by an overlay
+    (`hidden_in_one_place`) that shows more than every passing work competes with them.
     """
     order = sorted(range(len(checked)), key=lambda i: -checked[i].inliers)
     similar = [i for i in order if checked[i].inliers >= SIMILAR_INLIERS]
@@ -1117,6 +1131,15 @@ def name_source(
         # a corner with the copy (a neighbouring tile of one wallpaper): it is not a rival
         most = checked[passing[0]].inliers
         passing = [i for i in passing if checked[i].inliers >= RIVAL_INLIERS * most]
+        # a work hidden in one place by letters or a sticker that shows more of the copy than
+        # every passing work (a registered part of it lies clear of the sticker and passes)
+        passing += [
+            i
+            for i in order
+            if i not in passing
+            and hidden_in_one_place(checked[i])
+            and all(_shows_more(checked[i], checked[j]) for j in passing)
+        ]
         passing = [
             i for i in passing if not any(_shows_more(checked[j], checked[i]) for j in passing)
         ]
