@@ -1121,11 +1121,12 @@ def name_source(
     order = sorted(range(len(checked)), key=lambda i: -checked[i].inliers)
     similar = [i for i in order if checked[i].inliers >= SIMILAR_INLIERS]
     passing = [i for i in order if passes(checked[i])]
+    dominant = False  # named because it alone lines up (`passes_outside_an_overlay`)
     if not passing and order:
         # a work that alone lines up, hidden in one place by letters or a sticker
         runner_up = checked[order[1]].inliers if len(order) > 1 else 0
         if passes_outside_an_overlay(checked[order[0]], runner_up):
-            passing = [order[0]]
+            passing, dominant = [order[0]], True
     if passing:
         # a work that lines up by a fraction of the keypoints the best one does shares only
         # a corner with the copy (a neighbouring tile of one wallpaper): it is not a rival
@@ -1159,11 +1160,13 @@ def name_source(
     else:
         pick = passing[0]
     v = checked[pick]
-    return Naming(pick, similar, describe_fit(v))
+    return Naming(pick, similar, describe_fit(v, dominant=dominant))
 
 
-def describe_fit(v: Verification) -> str:
-    """A one-line, plain-language account of how a copy lines up with the work."""
+def describe_fit(v: Verification, *, dominant: bool = True) -> str:
+    """A one-line, plain-language account of how a copy lines up with the work; for a work
+    whose edges fall short where the copy hides it, why it is named: no other work lines
+    up nearly as well (`dominant`), or else it shows more of the copy than any that pass."""
     parts = []
     if v.mirrored:
         parts.append("mirrored")
@@ -1176,10 +1179,15 @@ def describe_fit(v: Verification) -> str:
         size = "" if abs(v.scale - 1) < 0.03 else f" at {v.scale:.0%} of its size"
         parts.append(f"the whole work{size}")
     edit = ", ".join(parts)
-    if v.pixels.edge_agreement < MIN_EDGE_AGREEMENT:  # named by `passes_outside_an_overlay`
+    if v.pixels.edge_agreement < MIN_EDGE_AGREEMENT:  # hidden in one place by an overlay
+        why = (
+            "no other work's nearly as many"
+            if dominant
+            else "it shows more of the picture than any other work that lines up"
+        )
         return (
-            f"{v.inliers} keypoints line up under one placement ({edit}), no other work's "
-            f"nearly as many, and {v.pixels.edge_core_agreement:.0%} of the aligned detail "
+            f"{v.inliers} keypoints line up under one placement ({edit}), {why}, and "
+            f"{v.pixels.edge_core_agreement:.0%} of the aligned detail "
             "matches the work outside the part of the copy that hides it (letters or a "
             "sticker, at most a fifth of it)."
         )

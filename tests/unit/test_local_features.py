@@ -608,3 +608,6 @@ def test_a_work_under_a_sticker_is_named_over_a_registered_part_the_sticker_leav
     naming = lf.name_source([of_part, of_work])
     assert naming.named == 1
     assert "outside the part of the copy that hides it" in naming.reason
+    # not named for lining up alone (the part lines up by more): the reason says why
+    assert "no other work's nearly as many" not in naming.reason
+    assert "it shows more of the picture than any other work that lines up" in naming.reason
