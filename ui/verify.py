@@ -88,8 +88,8 @@ def confidence_line(found: dict) -> str:
             return f"Certain: the pixels are identical to #{named}'s; only the file differs."
         if signal == "keypoints":
             return (
-                f"High: {evidence.get('keypoint_reason', '')} No other registered work lines "
-                "up as well."
+                f"High: {evidence.get('keypoint_reason', '')} No other registered work "
+                "explains the picture as well."
             )
         rivals = len(evidence.get("disambiguation") or []) - 1
         also = (
