@@ -184,12 +184,11 @@ def name(index, refs, hashes, vocabulary, rgb):
     """What identification's keypoint stage does for one query: the id named, or None."""
     from marketplace.identification import LOCAL_PDQ_CANDIDATES
     from marketplace.local_matching import (
-        CLEAN_COVERAGE,
-        CLEAN_EDGES,
         NEIGHBOUR_CHECKS,
         PIXEL_CHECKS,
         SHORTLIST,
         TWIN_CHECKS,
+        leaves_room,
     )
     from provenance import local_features as lf
     from provenance.fingerprint import perceptual_hash
@@ -218,20 +217,16 @@ def name(index, refs, hashes, vocabulary, rgb):
         twins = [i for i in twins if i not in seen][:TWIN_CHECKS]
         seen |= set(twins)
         neighbours = []
-        if fit.pixels.edge_agreement < CLEAN_EDGES or fit.pixels.coverage < CLEAN_COVERAGE:
+        if leaves_room(fit):
             words = vocabulary.words(refs[named - 1].descriptors)
             near = index.search(words, NEIGHBOUR_CHECKS + len(seen))
             neighbours = [i for i, _ in near if i not in seen][:NEIGHBOUR_CHECKS]
-        added = False
-        for position, i in enumerate(twins + neighbours):
-            v = lf.verify(query, refs[i - 1], pixels=False)
-            if v.inliers >= lf.MIN_INLIERS:
-                v = lf.with_pixels(query, refs[i - 1], v)
-            if position >= len(twins) and not (lf.passes(v) or lf.hidden_in_one_place(v)):
-                continue  # a neighbour counts only as a rival that passes
-            added = True
-            checked.append((i, v))
-        if added:
+        beside = twins + neighbours
+        found = lf.check_beside(
+            query, [refs[i - 1] for i in twins], [refs[i - 1] for i in neighbours]
+        )
+        checked += [(beside[position], v) for position, v in found]
+        if found:
             naming = lf.name_source([v for _, v in checked], tell)
     return None if naming.named is None else checked[naming.named][0]
 

@@ -185,6 +185,13 @@ def _twins(
     return _stored_features(session, blobs, ids, exclude_owner) if ids else []
 
 
+def leaves_room(v: lf.Verification) -> bool:
+    """Whether a named fit leaves room for another work to explain the copy better: its
+    edges agree under CLEAN_EDGES, or it covers under CLEAN_COVERAGE of the copy (then its
+    neighbours are checked beside it)."""
+    return v.pixels.edge_agreement < CLEAN_EDGES or v.pixels.coverage < CLEAN_COVERAGE
+
+
 def _neighbours(
     session: Session,
     blobs: BlobStore,
@@ -316,33 +323,25 @@ def local_verdict(
     naming = lf.name_source([m.verification for m in checked], tell)
     if naming.named is not None:
         # the work named may have a twin the shortlist missed (its mirror image, another
-        # colouring, a repeated tile): check the works PDQ puts near it, then decide again
+        # colouring, a repeated tile): check the works PDQ puts near it and, when its fit
+        # leaves room, its word neighbours (`lf.check_beside`), then decide again
         named = checked[naming.named]
         seen = {m.artwork_id for m in checked}
         # (only the named work's picture is decoded: the others may never be needed)
         twins = _twins(session, blobs, by_id[named.artwork_id].align, seen, exclude_owner)
         seen |= {artwork_id for artwork_id, *_ in twins}
-        fit = named.verification.pixels
         neighbours = []
-        if fit.edge_agreement < CLEAN_EDGES or fit.coverage < CLEAN_COVERAGE:
+        if leaves_room(named.verification):
             neighbours = _neighbours(
                 session, blobs, index, by_id[named.artwork_id], seen, exclude_owner
             )
-        added = False
-        for position, (artwork_id, owner_id, features) in enumerate(twins + neighbours):
-            v = lf.verify(query, features, pixels=False)
-            if v.inliers >= lf.MIN_INLIERS:
-                v = lf.with_pixels(query, features, v)
-            # a neighbour counts only as a rival that passes (or would but for an overlay):
-            # chosen for resembling the named work, the others line up with the copy by
-            # more keypoints than the works its own words proposed, which is no evidence
-            # against the named one
-            if position >= len(twins) and not (lf.passes(v) or lf.hidden_in_one_place(v)):
-                continue
-            added = True
+        beside = twins + neighbours
+        found = lf.check_beside(query, [f for *_, f in twins], [f for *_, f in neighbours])
+        for position, v in found:
+            artwork_id, owner_id, features = beside[position]
             checked.append(LocalMatch(artwork_id, owner_id, v, features.size, query.features.size))
             by_id[artwork_id] = features
-        if added:
+        if found:
             naming = lf.name_source([m.verification for m in checked], tell)
     return LocalVerdict(
         named=None if naming.named is None else checked[naming.named],

@@ -904,6 +904,25 @@ def with_pixels(query: Query, reference: Features, v: Verification) -> Verificat
     return replace(v, pixels=agreement(query, reference, v.transform, v.mirrored, thorough))
 
 
+def check_beside(
+    query: Query, twins: list[Features], neighbours: list[Features]
+) -> list[tuple[int, Verification]]:
+    """Verify a named work's twins and neighbours against the query, the pixels only for
+    fits of MIN_INLIERS or more: (position in `twins + neighbours`, verification) for every
+    twin, and for each neighbour that passes or would but for an overlay
+    (`hidden_in_one_place`). Neighbours are chosen for resembling the named work, so the
+    others line up with the copy by more keypoints than the works its own words proposed,
+    which is no evidence against the named one (it would take a dominant work's lead)."""
+    found = []
+    for position, features in enumerate(twins + neighbours):
+        v = verify(query, features, pixels=False)
+        if v.inliers >= MIN_INLIERS:
+            v = with_pixels(query, features, v)
+        if position < len(twins) or passes(v) or hidden_in_one_place(v):
+            found.append((position, v))
+    return found
+
+
 def check_all(
     query: Query, references: list[Features], pixel_checks: int, *, below_bar: bool = True
 ) -> list[tuple[int, Verification]]:
